@@ -1,0 +1,198 @@
+"""Clean decoded values at the boundary, once: AIS sentinels become NULL, and a
+value outside its field's range turns the whole row into a reject with a reason.
+
+Every decoder produces frames with the raw-but-scaled values the AIS standard
+defines (lat 91 = not available, sog 102.3 = not available, ...). The functions
+here are the one place that knows those conventions; downstream code trusts the
+result. The scalar ``normalize_*`` functions document each rule and serve tests;
+:func:`clean` applies the same rules to whole frames with polars expressions.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+
+from shiptrack.decode.records import REJECT_SCHEMA
+
+# Receive times outside this range are rejected as bad_timestamp (AIS began ~2002;
+# a c: of 0 or a year-2150 time is a broken clock, not data).
+TS_MIN = datetime(1995, 1, 1, tzinfo=UTC)
+TS_MAX = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+class FieldRejected(ValueError):
+    """A value outside its field's range; ``reason`` is a key of REJECT_REASONS."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def normalize_mmsi(v: int | None) -> int:
+    if v is None or not 1 <= v <= 999_999_999:
+        raise FieldRejected("bad_mmsi", f"mmsi={v}")
+    return v
+
+
+def normalize_lat(v: float | None) -> float | None:
+    """91 is 'not available'; outside -90..90 otherwise is an error."""
+    if v is None or v == 91.0:
+        return None
+    if not -90.0 <= v <= 90.0:
+        raise FieldRejected("bad_lat", f"lat={v}")
+    return v
+
+
+def normalize_lon(v: float | None) -> float | None:
+    """181 is 'not available'; outside -180..180 otherwise is an error."""
+    if v is None or v == 181.0:
+        return None
+    if not -180.0 <= v <= 180.0:
+        raise FieldRejected("bad_lon", f"lon={v}")
+    return v
+
+
+def normalize_sog(v: float | None) -> float | None:
+    """102.3 kn is 'not available'; 102.2 means 102.2 or more."""
+    if v is None or abs(v - 102.3) < 1e-9:
+        return None
+    if not 0.0 <= v <= 102.2:
+        raise FieldRejected("bad_sog", f"sog={v}")
+    return v
+
+
+def normalize_cog(v: float | None) -> float | None:
+    """360.0 is 'not available'."""
+    if v is None or abs(v - 360.0) < 1e-9:
+        return None
+    if not 0.0 <= v < 360.0:
+        raise FieldRejected("bad_cog", f"cog={v}")
+    return v
+
+
+def normalize_heading(v: int | None) -> int | None:
+    """511 is 'not available'."""
+    if v is None or v == 511:
+        return None
+    if not 0 <= v <= 359:
+        raise FieldRejected("bad_heading", f"heading={v}")
+    return v
+
+
+def normalize_nav_status(v: int | None) -> int | None:
+    """15 is 'not defined'."""
+    if v is None or v == 15 or not 0 <= v <= 15:
+        return None
+    return v
+
+
+def normalize_text(v: str | None) -> str | None:
+    """AIS 6-bit text: '@' is padding; trailing/leading spaces carry nothing."""
+    if v is None:
+        return None
+    s = v.replace("@", " ").strip()
+    s = " ".join(s.split())
+    return s or None
+
+
+def normalize_zero_null(v: int | float | None) -> int | float | None:
+    """IMO, ship type, dimensions and draught use 0 for 'not available'."""
+    if v is None or v == 0:
+        return None
+    return v
+
+
+# ---------------------------------------------------------------- frame versions
+
+_RULES_POS: list[tuple[str, pl.Expr]] = [
+    ("bad_mmsi", pl.col("mmsi").is_null() | (pl.col("mmsi") < 1) | (pl.col("mmsi") > 999_999_999)),
+    ("bad_timestamp", pl.col("ts").is_not_null() & ((pl.col("ts") < TS_MIN) | (pl.col("ts") >= TS_MAX))),
+    ("no_timestamp", pl.col("ts").is_null()),
+    ("bad_lat", (pl.col("lat").abs() > 90) & (pl.col("lat") != 91)),
+    ("bad_lon", (pl.col("lon").abs() > 180) & (pl.col("lon") != 181)),
+    ("bad_sog", ((pl.col("sog") < 0) | (pl.col("sog") > 102.2)) & ((pl.col("sog") - 102.3).abs() > 1e-9)),
+    ("bad_cog", ((pl.col("cog") < 0) | (pl.col("cog") > 360))),
+    ("bad_heading", ((pl.col("heading") < 0) | (pl.col("heading") > 359)) & (pl.col("heading") != 511)),
+]
+
+_RULES_TS_MMSI: list[tuple[str, pl.Expr]] = _RULES_POS[:3]
+
+
+def _reason_expr(rules: list[tuple[str, pl.Expr]]) -> pl.Expr:
+    expr: pl.Expr = pl.lit(None, dtype=pl.String)
+    for reason, cond in reversed(rules):
+        expr = pl.when(cond).then(pl.lit(reason)).otherwise(expr)
+    return expr
+
+
+def _detail_expr(rules: list[tuple[str, pl.Expr]]) -> pl.Expr:
+    """'field=value' for the first failing rule, for the reject's detail column."""
+    expr: pl.Expr = pl.lit(None, dtype=pl.String)
+    for reason, cond in reversed(rules):
+        fieldname = reason.removeprefix("bad_").replace("timestamp", "ts").replace("no_", "")
+        expr = pl.when(cond).then(pl.format(f"{fieldname}={{}}", pl.col(fieldname).cast(pl.String))).otherwise(expr)
+    return expr
+
+
+def _split(
+    df: pl.DataFrame, rules: list[tuple[str, pl.Expr]]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    if df.is_empty():
+        return df, pl.DataFrame(schema=REJECT_SCHEMA)
+    tagged = df.with_columns(_reason_expr(rules).alias("_reason"), _detail_expr(rules).alias("_detail"))
+    bad = tagged.filter(pl.col("_reason").is_not_null())
+    good = tagged.filter(pl.col("_reason").is_null()).drop("_reason", "_detail")
+    rejects = bad.select(
+        pl.col("line_no"),
+        pl.col("_reason").alias("reason"),
+        pl.col("_detail").alias("detail"),
+        pl.col("raw"),
+    ).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
+    return good, rejects
+
+
+def clean_positions(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split position rows into (clean rows with sentinels as NULL, rejects)."""
+    good, rejects = _split(df, _RULES_POS)
+    good = good.with_columns(
+        pl.when(pl.col("lat") == 91).then(None).otherwise(pl.col("lat")).alias("lat"),
+        pl.when(pl.col("lon") == 181).then(None).otherwise(pl.col("lon")).alias("lon"),
+        pl.when((pl.col("sog") - 102.3).abs() < 1e-9).then(None).otherwise(pl.col("sog")).alias("sog"),
+        pl.when(pl.col("cog") >= 360).then(None).otherwise(pl.col("cog")).alias("cog"),
+        pl.when(pl.col("heading") == 511).then(None).otherwise(pl.col("heading")).alias("heading"),
+        pl.when((pl.col("nav_status") == 15) | (pl.col("nav_status") < 0)).then(None)
+        .otherwise(pl.col("nav_status")).alias("nav_status"),
+    )
+    return good, rejects
+
+
+def _text(col: str) -> pl.Expr:
+    s = pl.col(col).str.replace_all("@", " ").str.strip_chars().str.replace_all(r"\s+", " ")
+    return pl.when(s == "").then(None).otherwise(s).alias(col)
+
+
+def _zero_null(col: str) -> pl.Expr:
+    return pl.when(pl.col(col) == 0).then(None).otherwise(pl.col(col)).alias(col)
+
+
+def clean_statics(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Static/voyage rows: text padding removed, 0 = not available -> NULL."""
+    good, rejects = _split(df, _RULES_TS_MMSI)
+    good = good.with_columns(
+        _text("name"), _text("callsign"), _text("destination"),
+        _zero_null("imo"), _zero_null("ship_type"), _zero_null("draught"),
+        _zero_null("to_bow"), _zero_null("to_stern"), _zero_null("to_port"), _zero_null("to_starboard"),
+    )
+    return good, rejects
+
+
+def clean_base_stations(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    good, rejects = _split(df, _RULES_POS[:5])
+    good = good.with_columns(
+        pl.when(pl.col("lat") == 91).then(None).otherwise(pl.col("lat")).alias("lat"),
+        pl.when(pl.col("lon") == 181).then(None).otherwise(pl.col("lon")).alias("lon"),
+    )
+    return good, rejects

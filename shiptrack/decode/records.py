@@ -144,6 +144,7 @@ class Batch:
     type_counts: Counter[int] = field(default_factory=Counter)
     lines: int = 0
     dedup_window_s: float = 60.0
+    duplicates: int = 0  # repeated fragments dropped before decoding (counted, not stored)
 
 
 class BatchBuilder:

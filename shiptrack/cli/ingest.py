@@ -1,0 +1,121 @@
+"""`shiptrack ingest` and `shiptrack decode`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import polars as pl
+
+from shiptrack.cli import Context, main
+from shiptrack.cli.render import print_ingest_summary, progress_reporter
+from shiptrack.decode.nmea import TIME_SOURCES
+from shiptrack.errors import InputError
+
+_DECODE_COLUMNS = [
+    "record", "line_no", "mmsi", "ts", "msg_type", "lat", "lon", "sog", "cog", "heading", "nav_status",
+    "accuracy", "part", "imo", "name", "callsign", "ship_type", "to_bow", "to_stern", "to_port",
+    "to_starboard", "draught", "destination", "eta", "ais_version", "epfd", "station_time", "station",
+    "reason", "detail", "raw",
+]
+FORMAT_CHOICE = click.Choice(["auto", "nmea", "dma", "noaa", "generic"])
+TIME_CHOICE = click.Choice(["auto", *TIME_SOURCES])
+
+
+def _columns(text: str | None) -> dict[str, str] | None:
+    if not text:
+        return None
+    from shiptrack.decode.archives import parse_columns_option
+
+    return parse_columns_option(text)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=FORMAT_CHOICE, default="auto", show_default=True,
+              help="Input format; auto recognises NMEA, DMA and NOAA by their content.")
+@click.option("--source", "source_name", help="Name to record for the input (useful with '-').")
+@click.option("--columns", help="Column mapping for other tools' exports, e.g. mmsi=ssvid,ts=timestamp.")
+@click.option("--time-from", type=TIME_CHOICE, default="auto", show_default=True,
+              help="Where an NMEA receive time comes from (auto: tag block, $PGHP, prefix, trailer, $GPRMC).")
+@click.pass_obj
+def ingest(obj: Context, paths: tuple[str, ...], fmt: str, source_name: str | None,
+           columns: str | None, time_from: str) -> None:
+    """Decode AIS files into the store: files, folders, '-' for stdin, .gz/.bz2/.zip.
+
+    \b
+    Re-ingesting a file already stored adds nothing; a message heard by two
+    receivers is stored once; a bad line is kept in `rejects` with its reason.
+
+    \b
+      shiptrack ingest fixtures/ural/ural.nmea
+      zcat day.nmea.gz | shiptrack ingest - --source feed-2018-02-12
+      shiptrack ingest track.jsonl --columns mmsi=ssvid,ts=timestamp
+    """
+    from shiptrack.ingest import ingest as run_ingest
+
+    mapping = _columns(columns)
+    con = obj.connect()
+    try:
+        with progress_reporter() as progress:
+            summary = run_ingest(con, list(paths), fmt=fmt, source_name=source_name, columns=mapping,
+                                 time_from=time_from, progress=progress)  # type: ignore[arg-type]
+    finally:
+        con.close()
+    print_ingest_summary(summary)
+    if not summary.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("path")
+@click.option("--format", "out_format", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True, help="Output format.")
+@click.option("--input-format", "fmt", type=FORMAT_CHOICE, default="auto", show_default=True)
+@click.option("--columns", help="Column mapping for other tools' exports.")
+@click.option("--time-from", type=TIME_CHOICE, default="auto", show_default=True)
+@click.option("--rejects/--no-rejects", default=True, show_default=True, help="Also print rejected lines.")
+def decode(path: str, out_format: str, fmt: str, columns: str | None, time_from: str, rejects: bool) -> None:
+    """Decode a file without a database and print one record per message (like gpsdecode).
+
+    \b
+    Every record has a `record` field: position, static, base_station or reject.
+      shiptrack decode fixtures/ural/ural.nmea | head
+    """
+    from shiptrack.decode.normalize import clean_base_stations, clean_positions, clean_statics
+    from shiptrack.ingest import decode_source
+    from shiptrack.read.sources import expand_inputs
+
+    sources = expand_inputs([path])
+    header = True
+    for src in sources:
+        _, _, batches = decode_source(src, fmt, _columns(columns), time_from)  # type: ignore[arg-type]
+        for batch in batches:
+            pos, rp = clean_positions(batch.positions)
+            st, rs = clean_statics(batch.statics)
+            bs, rb = clean_base_stations(batch.base_stations)
+            parts = [
+                pos.drop("dedup").with_columns(pl.lit("position").alias("record")),
+                st.drop("dedup").with_columns(pl.lit("static").alias("record")),
+                bs.drop("dedup").with_columns(pl.lit("base_station").alias("record")),
+            ]
+            if rejects:
+                rej = pl.concat([batch.rejects, rp, rs, rb])
+                parts.append(rej.with_columns(pl.lit("reject").alias("record")))
+            out = pl.concat([p for p in parts if p.height], how="diagonal_relaxed") if any(
+                p.height for p in parts) else None
+            if out is None:
+                continue
+            out = out.sort("line_no").select("record", pl.exclude("record"))
+            out = out.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ"))
+            if out_format == "jsonl":
+                sys.stdout.write(out.write_ndjson())
+            else:
+                from shiptrack.export.tabular import csv_safe_frame
+
+                out = out.select([pl.col(c) if c in out.columns else pl.lit(None).alias(c)
+                                  for c in _DECODE_COLUMNS])
+                sys.stdout.write(csv_safe_frame(out).write_csv(include_header=header))
+                header = False
+    if not sources:
+        raise InputError(f"{path}: nothing to decode")

@@ -1,0 +1,561 @@
+"""NMEA 0183 AIS framing: lines -> checked sentences -> assembled messages -> records.
+
+We own the line loop (pyais's file stream skips bad lines silently and does not
+check checksums): every line either contributes to a message or becomes a reject
+with a reason. pyais is the reference decoder for the payloads; the vectorized
+fast path (``shiptrack.decode.fast``) may take over the common types, and must
+agree with it exactly.
+
+Receive-time sources, in the order ``--time-from auto`` tries them:
+
+``tagblock``  NMEA 4.10 ``\\c:1519862400*hh\\`` (seconds, or 13-digit milliseconds)
+``pghp``      a Gatehouse ``$PGHP,1,yyyy,m,d,h,m,s,ms,...`` line before the sentence
+``prefix``    a logger's Unix time or ISO-8601 time before the sentence on the line
+``trailer``   USCG-style ``...*hh,b003669794,1272412827`` or a trailing Unix time in ms
+``rmc``       the receiver's own ``$GPRMC``/``$GPZDA`` clock (last one seen)
+
+A message whose receive time cannot be found is rejected as ``no_timestamp``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pyais.bit_vector import bit_vector
+from pyais.messages import MSG_CLASS
+
+from shiptrack.decode.records import Batch, BatchBuilder
+
+TimeSource = Literal["auto", "tagblock", "pghp", "prefix", "trailer", "rmc"]
+TIME_SOURCES: tuple[str, ...] = ("tagblock", "pghp", "prefix", "trailer", "rmc")
+
+POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
+STATIC_TYPES = frozenset({5, 19, 24})
+BASE_STATION_TYPES = frozenset({4})
+
+# Fewest bits pyais needs to decode every field we store; shorter payloads would be
+# zero-padded into plausible-looking garbage, so they are rejected as bad_payload.
+MIN_BITS = {1: 168, 2: 168, 3: 168, 4: 168, 5: 420, 18: 168, 19: 312, 24: 160, 27: 96}
+
+_ARMOUR_RE = re.compile(r"^[0-W`-w]+$")
+_HEX2_RE = re.compile(r"^[0-9A-Fa-f]{2}$")
+_PREFIX_RE = re.compile(
+    r"^(?P<t>\d{13}|\d{9,10}(?:\.\d+)?|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)"
+    r"[\s,;|]*(?=[\\!$])"
+)
+_TOKEN_RE = re.compile(r"\\([^\\!$]*[:*][^\\!$]*)\\|([!$][^\\!$]*)")
+_UNIX_FIELD_RE = re.compile(r"^(\d{13}|\d{10}(?:\.\d+)?)$")
+_STATION_FIELD_RE = re.compile(r"^[rbB][A-Za-z0-9_-]+$")
+_OLD_GROUP_RE = re.compile(r"^(\d)G(\d):(\w+)$")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffd]")
+
+
+def nmea_checksum(body: str) -> int:
+    """XOR of the characters of a sentence or tag block between its delimiters."""
+    cs = 0
+    for ch in body.encode("latin-1", "replace"):
+        cs ^= ch
+    return cs
+
+
+def _unix_to_dt(value: float) -> datetime | None:
+    if value > 1e11:  # milliseconds
+        value /= 1000.0
+    try:
+        return datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def parse_prefix_time(text: str) -> datetime | None:
+    """Unix seconds/milliseconds or ISO-8601 (naive = UTC) to an aware datetime."""
+    if text[0].isdigit() and "-" not in text:
+        return _unix_to_dt(float(text))
+    s = text.replace(" ", "T", 1)
+    if s.endswith("Z"):
+        s = s[:-1] + "+00:00"
+    try:
+        dt = datetime.fromisoformat(s)
+    except ValueError:
+        return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+@dataclass(slots=True)
+class TagBlock:
+    time: datetime | None = None
+    station: str | None = None
+    group: tuple[int, int, str] | None = None  # (part, total, id)
+
+
+def parse_tagblock(text: str) -> TagBlock:
+    """Parse ``c:..,s:..,g:1-2-73*hh``; raise ValueError on a bad checksum or time."""
+    star = text.rfind("*")
+    if star < 0 or not _HEX2_RE.match(text[star + 1 :]):
+        raise ValueError("tag block without a two-digit checksum")
+    body = text[:star]
+    # Some providers (AMSA, Spire) write *00 instead of computing the tag-block
+    # checksum; the sentence's own checksum still protects the payload.
+    if text[star + 1 :] != "00" and nmea_checksum(body) != int(text[star + 1 :], 16):
+        raise ValueError("tag block checksum mismatch")
+    tb = TagBlock()
+    for item in body.split(","):
+        key, sep, value = item.partition(":")
+        if not sep:
+            continue
+        if key == "c":
+            if not value.isdigit():
+                raise ValueError(f"tag block time c:{value!r}")
+            tb.time = _unix_to_dt(float(value))
+            if tb.time is None:
+                raise ValueError(f"tag block time c:{value!r}")
+        elif key == "s":
+            tb.station = value
+        elif key == "g":
+            parts = value.split("-")
+            if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit() and parts[2].isalnum():
+                tb.group = (int(parts[0]), int(parts[1]), parts[2])
+        else:
+            m = _OLD_GROUP_RE.match(item)
+            if m:
+                tb.group = (int(m.group(1)), int(m.group(2)), m.group(3))
+    return tb
+
+
+@dataclass(slots=True)
+class Fragment:
+    line_no: int
+    raw: str
+    talker: str
+    count: int
+    number: int
+    seq: str
+    channel: str
+    payload: str
+    fill: int
+    time: datetime | None
+    station: str | None
+    group: tuple[int, int, str] | None
+
+
+@dataclass(slots=True)
+class Message:
+    """One assembled AIS message: the payload of all its fragments, with provenance."""
+
+    line_no: int
+    raw: str
+    payload: str
+    fill: int
+    time: datetime | None
+    station: str | None
+
+
+@dataclass
+class _Pending:
+    parts: dict[int, Fragment] = field(default_factory=dict)
+    first_line: int = 0
+
+
+class NmeaFramer:
+    """Turn lines into assembled :class:`Message` objects and reject records.
+
+    Feed lines with :meth:`feed`; completed messages accumulate in ``messages``
+    and rejects in the builder. Call :meth:`finish` at the end of the input so
+    incomplete multi-part messages become ``orphan_fragment`` rejects.
+    """
+
+    # A multi-part message whose parts are further apart than this is not waited for.
+    MAX_FRAGMENT_SPAN_LINES = 200
+
+    def __init__(self, builder: BatchBuilder, time_from: TimeSource = "auto") -> None:
+        if time_from != "auto" and time_from not in TIME_SOURCES:
+            raise ValueError(f"unknown time source {time_from!r}")
+        self.builder = builder
+        self.order = TIME_SOURCES if time_from == "auto" else (time_from,)
+        self.messages: list[Message] = []
+        self.duplicates = 0
+        self._pending: dict[tuple[Any, ...], _Pending] = {}
+        self._recent: dict[tuple[Any, ...], tuple[int, dict[int, str]]] = {}
+        self._pending_tag: TagBlock | None = None
+        self._pghp_time: datetime | None = None
+        self._rmc_time: datetime | None = None
+        self._last_sweep = 0
+
+    # ------------------------------------------------------------------ lines
+    def feed(self, line_no: int, text: str) -> None:
+        self.builder.lines += 1
+        line = text.strip()
+        if not line:
+            self.builder.reject(line_no, "empty_line", text)
+            return
+        if _CONTROL_RE.search(line):
+            raw = line.encode("unicode_escape").decode("ascii")[:1000]
+            self.builder.reject(line_no, "garbage", raw, "control or undecodable bytes")
+            return
+        prefix_time: datetime | None = None
+        if line[0] not in "\\!$":
+            m = _PREFIX_RE.match(line)
+            if m is None:
+                reason = "not_ais" if line.startswith("#") or "VD" not in line else "garbage"
+                self.builder.reject(line_no, reason, line)
+                return
+            prefix_time = parse_prefix_time(m.group("t"))
+            if prefix_time is None:
+                self.builder.reject(line_no, "bad_timestamp", line, f"prefix {m.group('t')!r}")
+                return
+            line = line[m.end() :]
+        if line_no - self._last_sweep >= self.MAX_FRAGMENT_SPAN_LINES:
+            self._sweep(line_no)
+        # One line may hold several tag-block + sentence pairs (relays join them),
+        # or a tag block alone that applies to the sentence on the next line.
+        tag_token: tuple[str, str] | None = None
+        for m in _TOKEN_RE.finditer(line):
+            if m.group(1) is not None:
+                if tag_token is not None:
+                    self._apply_tag(line_no, tag_token)
+                tag_token = (m.group(1), m.group(0))
+                continue
+            sentence = m.group(2).strip()
+            raw = sentence if tag_token is None else tag_token[1] + sentence
+            tag: TagBlock | None = None
+            if tag_token is not None:
+                try:
+                    tag = parse_tagblock(tag_token[0])
+                except ValueError as err:
+                    self.builder.reject(line_no, "bad_tagblock", raw, str(err))
+                    tag_token = None
+                    continue
+                tag_token = None
+            self._sentence(line_no, raw, sentence, tag, prefix_time)
+        if tag_token is not None:
+            self._apply_tag(line_no, tag_token)
+
+    def _apply_tag(self, line_no: int, token: tuple[str, str]) -> None:
+        """A tag block with no sentence after it on the line: it belongs to the next one."""
+        try:
+            self._pending_tag = parse_tagblock(token[0])
+        except ValueError as err:
+            self.builder.reject(line_no, "bad_tagblock", token[1], str(err))
+
+    def _sentence(
+        self, line_no: int, raw: str, s: str, tag: TagBlock | None, prefix_time: datetime | None
+    ) -> None:
+        if tag is None and self._pending_tag is not None:
+            tag, self._pending_tag = self._pending_tag, None
+        if s.startswith("$"):
+            self._proprietary(line_no, raw, s)
+            return
+        if not (s.startswith("!") and len(s) > 6 and s[3:6] in ("VDM", "VDO")):
+            self.builder.reject(line_no, "not_ais", raw)
+            return
+        star = s.find("*")
+        if star < 0 or len(s) < star + 3:
+            self.builder.reject(line_no, "truncated", raw, "no checksum")
+            return
+        body, cs_text, trailer = s[1:star], s[star + 1 : star + 3], s[star + 3 :]
+        fields = body.split(",")
+        if len(fields) != 7:
+            self.builder.reject(line_no, "truncated", raw, f"{len(fields)} fields, expected 7")
+            return
+        if not _HEX2_RE.match(cs_text) or nmea_checksum(body) != int(cs_text, 16):
+            self.builder.reject(line_no, "bad_checksum", raw, f"*{cs_text} != *{nmea_checksum(body):02X}")
+            return
+        talker, count_s, number_s, seq, channel, payload, fill_s = fields
+        if not (count_s.isdigit() and number_s.isdigit() and fill_s.isdigit()):
+            self.builder.reject(line_no, "truncated", raw, "fragment count, number or fill bits missing")
+            return
+        count, number, fill = int(count_s), int(number_s), int(fill_s)
+        if not (1 <= count <= 9 and 1 <= number <= count and 0 <= fill <= 5):
+            self.builder.reject(line_no, "bad_payload", raw, f"fragment {number}/{count} fill {fill}")
+            return
+        if not payload or not _ARMOUR_RE.match(payload):
+            self.builder.reject(line_no, "bad_payload", raw, "empty payload or invalid characters")
+            return
+        time, station = self._resolve_time(tag, prefix_time, trailer)
+        if station is None and tag is not None:
+            station = tag.station
+        frag = Fragment(
+            line_no, raw, talker, count, number, seq, channel, payload, fill, time, station,
+            tag.group if tag is not None else None,
+        )
+        if count == 1:
+            self.messages.append(Message(line_no, raw, payload, fill, time, station))
+        else:
+            self._add_fragment(frag)
+
+    def _resolve_time(
+        self, tag: TagBlock | None, prefix_time: datetime | None, trailer: str
+    ) -> tuple[datetime | None, str | None]:
+        trailer_station: str | None = None
+        trailer_time: datetime | None = None
+        if trailer.startswith(","):
+            for f in trailer[1:].split(","):
+                f = f.strip()
+                if trailer_station is None and _STATION_FIELD_RE.match(f):
+                    trailer_station = f
+                elif trailer_time is None and _UNIX_FIELD_RE.match(f):
+                    trailer_time = _unix_to_dt(float(f))
+        for source in self.order:
+            if source == "tagblock" and tag is not None and tag.time is not None:
+                return tag.time, trailer_station
+            if source == "pghp" and self._pghp_time is not None:
+                t, self._pghp_time = self._pghp_time, None
+                return t, trailer_station
+            if source == "prefix" and prefix_time is not None:
+                return prefix_time, trailer_station
+            if source == "trailer" and trailer_time is not None:
+                return trailer_time, trailer_station
+            if source == "rmc" and self._rmc_time is not None:
+                return self._rmc_time, trailer_station
+        return None, trailer_station
+
+    def _proprietary(self, line_no: int, raw: str, s: str) -> None:
+        """$PGHP and the receiver's own clock ($--RMC, $--ZDA) carry time; the rest is not AIS."""
+        star = s.find("*")
+        body = s[1:star] if star >= 0 else s[1:]
+        ok = star >= 0 and _HEX2_RE.match(s[star + 1 : star + 3] or "") and nmea_checksum(body) == int(
+            s[star + 1 : star + 3], 16
+        )
+        fields = body.split(",")
+        kind = fields[0]
+        if kind in ("PGHP", "GPRMC", "GNRMC", "GPZDA", "GNZDA") or kind.endswith(("RMC", "ZDA")):
+            if not ok:
+                self.builder.reject(line_no, "bad_checksum", raw, kind)
+                return
+            t = _time_from_proprietary(kind, fields)
+            if t is None:
+                self.builder.reject(line_no, "bad_timestamp", raw, kind)
+            elif kind == "PGHP":
+                self._pghp_time = t
+            else:
+                self._rmc_time = t
+            return
+        self.builder.reject(line_no, "not_ais", raw)
+
+    # -------------------------------------------------------------- fragments
+    def _key(self, f: Fragment) -> tuple[Any, ...]:
+        if f.group is not None and f.group[1] == f.count:
+            # NMEA 4.10 groups: later parts often carry only g:, without s: or c:
+            return ("g", f.group[1], f.group[2])
+        return ("s", f.count, f.seq, f.channel, f.station)
+
+    def _add_fragment(self, f: Fragment) -> None:
+        key = self._key(f)
+        pend = self._pending.get(key)
+        if pend is not None and f.number in pend.parts:
+            if pend.parts[f.number].payload == f.payload:
+                self.duplicates += 1  # the same part heard again, by another receiver
+                return
+            self._orphan(key)  # a new message reuses the sequence id: the old one is incomplete
+            pend = None
+        if pend is None:
+            recent = self._recent.get(key)
+            if recent is not None:
+                if recent[1].get(f.number) == f.payload:
+                    self.duplicates += 1  # a part of a message already assembled
+                    return
+                del self._recent[key]  # the sequence id is being reused by a new message
+            pend = self._pending[key] = _Pending(first_line=f.line_no)
+        pend.parts[f.number] = f
+        if len(pend.parts) == f.count:
+            del self._pending[key]
+            parts = [pend.parts[i] for i in range(1, f.count + 1)]
+            first = parts[0]
+            time = next((p.time for p in parts if p.time is not None), None)
+            self.messages.append(
+                Message(
+                    first.line_no,
+                    "\n".join(p.raw for p in parts),
+                    "".join(p.payload for p in parts),
+                    parts[-1].fill,
+                    time,
+                    first.station,
+                )
+            )
+            self._recent[key] = (f.line_no, {p.number: p.payload for p in parts})
+
+    def _orphan(self, key: tuple[Any, ...]) -> None:
+        pend = self._pending.pop(key)
+        for p in pend.parts.values():
+            self.builder.reject(p.line_no, "orphan_fragment", p.raw, f"part {p.number} of {p.count}")
+
+    def _sweep(self, line_no: int) -> None:
+        self._last_sweep = line_no
+        horizon = line_no - self.MAX_FRAGMENT_SPAN_LINES
+        for key in [k for k, p in self._pending.items() if p.first_line < horizon]:
+            self._orphan(key)
+        for key in [k for k, r in self._recent.items() if r[0] < horizon]:
+            del self._recent[key]
+
+    def finish(self) -> None:
+        for key in list(self._pending):
+            self._orphan(key)
+        self._recent.clear()
+
+
+def _time_from_proprietary(kind: str, fields: list[str]) -> datetime | None:
+    try:
+        if kind == "PGHP":
+            y, mo, d, h, mi, s, ms = (int(x) for x in fields[2:9])
+            return datetime(y, mo, d, h, mi, s, ms * 1000, tzinfo=UTC)
+        if kind.endswith("RMC"):
+            hhmmss, ddmmyy = fields[1], fields[9]
+            if fields[2] != "A" and not hhmmss:
+                return None
+            sec = float(hhmmss[4:])
+            return datetime(
+                2000 + int(ddmmyy[4:6]), int(ddmmyy[2:4]), int(ddmmyy[0:2]),
+                int(hhmmss[0:2]), int(hhmmss[2:4]), int(sec), int(round((sec % 1) * 1e6)) % 1_000_000,
+                tzinfo=UTC,
+            )
+        if kind.endswith("ZDA"):
+            hhmmss = fields[1]
+            sec = float(hhmmss[4:])
+            return datetime(
+                int(fields[4]), int(fields[3]), int(fields[2]),
+                int(hhmmss[0:2]), int(hhmmss[2:4]), int(sec), tzinfo=UTC,
+            )
+    except (ValueError, IndexError):
+        return None
+    return None
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def decode_message(msg: Message, builder: BatchBuilder) -> None:
+    """Decode one assembled message with pyais into position/static/base rows."""
+    payload = msg.payload
+    bv = bit_vector(payload.encode("ascii"), msg.fill)
+    nbits = len(bv)
+    msg_type = bv.get(0, 6)
+    if msg_type in MIN_BITS and nbits < MIN_BITS[msg_type]:
+        builder.reject(msg.line_no, "bad_payload", msg.raw, f"type {msg_type} with {nbits} bits")
+        return
+    builder.type_counts[msg_type] += 1
+    if msg_type not in POSITION_TYPES and msg_type not in STATIC_TYPES and msg_type not in BASE_STATION_TYPES:
+        return
+    try:
+        decoded = MSG_CLASS[msg_type].from_vector(bv)
+    except Exception as err:  # pyais raises many kinds; each becomes a reject
+        builder.type_counts[msg_type] -= 1
+        builder.reject(msg.line_no, "decode_error", msg.raw, f"{type(err).__name__}: {err}")
+        return
+    d = decoded.asdict() if hasattr(decoded, "asdict") else {}
+    common = {
+        "mmsi": d.get("mmsi"),
+        "ts": msg.time,
+        "station": msg.station,
+        "line_no": msg.line_no,
+        "raw": msg.raw,
+        "dedup": payload,
+    }
+    if msg_type in POSITION_TYPES:
+        builder.positions.append(position_row(msg_type, d, common))
+    if msg_type in STATIC_TYPES:
+        builder.statics.append(static_row(msg_type, d, common))
+    if msg_type in BASE_STATION_TYPES:
+        builder.base_stations.append(base_station_row(d, common))
+
+
+def position_row(msg_type: int, d: dict[str, Any], common: dict[str, Any]) -> dict[str, Any]:
+    """pyais fields of a position report -> a POSITION_SCHEMA row (sentinels kept)."""
+    sog, cog, heading = d.get("speed"), d.get("course"), d.get("heading")
+    if msg_type == 27:  # whole knots and degrees; 63 and 511 mean not available
+        sog = 102.3 if sog == 63 else sog
+        cog = 360.0 if cog == 511 else cog
+        heading = 511
+    status = d.get("status")
+    return {
+        **common,
+        "lat": d.get("lat"),
+        "lon": d.get("lon"),
+        "sog": float(sog) if sog is not None else None,
+        "cog": float(cog) if cog is not None else None,
+        "heading": int(heading) if heading is not None else None,
+        "nav_status": int(status) if status is not None else None,
+        "accuracy": bool(d["accuracy"]) if d.get("accuracy") is not None else None,
+        "msg_type": msg_type,
+    }
+
+
+def _eta(d: dict[str, Any]) -> str | None:
+    mo, day, hour, minute = d.get("month"), d.get("day"), d.get("hour"), d.get("minute")
+    if not mo or not day or mo > 12 or day > 31:
+        return None
+    hour = 0 if hour is None or hour > 23 else hour
+    minute = 0 if minute is None or minute > 59 else minute
+    return f"{mo:02d}-{day:02d}T{hour:02d}:{minute:02d}"
+
+
+def static_row(msg_type: int, d: dict[str, Any], common: dict[str, Any]) -> dict[str, Any]:
+    """pyais fields of a type 5, 19 or 24 message -> a STATIC_SCHEMA row."""
+    part = None
+    if msg_type == 24:
+        part = "A" if d.get("partno") == 0 else "B"
+    imo = d.get("imo")
+    return {
+        **common,
+        "msg_type": msg_type,
+        "part": part,
+        "imo": imo if imo else None,
+        "name": d.get("shipname"),
+        "callsign": d.get("callsign"),
+        "ship_type": d.get("ship_type"),
+        "to_bow": d.get("to_bow"),
+        "to_stern": d.get("to_stern"),
+        "to_port": d.get("to_port"),
+        "to_starboard": d.get("to_starboard"),
+        "draught": d.get("draught"),
+        "destination": d.get("destination"),
+        "eta": _eta(d) if msg_type == 5 else None,
+        "ais_version": d.get("ais_version"),
+        "epfd": d.get("epfd"),
+    }
+
+
+def base_station_row(d: dict[str, Any], common: dict[str, Any]) -> dict[str, Any]:
+    try:
+        station_time = datetime(
+            d["year"], d["month"], d["day"], d["hour"], d["minute"], d["second"], tzinfo=UTC
+        )
+    except (KeyError, TypeError, ValueError):
+        station_time = None
+    return {
+        **common,
+        "station_time": station_time,
+        "lat": d.get("lat"),
+        "lon": d.get("lon"),
+        "accuracy": bool(d["accuracy"]) if d.get("accuracy") is not None else None,
+        "epfd": d.get("epfd"),
+    }
+
+
+def decode_nmea(
+    lines: Iterable[tuple[int, str]],
+    time_from: TimeSource = "auto",
+    batch_messages: int = 50_000,
+) -> Iterator[Batch]:
+    """Stream NMEA lines into batches of typed records (bounded memory)."""
+    builder = BatchBuilder(dedup_window_s=60.0)
+    framer = NmeaFramer(builder, time_from)
+    for line_no, text in lines:
+        framer.feed(line_no, text)
+        if len(framer.messages) >= batch_messages:
+            yield _flush(framer, builder)
+    framer.finish()
+    yield _flush(framer, builder)
+
+
+def _flush(framer: NmeaFramer, builder: BatchBuilder) -> Batch:
+    for msg in framer.messages:
+        decode_message(msg, builder)
+    framer.messages.clear()
+    batch = builder.emit()
+    batch.duplicates = framer.duplicates
+    framer.duplicates = 0
+    return batch

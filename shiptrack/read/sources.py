@@ -1,0 +1,178 @@
+"""Inputs: paths, folders, '-' (stdin) and .gz/.bz2/.zip files -> numbered text lines.
+
+Each :class:`Source` is one stream of lines with a stable identity (the SHA-256 of
+the bytes read, before decompression), so that ingesting the same file twice can
+be recognised before any work is done.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import hashlib
+import io
+import shutil
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from shiptrack.errors import InputError
+
+_MAGIC = {b"\x1f\x8b": "gz", b"BZh": "bz2", b"PK\x03\x04": "zip"}
+_BOM = "\ufeff"
+
+
+@dataclass
+class Source:
+    """One input stream. ``member`` names the file inside a zip archive."""
+
+    name: str
+    path: Path
+    member: str | None = None
+    compression: str | None = None
+    size_bytes: int = 0
+    _sha256: str | None = None
+    bytes_read: int = 0
+
+    @property
+    def display(self) -> str:
+        return f"{self.name}!{self.member}" if self.member else self.name
+
+    @property
+    def sha256(self) -> str:
+        if self._sha256 is None:
+            h = hashlib.sha256()
+            if self.member is not None:
+                with zipfile.ZipFile(self.path) as zf, zf.open(self.member) as f:
+                    h.update(self.member.encode())
+                    for chunk in iter(lambda: f.read(1 << 20), b""):
+                        h.update(chunk)
+            else:
+                with open(self.path, "rb") as f:
+                    for chunk in iter(lambda: f.read(1 << 20), b""):
+                        h.update(chunk)
+            self._sha256 = h.hexdigest()
+        return self._sha256
+
+    def open(self) -> BinaryIO:
+        """The decompressed bytes. ``bytes_read`` counts the bytes taken from disk."""
+        self.bytes_read = 0
+        if self.member is not None:
+            zf = zipfile.ZipFile(self.path)
+            return _Counting(zf.open(self.member), self)  # type: ignore[return-value]
+        disk = _Counting(open(self.path, "rb"), self)
+        if self.compression == "gz":
+            return gzip.open(disk, "rb")  # type: ignore[return-value]
+        if self.compression == "bz2":
+            return bz2.open(disk, "rb")  # type: ignore[return-value]
+        return disk  # type: ignore[return-value]
+
+    def lines(self) -> Iterator[tuple[int, str]]:
+        """(1-based line number, text without line ending); a BOM on line 1 is dropped.
+
+        Undecodable bytes become U+FFFD (the decoders reject such lines as garbage,
+        keeping them), so a stray binary line never stops the file.
+        """
+        with self.open() as raw:
+            buffered = raw if self.compression in ("gz", "bz2") else io.BufferedReader(raw, 1 << 20)  # type: ignore[arg-type]
+            text = io.TextIOWrapper(buffered, encoding="utf-8", errors="replace", newline="")
+            for line_no, line in enumerate(_split_lines(text), start=1):
+                if line_no == 1 and line.startswith(_BOM):
+                    line = line[1:]
+                yield line_no, line
+
+    def head(self, n: int = 50) -> list[str]:
+        out: list[str] = []
+        try:
+            for _, line in self.lines():
+                out.append(line)
+                if len(out) >= n:
+                    break
+        except (OSError, EOFError, zipfile.BadZipFile) as err:
+            raise InputError(f"{self.display}: cannot read: {err}") from err
+        return out
+
+
+class _Counting(io.RawIOBase):
+    """A read-only file wrapper that tells its Source how far it has read."""
+
+    def __init__(self, inner: BinaryIO, owner: Source) -> None:
+        self.inner = inner
+        self.owner = owner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray) -> int:  # type: ignore[override]
+        n = self.inner.readinto(b)  # type: ignore[attr-defined]
+        self.owner.bytes_read += n or 0
+        return n
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
+
+
+def _split_lines(text: io.TextIOWrapper) -> Iterator[str]:
+    # newline="" keeps \r\n and lone \r intact; strip them ourselves.
+    for line in text:
+        yield line.rstrip("\r\n")
+
+
+def _compression(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as err:
+        raise InputError(f"{path}: cannot read: {err.strerror or err}") from err
+    for magic, kind in _MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    return None
+
+
+def _from_file(path: Path, name: str) -> list[Source]:
+    kind = _compression(path)
+    size = path.stat().st_size
+    if kind != "zip":
+        return [Source(name=name, path=path.resolve(), compression=kind, size_bytes=size)]
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = [i for i in zf.infolist() if not i.is_dir() and not Path(i.filename).name.startswith(".")]
+    except zipfile.BadZipFile as err:
+        raise InputError(f"{path}: not a readable zip archive: {err}") from err
+    return [
+        Source(name=name, path=path.resolve(), member=m.filename, compression="zip", size_bytes=m.file_size)
+        for m in sorted(members, key=lambda i: i.filename)
+    ]
+
+
+def expand_inputs(paths: list[str], source_name: str | None = None) -> list[Source]:
+    """Resolve the command line's PATHs into sources, failing early on a missing one."""
+    sources: list[Source] = []
+    for p in paths:
+        if p == "-":
+            tmp = tempfile.NamedTemporaryFile(prefix="shiptrack-stdin-", delete=False)
+            with tmp:
+                shutil.copyfileobj(sys.stdin.buffer, tmp)
+            sources.extend(_from_file(Path(tmp.name), source_name or "<stdin>"))
+            continue
+        path = Path(p)
+        if not path.exists():
+            raise InputError(f"{p}: no such file or directory")
+        if path.is_dir():
+            files = sorted(
+                f for f in path.rglob("*")
+                if f.is_file() and not any(part.startswith(".") for part in f.relative_to(path).parts)
+            )
+            if not files:
+                raise InputError(f"{p}: folder holds no files")
+            for f in files:
+                sources.extend(_from_file(f, str(f)))
+            continue
+        sources.extend(_from_file(path, source_name or p))
+    return sources

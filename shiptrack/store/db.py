@@ -1,0 +1,94 @@
+"""Open the DuckDB store: path resolution, schema creation, a bounded wait for the lock.
+
+DuckDB allows one writing process per file; a second process (a scheduled report
+during an ingest) cannot open it until the writer is done. We retry for a bounded
+time and then fail with :class:`StoreBusy`, never hang and never corrupt.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from shiptrack.errors import InputError, StoreBusy
+
+DEFAULT_DB = "shiptrack.duckdb"
+SCHEMA_VERSION = "1"
+
+
+def default_path() -> Path:
+    """``$SHIPTRACK_DB`` if set, else ``./shiptrack.duckdb``."""
+    return Path(os.environ.get("SHIPTRACK_DB") or DEFAULT_DB)
+
+
+def _is_lock_error(err: Exception) -> bool:
+    text = str(err).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+def connect(
+    path: str | Path | None = None, *, read_only: bool = False, wait_s: float = 30.0
+) -> duckdb.DuckDBPyConnection:
+    """Open (and if needed create) the store, waiting up to ``wait_s`` for a lock."""
+    db_path = Path(path) if path is not None else default_path()
+    if read_only and not db_path.exists():
+        raise InputError(f"database {db_path} does not exist; run `shiptrack ingest FILE` first")
+    deadline = time.monotonic() + wait_s
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(db_path), read_only=read_only)
+            break
+        except duckdb.IOException as err:
+            if not _is_lock_error(err):
+                raise InputError(f"cannot open database {db_path}: {err}") from err
+            if time.monotonic() >= deadline:
+                raise StoreBusy(
+                    f"database {db_path} is in use by another process (an ingest?); "
+                    f"waited {wait_s:.0f} s. Try again later or raise --wait."
+                ) from err
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+    con.execute("SET TimeZone = 'UTC'")
+    if not read_only:
+        ensure_schema(con)
+    return con
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create tables and views if missing; load the bundled MID table once."""
+    have = con.sql(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+    ).fetchall()[0][0]
+    if have:
+        row = con.sql("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        if row and row[0][0] == SCHEMA_VERSION:
+            return
+    sql = resources.files("shiptrack.store").joinpath("schema.sql").read_text(encoding="utf-8")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(sql)
+        _load_mid_flags(con)
+        con.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _load_mid_flags(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        from shiptrack.reference.mid import mid_frame
+    except ImportError:  # reference data not installed: flags stay NULL
+        return
+    frame = mid_frame()
+    con.register("_mid_frame", frame.to_arrow())
+    con.execute("DELETE FROM mid_flags")
+    con.execute("INSERT INTO mid_flags SELECT mid, country, iso2 FROM _mid_frame")
+    con.unregister("_mid_frame")

@@ -72,8 +72,6 @@ def decode_source(
     chosen = sniff(src.head(), fmt, columns, src.display)
     detail = chosen.reason
     if chosen.format == "nmea":
-        if time_from != "auto":
-            detail += f"; time from {time_from}"
         return "nmea", detail, decode_nmea(src.lines(), time_from=time_from)
     from shiptrack.decode.archives import decode_archive
 
@@ -141,12 +139,14 @@ def ingest_source(
             if progress is not None:
                 progress(src, src.bytes_read)
         c = loader.counts
+        if c.time_sources:
+            detail += "; time from " + ", ".join(f"{k} ({v:,})" for k, v in c.time_sources.most_common())
         con.execute(
             "UPDATE sources SET lines_read = ?, messages = ?, positions = ?, static_reports = ?, "
             "base_stations = ?, duplicates = ?, rejects = ?, type_counts = ?, reject_counts = ?, "
-            "first_ts = ?, last_ts = ? WHERE source_id = ?",
+            "first_ts = ?, last_ts = ?, format_detail = ? WHERE source_id = ?",
             [c.lines, c.messages, c.positions, c.static_reports, c.base_stations, c.duplicates,
-             c.rejects, _json(c.type_counts), _json(c.reject_counts), c.first_ts, c.last_ts, source_id],
+             c.rejects, _json(c.type_counts), _json(c.reject_counts), c.first_ts, c.last_ts, detail, source_id],
         )
         con.execute("COMMIT")
     except BaseException as err:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -109,7 +110,8 @@ def decode(path: str, out_format: str, fmt: str, columns: str | None, time_from:
             out = out.sort("line_no").select("record", pl.exclude("record"))
             out = out.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ"))
             if out_format == "jsonl":
-                sys.stdout.write(out.write_ndjson())
+                for rec in out.iter_rows(named=True):
+                    sys.stdout.write(json.dumps({k: v for k, v in rec.items() if v is not None}) + "\n")
             else:
                 from shiptrack.export.tabular import csv_safe_frame
 

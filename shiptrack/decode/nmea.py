@@ -20,6 +20,7 @@ A message whose receive time cannot be found is rejected as ``no_timestamp``.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -176,6 +177,7 @@ class NmeaFramer:
             raise ValueError(f"unknown time source {time_from!r}")
         self.builder = builder
         self.order = TIME_SOURCES if time_from == "auto" else (time_from,)
+        self.time_sources: Counter[str] = Counter()
         self.messages: list[Message] = []
         self.duplicates = 0
         self._pending: dict[tuple[Any, ...], _Pending] = {}
@@ -299,18 +301,21 @@ class NmeaFramer:
                     trailer_station = f
                 elif trailer_time is None and _UNIX_FIELD_RE.match(f):
                     trailer_time = _unix_to_dt(float(f))
+        pghp_time, self._pghp_time = self._pghp_time, None
+        found = {
+            "tagblock": tag.time if tag is not None else None,
+            "pghp": pghp_time,
+            "prefix": prefix_time,
+            "trailer": trailer_time,
+            "rmc": self._rmc_time,
+        }
         for source in self.order:
-            if source == "tagblock" and tag is not None and tag.time is not None:
-                return tag.time, trailer_station
-            if source == "pghp" and self._pghp_time is not None:
-                t, self._pghp_time = self._pghp_time, None
-                return t, trailer_station
-            if source == "prefix" and prefix_time is not None:
-                return prefix_time, trailer_station
-            if source == "trailer" and trailer_time is not None:
-                return trailer_time, trailer_station
-            if source == "rmc" and self._rmc_time is not None:
-                return self._rmc_time, trailer_station
+            if found[source] is not None:
+                # Counted per source, so a file that mixes clocks says so in its summary
+                # (exactEarth's $PGHP satellite time and its trailing ground-arrival
+                # time differ by up to an hour; --time-from pghp keeps only the first).
+                self.time_sources[source] += 1
+                return found[source], trailer_station
         return None, trailer_station
 
     def _proprietary(self, line_no: int, raw: str, s: str) -> None:
@@ -557,5 +562,7 @@ def _flush(framer: NmeaFramer, builder: BatchBuilder) -> Batch:
     framer.messages.clear()
     batch = builder.emit()
     batch.duplicates = framer.duplicates
+    batch.time_sources = framer.time_sources
+    framer.time_sources = Counter()
     framer.duplicates = 0
     return batch

@@ -33,7 +33,6 @@ POSITION_SCHEMA: dict[str, pl.DataType] = {
     "cog": pl.Float64(),
     "heading": pl.Int16(),
     "nav_status": pl.Int8(),
-    "rot": pl.Float64(),
     "accuracy": pl.Boolean(),
     "msg_type": pl.Int8(),
     "station": pl.String(),
@@ -145,6 +144,7 @@ class Batch:
     lines: int = 0
     dedup_window_s: float = 60.0
     duplicates: int = 0  # repeated fragments dropped before decoding (counted, not stored)
+    time_sources: Counter[str] = field(default_factory=Counter)  # NMEA: messages timed by tagblock, pghp, ...
 
 
 class BatchBuilder:

@@ -42,6 +42,7 @@ class LoadCounts:
     reject_counts: Counter[str] = field(default_factory=Counter)
     first_ts: datetime | None = None
     last_ts: datetime | None = None
+    time_sources: Counter[str] = field(default_factory=Counter)
 
     @property
     def messages(self) -> int:
@@ -61,6 +62,7 @@ class Loader:
         c.lines += batch.lines
         c.type_counts.update(batch.type_counts)
         c.duplicates += batch.duplicates
+        c.time_sources.update(batch.time_sources)
         pos, rej_p = clean_positions(batch.positions)
         st, rej_s = clean_statics(batch.statics)
         bs, rej_b = clean_base_stations(batch.base_stations)

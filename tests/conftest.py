@@ -59,3 +59,41 @@ def position(mmsi: int = 352001234, lat: float = 34.0, lon: float = 18.0, **kw) 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "test.duckdb"
+
+
+def ping(when: str, lat: float, lon: float, sog: float = 10.0, cog: float = 90.0, *,
+         mmsi: int = 352001234, status: int = 0, heading: int | None = None, station: str = "rTEST",
+         msg_type: int = 1) -> str:
+    """One tag-blocked position report at ISO time ``when`` (UTC): a builder for rule tests."""
+    from shiptrack.units import parse_utc
+
+    t = parse_utc(when).timestamp()
+    if msg_type == 18:
+        msg = {"type": 18, "mmsi": mmsi, "lat": lat, "lon": lon, "speed": sog, "course": cog,
+               "heading": heading if heading is not None else int(cog) % 360}
+    else:
+        msg = {"type": msg_type, "mmsi": mmsi, "lat": lat, "lon": lon, "speed": sog, "course": cog,
+               "heading": heading if heading is not None else int(cog) % 360, "status": status}
+    return tagged(encode(msg)[0], t, station)
+
+
+def voyage(when: str, mmsi: int = 352001234, *, name: str = "TEST", destination: str = "",
+           callsign: str = "TEST1", imo: int = 9000003, draught: float = 6.5, ship_type: int = 70,
+           station: str = "rTEST", seq_id: int = 1) -> list[str]:
+    """A tag-blocked two-part type 5 (static and voyage) message."""
+    from shiptrack.units import parse_utc
+
+    t = parse_utc(when).timestamp()
+    msg = {"type": 5, "mmsi": mmsi, "shipname": name, "destination": destination, "callsign": callsign,
+           "imo": imo, "draught": draught, "ship_type": ship_type, "to_bow": 50, "to_stern": 50,
+           "to_port": 8, "to_starboard": 8}
+    return [tagged(s, t, station) for s in encode(msg, seq_id=seq_id)]
+
+
+def ingest_lines(db: Path, lines: list[str], name: str = "track.nmea") -> Result:
+    """Write lines to a file beside the database and ingest it through the CLI."""
+    path = db.parent / name
+    path.write_text("\n".join(lines) + "\n")
+    result = run_cli(["ingest", path], db)
+    assert result.exit_code == 0, result.output
+    return result

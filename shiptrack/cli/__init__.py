@@ -63,4 +63,5 @@ def main(ctx: click.Context, db: Path | None, wait_s: float) -> None:
     ctx.obj = Context(db, wait_s)
 
 
-from shiptrack.cli import ingest as _ingest  # noqa: E402,F401  (registers commands)
+from shiptrack.cli import detect as _detect  # noqa: E402,F401  (registers commands)
+from shiptrack.cli import ingest as _ingest  # noqa: E402,F401

@@ -75,3 +75,43 @@ def print_ingest_summary(summary: IngestSummary) -> None:
         f"Store now holds {_n(summary.vessels)} vessels, "
         f"{iso_utc(summary.first_ts) or '-'} to {iso_utc(summary.last_ts) or '-'}."
     )
+
+
+def print_frame(df, title: str | None = None, max_rows: int = 200) -> None:  # noqa: ANN001
+    """A rich table of a polars frame; long text is folded, times shown as ISO UTC."""
+    import polars as pl
+    from rich.markup import escape
+
+    shown = df.head(max_rows).with_columns(
+        pl.col(pl.Datetime).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+    table = Table(title=title, show_header=True, header_style="bold", show_lines=False)
+    for c in shown.columns:
+        table.add_column(c, overflow="fold")
+    for row in shown.iter_rows():
+        table.add_row(*("" if v is None else escape(str(v)) for v in row))
+    console.print(table)
+    if df.height > max_rows:
+        console.print(f"... {df.height - max_rows} more rows (use --format csv -o FILE for all)")
+    elif df.height == 0:
+        console.print("(no rows)")
+
+
+def print_rules(rules) -> None:  # noqa: ANN001
+    for r in rules.values():
+        console.print(f"[bold]{r.name}[/]  kinds: {', '.join(r.kinds)}")
+        console.print(f"  {r.title}. {r.description}")
+        for line in r.header_lines():
+            console.print(f"  {line}")
+        console.print()
+
+
+def print_detect_summary(summary) -> None:  # noqa: ANN001
+    table = Table(title="Detection", show_header=True, header_style="bold")
+    table.add_column("kind")
+    table.add_column("events", justify="right")
+    for kind, n in summary.counts.items():
+        table.add_row(kind, _n(n))
+    console.print(table)
+    window = f"{iso_utc(summary.since) or 'start'} to {iso_utc(summary.until) or 'end'}"
+    console.print(f"Rules run: {', '.join(summary.rules_run)}; window {window}.")

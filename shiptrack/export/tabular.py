@@ -33,3 +33,29 @@ def csv_safe_frame(df: pl.DataFrame, safe: bool = True) -> pl.DataFrame:
         pl.when(pl.col(c).str.contains(_FORMULA_RE)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
         for c in text_cols
     )
+
+
+def to_markdown(df: pl.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table; pipes and newlines in cells are escaped."""
+    def cell(v: object) -> str:
+        s = "" if v is None else str(v)
+        return s.replace("|", "\\|").replace("\n", " ")
+
+    head = "| " + " | ".join(df.columns) + " |"
+    rule = "|" + "|".join("---" for _ in df.columns) + "|"
+    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.iter_rows()]
+    return "\n".join([head, rule, *rows]) + "\n"
+
+
+def render(df: pl.DataFrame, fmt: str, safe: bool = True) -> str:
+    """csv | json | md text for a frame (``table`` is rendered by the CLI with rich)."""
+    if fmt == "csv":
+        return csv_safe_frame(df, safe=safe).write_csv()
+    iso = df.with_columns(pl.col(pl.Datetime).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    if fmt == "json":
+        import json
+
+        return json.dumps(iso.to_dicts(), indent=2, default=str, ensure_ascii=False) + "\n"
+    if fmt == "md":
+        return to_markdown(iso)
+    raise ValueError(f"unknown format {fmt!r}")

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from importlib import resources
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from shiptrack.errors import InputError, StoreBusy
 
 DEFAULT_DB = "shiptrack.duckdb"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 def default_path() -> Path:
@@ -73,6 +75,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     try:
         con.execute(sql)
         _load_mid_flags(con)
+        _load_ports(con)
         con.execute(
             "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
         )
@@ -92,3 +95,26 @@ def _load_mid_flags(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM mid_flags")
     con.execute("INSERT INTO mid_flags SELECT mid, country, iso2 FROM _mid_frame")
     con.unregister("_mid_frame")
+
+
+def _load_ports(con: duckdb.DuckDBPyConnection) -> None:
+    from shiptrack.reference.ports import ports_frame
+
+    frame = ports_frame()
+    con.register("_ports_frame", frame.to_arrow())
+    con.execute("DELETE FROM ports")
+    con.execute("INSERT INTO ports SELECT port_id, name, country, locode, lat, lon FROM _ports_frame")
+    con.unregister("_ports_frame")
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = None) -> pl.DataFrame:
+    """Run a parameterised query and return a polars frame (times in UTC)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the DB-API arrow copy is fine for our sizes
+        table = con.execute(sql, params or {}).to_arrow_table()
+    df = pl.from_arrow(table)
+    assert isinstance(df, pl.DataFrame)
+    return df.with_columns(
+        pl.col(c).dt.convert_time_zone("UTC") for c, t in df.schema.items()
+        if isinstance(t, pl.Datetime) and t.time_zone is not None
+    )

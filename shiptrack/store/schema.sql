@@ -166,3 +166,83 @@ FROM ids
 LEFT JOIN pos USING (mmsi)
 LEFT JOIN st USING (mmsi)
 LEFT JOIN mid_flags f ON f.mid = mid_of(ids.mmsi);
+
+-- ------------------------------------------------------------------ reference
+
+CREATE TABLE IF NOT EXISTS ports (
+    port_id  INTEGER PRIMARY KEY,         -- NGA World Port Index number
+    name     VARCHAR NOT NULL,
+    country  VARCHAR,
+    locode   VARCHAR,
+    lat      DOUBLE NOT NULL,
+    lon      DOUBLE NOT NULL
+);
+
+-- The user's own areas of interest (shiptrack areas add): a port and radius,
+-- or a GeoJSON polygon (kept as GeoJSON text; tested in Python with shapely).
+CREATE TABLE IF NOT EXISTS areas (
+    name       VARCHAR PRIMARY KEY,
+    port_id    INTEGER,
+    lat        DOUBLE,
+    lon        DOUBLE,
+    radius_nm  DOUBLE,
+    geojson    VARCHAR,
+    created_at TIMESTAMPTZ
+);
+
+-- Declared voyages (shiptrack route declare/import): ports in order.
+CREATE TABLE IF NOT EXISTS declared_voyages (
+    voyage_id  VARCHAR PRIMARY KEY,       -- md5 of mmsi|ports|departed
+    mmsi       INTEGER NOT NULL,
+    ports      VARCHAR NOT NULL,          -- as declared, e.g. 'Novorossiysk > Sfax? > Douala'
+    departed   TIMESTAMPTZ,
+    created_at TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS declared_voyage_ports (
+    voyage_id VARCHAR NOT NULL,
+    seq       INTEGER NOT NULL,           -- 0 = departure port
+    port_id   INTEGER NOT NULL,
+    optional  BOOLEAN NOT NULL            -- 'Sfax?' = an allowed, optional call
+);
+-- The expected sea route of each declared voyage (searoute), as a polyline.
+CREATE TABLE IF NOT EXISTS declared_route_points (
+    voyage_id VARCHAR NOT NULL,
+    seq       INTEGER NOT NULL,
+    lat       DOUBLE NOT NULL,
+    lon       DOUBLE NOT NULL
+);
+
+-- ------------------------------------------------------------------ findings
+
+CREATE TABLE IF NOT EXISTS events (
+    event_id         VARCHAR PRIMARY KEY,  -- md5(kind|mmsi|other_mmsi|start_utc|port), first 16 hex
+    kind             VARCHAR NOT NULL,     -- dark_period, port_call, ... (shiptrack detect --list)
+    mmsi             INTEGER NOT NULL,
+    other_mmsi       INTEGER,              -- sts_encounter: the other vessel
+    start_utc        TIMESTAMPTZ NOT NULL,
+    end_utc          TIMESTAMPTZ,
+    duration_h       DOUBLE,
+    lat              DOUBLE,               -- where it happened (start, or the call's mean position)
+    lon              DOUBLE,
+    port             VARCHAR,              -- port name, when the finding is about a port
+    port_id          INTEGER,
+    port_distance_nm DOUBLE,
+    details          JSON,                 -- the rule's evidence: distances, durations, positions
+    evidence         STRUCT(source_id INTEGER, line_no BIGINT)[],  -- messages it rests on
+    detected_at      TIMESTAMPTZ
+);
+
+-- Great-circle distance in nautical miles.
+CREATE OR REPLACE MACRO haversine_nm(lat1, lon1, lat2, lon2) AS
+    2 * 3440.065 * asin(least(1.0, sqrt(
+        pow(sin(radians(lat2 - lat1) / 2), 2)
+        + cos(radians(lat1)) * cos(radians(lat2)) * pow(sin(radians(lon2 - lon1) / 2), 2))));
+
+-- Initial bearing from point 1 to point 2, degrees true.
+CREATE OR REPLACE MACRO bearing_deg(lat1, lon1, lat2, lon2) AS
+    (degrees(atan2(sin(radians(lon2 - lon1)) * cos(radians(lat2)),
+                   cos(radians(lat1)) * sin(radians(lat2))
+                   - sin(radians(lat1)) * cos(radians(lat2)) * cos(radians(lon2 - lon1)))) + 360) % 360;
+
+-- Smallest difference between two angles, 0..180.
+CREATE OR REPLACE MACRO angle_diff(a, b) AS 180 - abs(180 - abs(a - b) % 360);

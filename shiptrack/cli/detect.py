@@ -1,0 +1,86 @@
+"""`shiptrack detect` and `shiptrack events`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from shiptrack.cli import Context, main
+from shiptrack.cli.options import emit, output_options, window_options
+
+
+@main.command()
+@click.option("--rules", "rules", help="Comma-separated rules or event kinds to run (default: all).")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Override a rule threshold, e.g. --param min_gap_h=12 (see --list).")
+@click.option("--rules-dir", type=click.Path(file_okay=False, path_type=Path), multiple=True,
+              help="Also load rules from this folder.")
+@click.option("--list", "list_only", is_flag=True, help="List the rules, their kinds and parameters.")
+@window_options
+@click.pass_obj
+def detect(obj: Context, rules: str | None, params: tuple[str, ...], rules_dir: tuple[Path, ...],
+           list_only: bool, since: datetime | None, until: datetime | None) -> None:
+    """Run the detection rules and fill the `events` table.
+
+    \b
+    Running it twice gives the same events (deterministic ids); after new data
+    it updates them without duplicates.
+      shiptrack detect
+      shiptrack detect --rules dark_period --param min_gap_h=12 --since 2018-02-01
+      shiptrack detect --list
+    """
+    from shiptrack.rules import registry
+
+    if list_only:
+        from shiptrack.cli.render import print_rules
+
+        print_rules(registry.load_rules(rules_dir))
+        return
+    kinds = [k.strip() for k in rules.split(",")] if rules else None
+    con = obj.connect()
+    try:
+        summary = registry.run(con, kinds, since, until, registry.parse_params(params), rules_dir)
+    finally:
+        con.close()
+    from shiptrack.cli.render import print_detect_summary
+
+    print_detect_summary(summary)
+
+
+@main.command()
+@click.option("--kind", "kinds", multiple=True, help="Only this kind (repeatable).")
+@click.option("--vessel", help="Only this vessel: MMSI, IMO, call sign or name.")
+@click.option("--near", "near", help="Only events within --radius-nm of this port.")
+@click.option("--radius-nm", type=float, default=50.0, show_default=True)
+@window_options
+@output_options(("table", "csv", "json", "md"))
+@click.pass_obj
+def events(obj: Context, kinds: tuple[str, ...], vessel: str | None, near: str | None, radius_nm: float,
+           since: datetime | None, until: datetime | None, fmt: str, output: Path | None,
+           unsafe_csv: bool) -> None:
+    """List findings with their evidence (run `shiptrack detect` first).
+
+    \b
+    CSV columns: event_id,kind,mmsi,imo,vessel_name,start_utc,end_utc,duration_h,
+    lat,lon,port,port_distance_nm,other_mmsi,details,evidence
+      shiptrack events --kind dark_period --near Benghazi
+      shiptrack events --vessel URAL --format csv -o ural_events.csv
+    """
+    from shiptrack.events import query_events
+    from shiptrack.reference.ports import resolve_port
+
+    con = obj.connect(read_only=True)
+    try:
+        mmsi = None
+        if vessel:
+            from shiptrack.vessels import find_vessel
+
+            mmsi = find_vessel(con, vessel).mmsi
+        port_id = resolve_port(near).port_id if near else None
+        df = query_events(con, kinds=list(kinds) or None, mmsi=mmsi, near_port_id=port_id,
+                          near_radius_nm=radius_nm, since=since, until=until)
+    finally:
+        con.close()
+    emit(df, fmt, output, title="Events", unsafe_csv=unsafe_csv)

@@ -1,0 +1,31 @@
+-- kind: destination_change
+-- title: Declared destination changes
+-- description: The destination a crew types into AIS (type 5; the vessel's own
+--   declaration) changes from one report to the next, compared after normalising:
+--   trimmed, upper case, '@' padding removed, runs of spaces collapsed. Evidence:
+--   the old and new value, the last report of the old and the first of the new,
+--   and the ship's last position at the time of the change.
+WITH d AS (
+    SELECT mmsi, ts, source_id, line_no, dup_key,
+           regexp_replace(upper(trim(replace(destination, '@', ' '))), '\s+', ' ', 'g') AS dest
+    FROM static_reports
+    WHERE destination IS NOT NULL AND msg_type = 5
+), ch AS (
+    SELECT *,
+           lag(dest) OVER w AS prev_dest, lag(ts) OVER w AS prev_ts,
+           lag(source_id) OVER w AS prev_source_id, lag(line_no) OVER w AS prev_line_no
+    FROM d
+    WINDOW w AS (PARTITION BY mmsi ORDER BY ts, dup_key)
+)
+SELECT 'destination_change' AS kind, ch.mmsi, CAST(NULL AS INTEGER) AS other_mmsi,
+       ch.ts AS start_utc, ch.ts AS end_utc, p.lat, p.lon,
+       CAST(NULL AS VARCHAR) AS port, CAST(NULL AS INTEGER) AS port_id, CAST(NULL AS DOUBLE) AS port_distance_nm,
+       json_object('from', ch.prev_dest, 'to', ch.dest,
+                   'previous_report_utc', strftime(ch.prev_ts, '%Y-%m-%dT%H:%M:%SZ'),
+                   'report_utc', strftime(ch.ts, '%Y-%m-%dT%H:%M:%SZ'),
+                   'position_utc', strftime(p.ts, '%Y-%m-%dT%H:%M:%SZ')) AS details,
+       [struct_pack(source_id := ch.prev_source_id, line_no := ch.prev_line_no),
+        struct_pack(source_id := ch.source_id, line_no := ch.line_no)] AS evidence
+FROM ch
+ASOF LEFT JOIN pos p ON ch.mmsi = p.mmsi AND ch.ts >= p.ts
+WHERE ch.prev_dest IS NOT NULL AND ch.dest <> ch.prev_dest

@@ -1,0 +1,319 @@
+"""Detection rules: self-describing SQL files, bound parameters, deterministic events.
+
+A rule is ``shiptrack/rules/<name>.sql``: one SELECT statement over the store,
+opened by a header that the registry reads (and ``shiptrack detect --list`` prints)::
+
+    -- kind: dark_period, ais_gap
+    -- title: Dark periods near ports
+    -- description: consecutive positions of one vessel at least min_gap_h apart ...
+    -- after: port_call
+    -- param: min_gap_h = 6          -- hours between consecutive positions
+    -- param: port_radius_nm = 50    -- a gap end this close to a port makes it dark_period
+
+Parameters are bound (``$min_gap_h``), never formatted into the SQL; ``$since`` and
+``$until`` (TIMESTAMPTZ or NULL) are always available. The statement returns the
+columns of :data:`RULE_COLUMNS`; the registry adds ``event_id`` (a hash of
+kind|mmsi|other_mmsi|start_utc|port, so re-running gives the same ids),
+``duration_h`` and ``detected_at``, and replaces that kind's events in the window.
+
+Where SQL is awkward (sea-route corridors, the land mask, segmenting a track that
+two transmitters share), a module ``shiptrack.rules.<name>`` may define
+``prepare(con, params)`` that creates TEMP tables the SQL reads.
+
+Before any rule runs, :func:`prepare_inputs` creates the TEMP view ``pos``: the
+positions with a place, in the detection window, with ``seg`` (track segment, see
+``shiptrack.rules.segments``) and a content-based tiebreak ``ord_key`` so that
+results never depend on the order in which files were ingested.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from shiptrack.errors import RuleError
+
+RULE_COLUMNS = (
+    "kind", "mmsi", "other_mmsi", "start_utc", "end_utc", "lat", "lon",
+    "port", "port_id", "port_distance_nm", "details", "evidence",
+)
+_HEADER_RE = re.compile(r"^--\s*(?P<key>[a-z_]+)\s*:\s*(?P<value>.*)$")
+_PARAM_RE = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*)\s*=\s*(?P<default>[^-]*?)\s*(?:--\s*(?P<doc>.*))?$")
+_BIND_RE = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+@dataclass
+class Param:
+    name: str
+    default: float | int | str
+    doc: str = ""
+
+    def convert(self, text: str) -> float | int | str:
+        try:
+            if isinstance(self.default, bool):
+                return text.lower() in ("1", "true", "yes")
+            if isinstance(self.default, int):
+                return int(text)
+            if isinstance(self.default, float):
+                return float(text)
+        except ValueError as err:
+            raise RuleError(f"--param {self.name}={text!r}: expected a number like {self.default}") from err
+        return text
+
+
+@dataclass
+class Rule:
+    name: str
+    kinds: list[str]
+    title: str
+    description: str
+    params: dict[str, Param]
+    sql: str
+    path: Path
+    after: list[str] = field(default_factory=list)
+
+    def header_lines(self) -> list[str]:
+        return [f"param: {p.name} = {p.default}" + (f"  -- {p.doc}" if p.doc else "") for p in self.params.values()]
+
+
+def _parse_default(text: str) -> float | int | str:
+    t = text.strip()
+    if re.fullmatch(r"-?\d+", t):
+        return int(t)
+    try:
+        return float(t)
+    except ValueError:
+        return t
+
+
+def parse_rule(path: Path, text: str | None = None) -> Rule:
+    """Read a rule file's header and SQL; raise RuleError if the header is incomplete."""
+    text = text if text is not None else path.read_text(encoding="utf-8")
+    meta: dict[str, str] = {}
+    params: dict[str, Param] = {}
+    desc: list[str] = []
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            if line.strip():
+                break
+            continue
+        m = _HEADER_RE.match(line)
+        if not m:
+            if desc and line[2:].strip():
+                desc.append(line[2:].strip())  # continuation of the description
+            continue
+        key, value = m.group("key"), m.group("value").strip()
+        if key == "param":
+            pm = _PARAM_RE.match(value)
+            if not pm:
+                raise RuleError(f"{path.name}: bad param line {value!r}; write `-- param: name = default -- doc`")
+            params[pm.group("name")] = Param(pm.group("name"), _parse_default(pm.group("default")),
+                                             (pm.group("doc") or "").strip())
+        elif key == "description":
+            desc = [value]
+        else:
+            meta[key] = value
+    if "kind" not in meta or "title" not in meta or not desc:
+        raise RuleError(f"{path.name}: header needs `-- kind:`, `-- title:` and `-- description:` lines")
+    return Rule(
+        name=path.stem,
+        kinds=[k.strip() for k in meta["kind"].split(",") if k.strip()],
+        title=meta["title"],
+        description=" ".join(desc),
+        params=params,
+        sql=text,
+        path=path,
+        after=[a.strip() for a in meta.get("after", "").split(",") if a.strip()],
+    )
+
+
+def load_rules(extra_dirs: Iterable[Path] = ()) -> dict[str, Rule]:
+    """The shipped rules plus any in ``extra_dirs``, by name, in dependency order."""
+    rules: dict[str, Rule] = {}
+    shipped = resources.files("shiptrack.rules")
+    for entry in sorted(shipped.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".sql"):
+            rules[entry.name[:-4]] = parse_rule(Path(str(entry)), entry.read_text(encoding="utf-8"))
+    for d in extra_dirs:
+        for p in sorted(Path(d).glob("*.sql")):
+            rules[p.stem] = parse_rule(p)
+    return _ordered(rules)
+
+
+def _ordered(rules: dict[str, Rule]) -> dict[str, Rule]:
+    done: dict[str, Rule] = {}
+
+    def visit(name: str, stack: tuple[str, ...]) -> None:
+        if name in done:
+            return
+        if name in stack:
+            raise RuleError(f"rules depend on each other in a cycle: {' > '.join((*stack, name))}")
+        rule = rules[name]
+        for dep in rule.after:
+            if dep in rules:
+                visit(dep, (*stack, name))
+        done[name] = rule
+
+    for name in sorted(rules):
+        visit(name, ())
+    return done
+
+
+def kinds_index(rules: dict[str, Rule]) -> dict[str, Rule]:
+    return {k: r for r in rules.values() for k in r.kinds}
+
+
+def parse_params(pairs: Iterable[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise RuleError(f"--param {pair!r}: write name=value, e.g. --param min_gap_h=12")
+        out[name.strip()] = value.strip()
+    return out
+
+
+@dataclass
+class DetectSummary:
+    counts: dict[str, int] = field(default_factory=dict)  # kind -> events now in the window
+    rules_run: list[str] = field(default_factory=list)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule -> effective params
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def prepare_inputs(con: duckdb.DuckDBPyConnection, since: datetime | None, until: datetime | None) -> None:
+    """TEMP view ``pos``: placed positions in the window, segmented, with a stable tiebreak."""
+    from shiptrack.rules import segments
+
+    segments.prepare(con, since, until)
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    kinds: Iterable[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    params: dict[str, str] | None = None,
+    extra_dirs: Iterable[Path] = (),
+) -> DetectSummary:
+    """Run the selected rules (all by default) and replace their events in the window."""
+    rules = load_rules(extra_dirs)
+    by_kind = kinds_index(rules)
+    selected: list[Rule]
+    if kinds:
+        wanted = set()
+        for k in kinds:
+            if k in rules:
+                wanted.add(k)
+            elif k in by_kind:
+                wanted.add(by_kind[k].name)
+            else:
+                raise RuleError(f"no rule or event kind {k!r}; see `shiptrack detect --list`")
+        selected = [r for r in rules.values() if r.name in wanted]
+    else:
+        selected = list(rules.values())
+    given = dict(params or {})
+    known = {p for r in rules.values() for p in r.params}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise RuleError(f"unknown --param {', '.join(unknown)}; see `shiptrack detect --list`")
+    summary = DetectSummary(since=since, until=until)
+    prepare_inputs(con, since, until)
+    now = datetime.now(UTC)
+    for rule in selected:
+        values = {n: (p.convert(given[n]) if n in given else p.default) for n, p in rule.params.items()}
+        summary.params[rule.name] = values
+        _run_rule(con, rule, values, since, until, now)
+        summary.rules_run.append(rule.name)
+        for kind in rule.kinds:
+            summary.counts[kind] = con.execute(
+                "SELECT count(*) FROM events WHERE kind = $k AND ($since IS NULL OR start_utc >= $since) "
+                "AND ($until IS NULL OR start_utc < $until)",
+                {"k": kind, "since": since, "until": until},
+            ).fetchall()[0][0]
+    return summary
+
+
+def _run_rule(
+    con: duckdb.DuckDBPyConnection, rule: Rule, values: dict[str, Any],
+    since: datetime | None, until: datetime | None, now: datetime,
+) -> None:
+    try:
+        module = importlib.import_module(f"shiptrack.rules.{rule.name}")
+    except ModuleNotFoundError:
+        module = None
+    if module is not None and hasattr(module, "prepare"):
+        module.prepare(con, values, since, until)
+    bind = {**values, "since": since, "until": until}
+    used = {name: bind[name] for name in set(_BIND_RE.findall(rule.sql)) if name in bind}
+    missing = set(_BIND_RE.findall(rule.sql)) - set(bind)
+    if missing:
+        raise RuleError(f"{rule.path.name}: uses ${', $'.join(sorted(missing))} without a `-- param:` line")
+    body = rule.sql.strip().rstrip(";")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _found AS {body}", used)
+        cols = [r[0] for r in con.execute("DESCRIBE _found").fetchall()]
+        if cols != list(RULE_COLUMNS):
+            raise RuleError(f"{rule.path.name}: returns {cols}, expected {list(RULE_COLUMNS)}")
+        bad = con.execute(
+            "SELECT DISTINCT kind FROM _found WHERE kind NOT IN (SELECT unnest($kinds))", {"kinds": rule.kinds}
+        ).fetchall()
+        if bad:
+            raise RuleError(f"{rule.path.name}: returns kind {bad[0][0]!r} not listed in its header")
+        con.execute(
+            "DELETE FROM events WHERE kind IN (SELECT unnest($kinds)) "
+            "AND ($since IS NULL OR start_utc >= $since) AND ($until IS NULL OR start_utc < $until)",
+            {"kinds": rule.kinds, "since": since, "until": until},
+        )
+        con.execute(
+            """
+            INSERT OR REPLACE INTO events
+            SELECT substr(md5(concat_ws('|', kind, mmsi, coalesce(CAST(other_mmsi AS VARCHAR), ''),
+                                        strftime(start_utc AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S'),
+                                        coalesce(port, ''))), 1, 16) AS event_id,
+                   kind, mmsi, other_mmsi, start_utc, end_utc,
+                   round(epoch(end_utc - start_utc) / 3600.0, 2) AS duration_h,
+                   lat, lon, port, port_id, round(port_distance_nm, 2), CAST(details AS JSON), evidence,
+                   $now AS detected_at
+            FROM _found
+            WHERE ($since IS NULL OR start_utc >= $since) AND ($until IS NULL OR start_utc < $until)
+            """,
+            {"since": since, "until": until, "now": now},
+        )
+        con.execute("DROP TABLE _found")
+        con.execute("COMMIT")
+    except duckdb.Error as err:
+        con.execute("ROLLBACK")
+        raise RuleError(f"rule {rule.name} failed: {err}") from err
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def describe(rules: dict[str, Rule]) -> list[dict[str, Any]]:
+    """The catalogue printed by `shiptrack detect --list`."""
+    return [
+        {
+            "rule": r.name,
+            "kinds": r.kinds,
+            "title": r.title,
+            "description": r.description,
+            "params": {p.name: {"default": p.default, "doc": p.doc} for p in r.params.values()},
+        }
+        for r in rules.values()
+    ]
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, default=str, sort_keys=True)

@@ -1,0 +1,63 @@
+"""The rule registry: headers, bound parameters, deterministic ids, re-runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shiptrack.errors import RuleError
+from shiptrack.rules.registry import load_rules, parse_rule
+from tests.conftest import ingest_lines, ping, query, run_cli, voyage
+
+
+def test_every_shipped_rule_has_a_full_header() -> None:
+    rules = load_rules()
+    assert rules, "no rules shipped"
+    for rule in rules.values():
+        assert rule.kinds and rule.title and len(rule.description) > 40, rule.name
+        for p in rule.params.values():
+            assert p.doc, f"{rule.name}: param {p.name} has no description"
+
+
+def test_header_without_kind_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "x.sql"
+    path.write_text("-- title: t\n-- description: d\nSELECT 1")
+    with pytest.raises(RuleError, match="kind"):
+        parse_rule(path)
+
+
+def destination_track(db: Path) -> None:
+    lines = [ping("2018-02-01T00:00:00Z", 44.7, 37.8, 0.0)]
+    lines += voyage("2018-02-01T00:05:00Z", destination="DOUALA")
+    lines += voyage("2018-02-02T00:05:00Z", destination="douala  ", seq_id=2)  # same after normalising
+    lines += voyage("2018-02-03T00:05:00Z", destination="SFAX", seq_id=3)
+    ingest_lines(db, lines)
+
+
+def test_detect_twice_gives_the_same_events(db: Path) -> None:
+    destination_track(db)
+    assert run_cli(["detect"], db).exit_code == 0
+    first = query(db, "SELECT event_id, kind, start_utc, details FROM events ORDER BY event_id")
+    assert run_cli(["detect"], db).exit_code == 0
+    assert query(db, "SELECT event_id, kind, start_utc, details FROM events ORDER BY event_id") == first
+    changes = [r for r in first if r[1] == "destination_change"]
+    assert len(changes) == 1 and '"from":"DOUALA"' in changes[0][3] and '"to":"SFAX"' in changes[0][3]
+
+
+def test_events_csv_has_the_documented_columns_and_evidence(db: Path) -> None:
+    destination_track(db)
+    run_cli(["detect", "--rules", "destination_change"], db)
+    out = run_cli(["events", "--kind", "destination_change", "--format", "csv"], db).output
+    header, row = out.splitlines()[0], out.splitlines()[1]
+    assert header == ("event_id,kind,mmsi,imo,vessel_name,start_utc,end_utc,duration_h,lat,lon,port,"
+                      "port_distance_nm,other_mmsi,details,evidence")
+    assert "2018-02-03T00:05:00Z" in row and "track.nmea:" in row
+
+
+def test_unknown_param_and_rule_are_clear_errors(db: Path) -> None:
+    destination_track(db)
+    result = run_cli(["detect", "--param", "nonsense=3"], db)
+    assert result.exit_code == 1 and "unknown --param nonsense" in result.output
+    result = run_cli(["detect", "--rules", "no_such_rule"], db)
+    assert result.exit_code == 1 and "no rule or event kind" in result.output

@@ -14,8 +14,13 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+ST     := $(VENV)/bin/shiptrack --db shiptrack.duckdb
+
+# Ingesting and detecting are idempotent: running the demo twice changes nothing.
 demo: $(STAMP)
-	$(PY) -m shiptrack demo
+	$(ST) ingest fixtures/nmea
+	$(ST) detect
+	$(ST) events --format table
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check shiptrack tests benchmarks fixtures

@@ -83,4 +83,8 @@ def events(obj: Context, kinds: tuple[str, ...], vessel: str | None, near: str |
                           near_radius_nm=radius_nm, since=since, until=until)
     finally:
         con.close()
+    if fmt == "table" and output is None:
+        # a terminal is narrow: the headline columns; csv/json/md carry details and evidence
+        df = df.select("start_utc", "end_utc", "duration_h", "kind", "mmsi", "vessel_name", "port",
+                       "port_distance_nm", "other_mmsi")
     emit(df, fmt, output, title="Events", unsafe_csv=unsafe_csv)

@@ -1,0 +1,140 @@
+"""`shiptrack report`, `shiptrack query` and `shiptrack export`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from shiptrack.cli import Context, main
+from shiptrack.cli.options import emit, output_options
+
+queries_option = click.option(
+    "--queries", "queries", type=click.Path(file_okay=False, path_type=Path), multiple=True,
+    help="Also use the reports in this folder (yours win over shipped ones of the same name).")
+
+
+@main.group()
+def report() -> None:
+    """SQL reports from queries/: list them, show one, run one (e.g. from cron).
+
+    \b
+      shiptrack report list
+      shiptrack report run dark_near_ports --param since=2018-02-01 --format csv
+      shiptrack report run port_calls --param port=Benghazi --output-dir reports/
+    """
+
+
+@report.command("list")
+@queries_option
+def report_list(queries: tuple[Path, ...]) -> None:
+    """List the reports with their titles and parameters."""
+    from shiptrack.cli.render import console
+    from shiptrack.reports import catalogue
+
+    for r in catalogue(list(queries)).values():
+        console.print(f"[bold]{r.name}[/]: {r.title}")
+        for p in r.params.values():
+            console.print(f"    --param {p.name}={p.default}  ({p.type}) {p.doc}")
+
+
+@report.command("show")
+@click.argument("name")
+@queries_option
+def report_show(name: str, queries: tuple[Path, ...]) -> None:
+    """Print a report's header and SQL."""
+    from shiptrack.reports import get_report
+
+    click.echo(get_report(name, list(queries)).sql, nl=False)
+
+
+@report.command("run")
+@click.argument("name")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A report parameter.")
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write <report>_<UTC time>.<ext> into this folder (keeps a history under cron).")
+@queries_option
+@output_options(("table", "csv", "json", "md"))
+@click.pass_obj
+def report_run(obj: Context, name: str, params: tuple[str, ...], output_dir: Path | None,
+               queries: tuple[Path, ...], fmt: str, output: Path | None, unsafe_csv: bool) -> None:
+    """Run a report; parameters are bound, never pasted into the SQL."""
+    from shiptrack.reports import get_report, output_name, run_report
+    from shiptrack.rules.registry import parse_params
+
+    rep = get_report(name, list(queries))
+    con = obj.connect(read_only=True)
+    try:
+        df = run_report(con, rep, parse_params(params))
+    finally:
+        con.close()
+    if output_dir is not None:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        ext = "csv" if fmt == "table" else fmt
+        output = output_dir / output_name(rep.name, ext)
+        fmt = ext
+    emit(df, fmt, output, title=rep.title, unsafe_csv=unsafe_csv)
+
+
+@main.command()
+@click.argument("sql")
+@output_options(("table", "csv", "json", "md"))
+@click.pass_obj
+def query(obj: Context, sql: str, fmt: str, output: Path | None, unsafe_csv: bool) -> None:
+    """Run a read-only SQL query against the store, for the curious.
+
+    \b
+      shiptrack query "SELECT name, flag, last_seen FROM vessels ORDER BY last_seen DESC LIMIT 10"
+    """
+    from shiptrack.reports import run_query
+
+    con = obj.connect(read_only=True)
+    try:
+        df = run_query(con, sql)
+    finally:
+        con.close()
+    emit(df, fmt, output, unsafe_csv=unsafe_csv)
+
+
+EXPORT_TABLES = ("positions", "static_reports", "base_stations", "sources", "rejects", "events",
+                 "vessels", "identity_history", "ports")
+
+
+@main.command()
+@click.argument("what")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "geojson"]), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Parameters, for a report.")
+@click.option("--unsafe-csv", is_flag=True, help="Do not neutralise spreadsheet formulas (machine use).")
+@queries_option
+@click.pass_obj
+def export(obj: Context, what: str, fmt: str, output: Path, params: tuple[str, ...], unsafe_csv: bool,
+           queries: tuple[Path, ...]) -> None:
+    """Bulk export of a table or a report's result: csv, parquet or geojson.
+
+    \b
+      shiptrack export events --format csv -o events.csv
+      shiptrack export positions --format parquet -o positions.parquet
+      shiptrack export dark_near_ports --param since=2018-02-01 --format geojson -o dark.geojson
+    """
+    from shiptrack.export.geo import frame_to_geojson
+    from shiptrack.export.tabular import csv_safe_frame
+    from shiptrack.reports import get_report, run_report
+    from shiptrack.rules.registry import parse_params
+    from shiptrack.store.db import frame
+
+    con = obj.connect(read_only=True)
+    try:
+        if what in EXPORT_TABLES:
+            df = frame(con, f"SELECT * FROM {what}")  # noqa: S608 - `what` is one of EXPORT_TABLES
+        else:
+            df = run_report(con, get_report(what, list(queries)), parse_params(params))
+    finally:
+        con.close()
+    if fmt == "parquet":
+        df.write_parquet(output)
+    elif fmt == "geojson":
+        output.write_text(frame_to_geojson(df), encoding="utf-8")
+    else:
+        output.write_text(csv_safe_frame(df, safe=not unsafe_csv).write_csv(), encoding="utf-8")
+    click.echo(f"wrote {df.height} rows to {output}", err=True)

@@ -115,3 +115,38 @@ def print_detect_summary(summary) -> None:  # noqa: ANN001
     console.print(table)
     window = f"{iso_utc(summary.since) or 'start'} to {iso_utc(summary.until) or 'end'}"
     console.print(f"Rules run: {', '.join(summary.rules_run)}; window {window}.")
+
+
+def print_dossier(d) -> None:  # noqa: ANN001
+    """The dossier in the terminal. AIS text is escaped for rich markup."""
+    from rich.markup import escape
+
+    v = d.vessel
+    console.print(f"[bold]{escape(str(v['name'] or ''))}[/]  MMSI {v['mmsi']}  IMO {v['imo'] or '-'}  "
+                  f"call sign {escape(str(v['callsign'] or '-'))}  flag {escape(str(v['flag'] or '-'))}")
+    console.print(f"Seen {d.first_seen or '-'} to {d.last_seen or '-'}: {d.positions:,} positions, "
+                  f"{d.distance_nm:,.0f} nm sailed, {d.time_dark_h:,.1f} h dark.")
+    ids = Table(title="Identity history", header_style="bold")
+    for c in ("field", "value", "first seen", "last seen", "reports"):
+        ids.add_column(c)
+    for r in d.identities:
+        ids.add_row(r["field"], escape(str(r["value"])), r["first_seen"], r["last_seen"], str(r["reports"]))
+    console.print(ids)
+    if d.flags:
+        fl = Table(title="Flags (from each MMSI that broadcast this IMO)", header_style="bold")
+        for c in ("mmsi", "flag", "first seen", "last seen"):
+            fl.add_column(c)
+        for r in d.flags:
+            fl.add_row(str(r["mmsi"]), escape(str(r["flag"])), r["first_seen"], r["last_seen"])
+        console.print(fl)
+    for voy in d.voyages:
+        console.print(f"[bold]Declared voyage[/] {escape(voy['declared'])}, departed {voy['departed'] or '-'}")
+        for c in voy["observed_calls"]:
+            tag = "  [bold red]UNPLANNED[/]" if c["unplanned"] else ""
+            console.print(f"  called at {escape(str(c['port']))} {c['arrival_utc']} to {c['departure_utc']}{tag}")
+    tl = Table(title="Timeline", header_style="bold")
+    for c in ("start (UTC)", "end (UTC)", "kind", "finding", "evidence"):
+        tl.add_column(c, overflow="fold")
+    for t in d.timeline:
+        tl.add_row(t["start_utc"], t["end_utc"] or "", t["kind"], escape(t["summary"]), escape(t["evidence"] or ""))
+    console.print(tl)

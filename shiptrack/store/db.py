@@ -8,6 +8,7 @@ time and then fail with :class:`StoreBusy`, never hang and never corrupt.
 from __future__ import annotations
 
 import os
+import re
 import time
 import warnings
 from importlib import resources
@@ -109,6 +110,9 @@ def _load_ports(con: duckdb.DuckDBPyConnection) -> None:
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = None) -> pl.DataFrame:
     """Run a parameterised query and return a polars frame (times in UTC)."""
+    if isinstance(params, dict):
+        used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))
+        params = {k: v for k, v in params.items() if k in used}  # DuckDB refuses unused names
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the DB-API arrow copy is fine for our sizes
         table = con.execute(sql, params or {}).to_arrow_table()

@@ -62,7 +62,7 @@ def print_ingest_summary(summary: IngestSummary) -> None:
     table.add_row("lines read", _n(t.lines))
     table.add_row("messages decoded", _n(t.messages))
     for mt, n in sorted(t.type_counts.items()):
-        table.add_row(f"  type {mt}", _n(n))
+        table.add_row(f"  type {mt}" if mt else "  archive rows, class unknown", _n(n))
     table.add_row("positions stored", _n(t.positions))
     table.add_row("static reports stored", _n(t.static_reports))
     table.add_row("base-station reports stored", _n(t.base_stations))

@@ -163,7 +163,7 @@ def clean_positions(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         pl.when((pl.col("sog") - 102.3).abs() < 1e-9).then(None).otherwise(pl.col("sog")).alias("sog"),
         pl.when(pl.col("cog") >= 360).then(None).otherwise(pl.col("cog")).alias("cog"),
         pl.when(pl.col("heading") == 511).then(None).otherwise(pl.col("heading")).alias("heading"),
-        pl.when((pl.col("nav_status") == 15) | (pl.col("nav_status") < 0)).then(None)
+        pl.when((pl.col("nav_status") >= 15) | (pl.col("nav_status") < 0)).then(None)
         .otherwise(pl.col("nav_status")).alias("nav_status"),
     )
     return good, rejects

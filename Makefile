@@ -23,11 +23,11 @@ demo: $(STAMP)
 	$(ST) events --format table
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check shiptrack tests benchmarks fixtures
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check shiptrack tests benchmarks fixtures
+	$(VENV)/bin/ruff check .
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -43,8 +43,9 @@ LAYOUTS = [
     # 2 of its 4 sentences have no $PGHP before them, and one $PGHP has a bad checksum
     ("timestamped.ais", "Gatehouse $PGHP before the sentence", 1, utc(2008, 5, 9, 0, 0, 0, 10000), None),
     ("replay_dump.txt", "$PGHP + !BSVDM (DMA)", 45, utc(2013, 3, 18, 9, 19, 9, 499000), None),
-    # 8 of its position sentences are rejected: type 27 with lon 218 / cog 363, short payloads
-    ("test.aivdm", "USCG trailer ,b003669794,1272412827", 26, None, None),
+    # 6 of its position sentences are rejected (type 27 with lon 218 or -195, short payloads);
+    # 2 are kept with their out-of-range course (363) set to NULL and recorded as bad_cog
+    ("test.aivdm", "USCG trailer ,b003669794,1272412827", 28, None, None),
     ("exact-earth-augmented-2.head400.txt", "$PGHP and a trailing unix ms time", None, None, None),
     ("ais-nmea.log", "only the receiver's $GPRMC clock", None, None, None),
     ("norwegian-prefixed.derived.nmea", "unix / ISO-8601 prefix", 136, utc(2024, 12, 9, 22, 7, 14), None),

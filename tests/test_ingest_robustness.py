@@ -67,8 +67,13 @@ def test_every_reject_reason_is_counted_and_kept(tmp_path: Path, db: Path) -> No
         "orphan_fragment": 1, "no_timestamp": 1, "bad_lat": 1, "bad_lon": 1, "bad_cog": 1,
         "bad_heading": 1, "bad_mmsi": 1, "garbage": 1, "bad_timestamp": 1,
     }
-    # good lines around the bad ones are all stored (the BOM line included), plus the n/a one
-    assert query(db, "SELECT count(*) FROM positions")[0][0] == 5 + 1
+    # good lines around the bad ones are all stored (the BOM line included), plus the n/a one,
+    # plus the two whose course or heading is out of range: kept, with that field NULL
+    assert query(db, "SELECT count(*) FROM positions")[0][0] == 5 + 1 + 2
+    assert query(db, "SELECT count(*) FROM positions WHERE cog IS NULL")[0][0] == 1  # the 361
+    assert query(db, "SELECT count(*) FROM positions WHERE heading IS NULL")[0][0] == 1  # the 400
+    assert query(db, "SELECT detail FROM rejects WHERE reason = 'bad_heading'")[0][0] == (
+        "heading=400; position kept with heading NULL")
     assert query(db, "SELECT count(*) FROM positions WHERE lat IS NULL AND lon IS NULL")[0][0] == 1
     assert query(db, "SELECT min(line_no) FROM positions")[0][0] == 1
     # every reject keeps its line number and raw text

@@ -38,9 +38,20 @@ POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
 STATIC_TYPES = frozenset({5, 19, 24})
 BASE_STATION_TYPES = frozenset({4})
 
-# Fewest bits pyais needs to decode every field we store; shorter payloads would be
-# zero-padded into plausible-looking garbage, so they are rejected as bad_payload.
-MIN_BITS = {1: 168, 2: 168, 3: 168, 4: 168, 5: 420, 18: 168, 19: 312, 24: 160, 27: 96}
+# Fewest bits that hold every field we store (the last one is heading for 1/2/3/18,
+# epfd for 4/19, destination for 5 (its last character may be cut), course for 27,
+# the name for 24A and the dimensions for 24B). A shorter payload would be
+# zero-padded by pyais into plausible-looking garbage: it is rejected as bad_payload.
+MIN_BITS = {1: 137, 2: 137, 3: 137, 4: 138, 5: 420, 18: 133, 19: 305, 24: 160, 27: 94}
+MIN_BITS_24B = 162
+
+# Code fields read from the raw bits: pyais maps them through enums that turn codes
+# it does not know (ship type 38, 100-255, epfd 9-14...) into other values.
+_RAW_CODES: dict[int, dict[str, tuple[int, int]]] = {
+    5: {"ship_type": (232, 8), "epfd": (270, 4)},
+    19: {"ship_type": (263, 8), "epfd": (301, 4)},
+    4: {"epfd": (134, 4)},
+}
 
 _ARMOUR_RE = re.compile(r"^[0-W`-w]+$")
 _HEX2_RE = re.compile(r"^[0-9A-Fa-f]{2}$")
@@ -359,11 +370,12 @@ class NmeaFramer:
             pend = None
         if pend is None:
             recent = self._recent.get(key)
-            if recent is not None:
-                if recent[1].get(f.number) == f.payload:
-                    self.duplicates += 1  # a part of a message already assembled
-                    return
-                del self._recent[key]  # the sequence id is being reused by a new message
+            if f.number > 1 and recent is not None and recent[1].get(f.number) == f.payload:
+                # a later part of a message already assembled, heard again. A repeated
+                # first part starts a new message instead: its other parts may differ (an
+                # updated type 5), and an identical repeat is caught by the store's dedup.
+                self.duplicates += 1
+                return
             pend = self._pending[key] = _Pending(first_line=f.line_no)
         pend.parts[f.number] = f
         if len(pend.parts) == f.count:
@@ -438,7 +450,8 @@ def decode_message(msg: Message, builder: BatchBuilder) -> None:
     bv = bit_vector(payload.encode("ascii"), msg.fill)
     nbits = len(bv)
     msg_type = bv.get(0, 6)
-    if msg_type in MIN_BITS and nbits < MIN_BITS[msg_type]:
+    need = MIN_BITS_24B if msg_type == 24 and nbits >= 40 and bv.get(38, 2) == 1 else MIN_BITS.get(msg_type, 0)
+    if nbits < need:
         builder.reject(msg.line_no, "bad_payload", msg.raw, f"type {msg_type} with {nbits} bits")
         return
     builder.type_counts[msg_type] += 1
@@ -451,6 +464,10 @@ def decode_message(msg: Message, builder: BatchBuilder) -> None:
         builder.reject(msg.line_no, "decode_error", msg.raw, f"{type(err).__name__}: {err}")
         return
     d = decoded.asdict() if hasattr(decoded, "asdict") else {}
+    for name, (start, width) in _RAW_CODES.get(msg_type, {}).items():
+        d[name] = bv.get(start, width)
+    if msg_type == 24 and d.get("partno") == 1:
+        d["ship_type"] = bv.get(40, 8)
     common = {
         "mmsi": d.get("mmsi"),
         "ts": msg.time,
@@ -492,8 +509,8 @@ def _eta(d: dict[str, Any]) -> str | None:
     mo, day, hour, minute = d.get("month"), d.get("day"), d.get("hour"), d.get("minute")
     if not mo or not day or mo > 12 or day > 31:
         return None
-    hour = 0 if hour is None or hour > 23 else hour
-    minute = 0 if minute is None or minute > 59 else minute
+    if hour is None or hour > 23 or minute is None or minute > 59:
+        return f"{mo:02d}-{day:02d}"  # the day is given, the time is not available
     return f"{mo:02d}-{day:02d}T{hour:02d}:{minute:02d}"
 
 

@@ -94,7 +94,6 @@ def normalize_text(v: str | None) -> str | None:
     if v is None:
         return None
     s = v.replace("@", " ").strip()
-    s = " ".join(s.split())
     return s or None
 
 
@@ -114,8 +113,14 @@ _RULES_POS: list[tuple[str, pl.Expr]] = [
     ("bad_lat", (pl.col("lat").abs() > 90) & (pl.col("lat") != 91)),
     ("bad_lon", (pl.col("lon").abs() > 180) & (pl.col("lon") != 181)),
     ("bad_sog", ((pl.col("sog") < 0) | (pl.col("sog") > 102.2)) & ((pl.col("sog") - 102.3).abs() > 1e-9)),
-    ("bad_cog", ((pl.col("cog") < 0) | (pl.col("cog") > 360))),
-    ("bad_heading", ((pl.col("heading") < 0) | (pl.col("heading") > 359)) & (pl.col("heading") != 511)),
+]
+
+# A course or heading out of range says nothing about where the ship was: the position
+# is kept with that field NULL, and the line is also recorded in rejects with the
+# reason, so the anomaly stays countable and citable.
+_PARTIAL_POS: list[tuple[str, str, pl.Expr]] = [
+    ("bad_cog", "cog", (pl.col("cog") < 0) | (pl.col("cog") > 360)),
+    ("bad_heading", "heading", ((pl.col("heading") < 0) | (pl.col("heading") > 359)) & (pl.col("heading") != 511)),
 ]
 
 _RULES_TS_MMSI: list[tuple[str, pl.Expr]] = _RULES_POS[:3]
@@ -157,6 +162,18 @@ def _split(
 def clean_positions(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split position rows into (clean rows with sentinels as NULL, rejects)."""
     good, rejects = _split(df, _RULES_POS)
+    partial = []
+    for reason, col, cond in _PARTIAL_POS:
+        hit = good.filter(cond)
+        if hit.height:
+            partial.append(hit.select(
+                pl.col("line_no"), pl.lit(reason).alias("reason"),
+                pl.format(f"{col}={{}}; position kept with {col} NULL", pl.col(col).cast(pl.String)).alias("detail"),
+                pl.col("raw"),
+            ).cast(REJECT_SCHEMA))  # type: ignore[arg-type]
+            good = good.with_columns(pl.when(cond).then(None).otherwise(pl.col(col)).alias(col))
+    if partial:
+        rejects = pl.concat([rejects, *partial])
     good = good.with_columns(
         pl.when(pl.col("lat") == 91).then(None).otherwise(pl.col("lat")).alias("lat"),
         pl.when(pl.col("lon") == 181).then(None).otherwise(pl.col("lon")).alias("lon"),
@@ -170,7 +187,8 @@ def clean_positions(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def _text(col: str) -> pl.Expr:
-    s = pl.col(col).str.replace_all("@", " ").str.strip_chars().str.replace_all(r"\s+", " ")
+    # '@' is 6-bit padding; the rest is kept as broadcast (inner spaces included)
+    s = pl.col(col).str.replace_all("@", " ").str.strip_chars()
     return pl.when(s == "").then(None).otherwise(s).alias(col)
 
 

@@ -176,20 +176,43 @@ def test_unrecognised_format_is_a_clear_error(tmp_path: Path, db: Path) -> None:
     assert "cannot recognise the format" in result.output and "--format" in result.output
 
 
+def big_file(path: Path, n: int) -> Path:
+    """n tag-blocked position reports, one second apart: 1,000 distinct payloads cycling
+    (a payload comes back every 1,000 s, so none is a duplicate), checksums computed in bulk."""
+    import numpy as np
+    import polars as pl
+
+    from shiptrack.decode.vframe import _xor_of
+
+    pool = [position(mmsi=211000000 + k % 500, lat=30 + k / 100, lon=10 + (k % 70) / 10) for k in range(1000)]
+    tags = pl.Series([f"s:r{i % 3},c:{T0 + i}" for i in range(n)])
+    cs = _xor_of(tags)
+    with path.open("w") as f:
+        for i, (tag, c) in enumerate(zip(tags.to_list(), cs.tolist(), strict=True)):
+            f.write(f"\\{tag}*{c:02X}\\{pool[i % 1000]}\n")
+    assert np.all(cs >= 0)
+    return path
+
+
 @pytest.mark.slow
 def test_killed_ingest_leaves_store_consistent_and_reingest_is_clean(tmp_path: Path) -> None:
     db = tmp_path / "kill.duckdb"
     small = write(tmp_path / "small.nmea", good_lines(5, mmsi=211000001))
-    big = write(tmp_path / "big.nmea", [
-        tagged(position(mmsi=211000000 + i % 500, lat=30 + (i % 1000) / 100, lon=10 + (i % 700) / 100,
-                        speed=float(i % 200) / 10), T0 + i, f"r{i % 3}") for i in range(150_000)
-    ])
+    n = 1_000_000
+    big = big_file(tmp_path / "big.nmea", n)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     assert subprocess.run([sys.executable, "-m", "shiptrack", "--db", str(db), "ingest", str(small)],
                           env=env, capture_output=True).returncode == 0
     proc = subprocess.Popen([sys.executable, "-m", "shiptrack", "--db", str(db), "ingest", str(big)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(2.5)
+    # kill once the ingest has started writing to the database (file or WAL grows), mid-transaction
+    def size() -> int:
+        return sum(p.stat().st_size for p in (db, Path(str(db) + ".wal")) if p.exists())
+
+    start = size()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and size() < start + 1_000_000:
+        time.sleep(0.02)
     assert proc.poll() is None, "ingest finished before it could be killed: make the file bigger"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -201,4 +224,4 @@ def test_killed_ingest_leaves_store_consistent_and_reingest_is_clean(tmp_path: P
                           env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert query(db, "SELECT count(*) FROM sources") == [(2,)]
-    assert query(db, "SELECT count(*) FROM positions") == [(150_005,)]
+    assert query(db, "SELECT count(*) FROM positions") == [(n + 5,)]

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import polars as pl
 from pyais.bit_vector import bit_vector
 from pyais.messages import MSG_CLASS
 
@@ -561,23 +562,75 @@ def decode_nmea(
     lines: Iterable[tuple[int, str]],
     time_from: TimeSource = "auto",
     batch_messages: int = 50_000,
+    fast: bool = True,
 ) -> Iterator[Batch]:
-    """Stream NMEA lines into batches of typed records (bounded memory)."""
+    """Stream NMEA lines into batches of typed records (bounded memory).
+
+    ``fast=False`` frames and decodes every line in Python with pyais (the reference
+    path). The default frames the common single-sentence tag-blocked lines in bulk
+    (``shiptrack.decode.vframe``) and decodes the common types with the vectorized
+    decoder (``shiptrack.decode.fast``); the results are identical
+    (tests/test_decode_paths.py holds them to it on every real file).
+    """
     builder = BatchBuilder(dedup_window_s=60.0)
     framer = NmeaFramer(builder, time_from)
+    if not fast:
+        for line_no, text in lines:
+            framer.feed(line_no, text)
+            if len(framer.messages) >= batch_messages:
+                yield _flush(framer, builder, None)
+        framer.finish()
+        yield _flush(framer, builder, None)
+        return
+    from shiptrack.decode.vframe import frame_chunk
+
+    nos: list[int] = []
+    texts: list[str] = []
+    tagblock_first = framer.order[0] == "tagblock"
     for line_no, text in lines:
-        framer.feed(line_no, text)
-        if len(framer.messages) >= batch_messages:
-            yield _flush(framer, builder)
+        nos.append(line_no)
+        texts.append(text)
+        if len(nos) >= batch_messages:
+            yield _flush_chunk(framer, builder, frame_chunk(nos, texts, tagblock_first), nos, texts)
+            nos, texts = [], []
+    if nos:
+        yield _flush_chunk(framer, builder, frame_chunk(nos, texts, tagblock_first), nos, texts)
     framer.finish()
-    yield _flush(framer, builder)
+    yield _flush(framer, builder, pl.DataFrame())
 
 
-def _flush(framer: NmeaFramer, builder: BatchBuilder) -> Batch:
-    for msg in framer.messages:
-        decode_message(msg, builder)
+def _flush_chunk(
+    framer: NmeaFramer, builder: BatchBuilder, framed: tuple[pl.DataFrame, Any], nos: list[int], texts: list[str]
+) -> Batch:
+    fast_msgs, left = framed
+    for i in left.nonzero()[0].tolist():
+        framer.feed(nos[i], texts[i])
+    n_fast = fast_msgs.height
+    builder.lines += n_fast
+    if n_fast:
+        framer.time_sources["tagblock"] += n_fast
+    return _flush(framer, builder, fast_msgs)
+
+
+def _flush(framer: NmeaFramer, builder: BatchBuilder, fast_msgs: pl.DataFrame | None) -> Batch:
+    """Decode what the framers assembled; ``fast_msgs`` None means the pyais path for all."""
+    extra: tuple[pl.DataFrame, ...] = ()
+    if fast_msgs is None:
+        for msg in framer.messages:
+            decode_message(msg, builder)
+    else:
+        from shiptrack.decode.batch import decode_messages, messages_frame
+
+        msgs = messages_frame(framer.messages)
+        if fast_msgs.height:
+            msgs = pl.concat([fast_msgs, msgs])
+        extra = decode_messages(msgs, builder)
     framer.messages.clear()
     batch = builder.emit()
+    if extra:
+        batch.positions = pl.concat([batch.positions, extra[0]])
+        batch.statics = pl.concat([batch.statics, extra[1]])
+        batch.base_stations = pl.concat([batch.base_stations, extra[2]])
     batch.duplicates = framer.duplicates
     batch.time_sources = framer.time_sources
     framer.time_sources = Counter()

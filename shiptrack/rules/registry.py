@@ -13,7 +13,8 @@ opened by a header that the registry reads (and ``shiptrack detect --list`` prin
 Parameters are bound (``$min_gap_h``), never formatted into the SQL; ``$since`` and
 ``$until`` (TIMESTAMPTZ or NULL) are always available. The statement returns the
 columns of :data:`RULE_COLUMNS`; the registry adds ``event_id`` (a hash of
-kind|mmsi|other_mmsi|start_utc|port, so re-running gives the same ids),
+kind|mmsi|other_mmsi|start_utc|port, and the ``event_key`` of ``details`` if the rule
+sets one to tell apart several events of one vessel at one time; re-running gives the same ids),
 ``duration_h`` and ``detected_at``, and replaces that kind's events in the window.
 
 Where SQL is awkward (sea-route corridors, the land mask, segmenting a track that
@@ -281,7 +282,9 @@ def _run_rule(
             INSERT OR REPLACE INTO events
             SELECT substr(md5(concat_ws('|', kind, mmsi, coalesce(CAST(other_mmsi AS VARCHAR), ''),
                                         strftime(start_utc AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S'),
-                                        coalesce(port, ''))), 1, 16) AS event_id,
+                                        coalesce(port, ''))
+                             || coalesce('|' || json_extract_string(CAST(details AS JSON), '$.event_key'), '')),
+                          1, 16) AS event_id,
                    kind, mmsi, other_mmsi, start_utc, end_utc,
                    round(epoch(end_utc - start_utc) / 3600.0, 2) AS duration_h,
                    lat, lon, port, port_id, round(port_distance_nm, 2), CAST(details AS JSON), evidence,

@@ -20,7 +20,7 @@ import polars as pl
 from shiptrack.errors import InputError, StoreBusy
 
 DEFAULT_DB = "shiptrack.duckdb"
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 
 def default_path() -> Path:

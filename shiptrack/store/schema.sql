@@ -232,11 +232,13 @@ CREATE TABLE IF NOT EXISTS events (
     detected_at      TIMESTAMPTZ
 );
 
--- Great-circle distance in nautical miles.
+-- Great-circle distance in nautical miles (NULL if any input is NULL: least() ignores NULLs,
+-- so without the guard a missing point would be 10,807 nm away).
 CREATE OR REPLACE MACRO haversine_nm(lat1, lon1, lat2, lon2) AS
+    CASE WHEN lat1 IS NOT NULL AND lon1 IS NOT NULL AND lat2 IS NOT NULL AND lon2 IS NOT NULL THEN
     2 * 3440.065 * asin(least(1.0, sqrt(
         pow(sin(radians(lat2 - lat1) / 2), 2)
-        + cos(radians(lat1)) * cos(radians(lat2)) * pow(sin(radians(lon2 - lon1) / 2), 2))));
+        + cos(radians(lat1)) * cos(radians(lat2)) * pow(sin(radians(lon2 - lon1) / 2), 2)))) END;
 
 -- Initial bearing from point 1 to point 2, degrees true.
 CREATE OR REPLACE MACRO bearing_deg(lat1, lon1, lat2, lon2) AS

@@ -40,6 +40,20 @@ class Dossier:
         return json.dumps(asdict(self), indent=2, default=str, ensure_ascii=False)
 
 
+def compact_evidence(evidence: str | None) -> str:
+    """'/a/ural.nmea:11; /a/ural.nmea:4228' -> 'ural.nmea:11,4228' (for narrow displays)."""
+    if not evidence:
+        return ""
+    by_file: dict[str, list[str]] = {}
+    for ref in evidence.split("; "):
+        path, _, line = ref.rpartition(":")
+        name = path.replace("\\", "/").rsplit("/", 1)[-1]
+        by_file.setdefault(name, [])
+        if line not in by_file[name]:
+            by_file[name].append(line)
+    return "; ".join(f"{name}:{','.join(lines)}" for name, lines in by_file.items())
+
+
 def summarise_event(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
     """One line of evidence for the timeline, from the event and its details."""
     port = e.get("port")
@@ -50,9 +64,13 @@ def summarise_event(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
         parts = [f"AIS silent {dur:.1f} h{where}" if dur is not None else f"AIS silent{where}"]
         if d.get("heading_to_port") is True:
             parts.append("heading toward the port when it went silent")
-        cov = d.get("coverage_other_vessels")
+        cov = (d.get("coverage") or {}).get("other_vessels")
         if cov is not None:
-            parts.append(f"{cov} other vessels heard nearby during the gap")
+            parts.append(f"{cov} other vessel{'s' if cov != 1 else ''} heard within "
+                         f"{(d.get('coverage') or {}).get('radius_nm', 50):.0f} nm during the gap")
+        after = (d.get("nearest_port_end") or {})
+        if after.get("distance_nm") is not None:
+            parts.append(f"reappeared {after['distance_nm']:.0f} nm from {after.get('port')}")
         if d.get("probable_unreported_call"):
             parts.append(f"probable unreported call at {d.get('probable_call_port') or port}")
         if d.get("draught_before_m") is not None and d.get("draught_after_m") is not None:
@@ -185,6 +203,6 @@ def to_markdown(d: Dossier) -> str:
                 tag = " — **unplanned**" if c["unplanned"] else ""
                 out.append(f"  - called at {esc(c['port'])} {c['arrival_utc']} to {c['departure_utc']}{tag}")
     out += ["", "## Timeline", "", "| start (UTC) | end (UTC) | finding | evidence |", "|---|---|---|---|"]
-    out += [f"| {t['start_utc']} | {t['end_utc'] or ''} | {esc(t['summary'])} | {esc(t['evidence'])} |"
+    out += [f"| {t['start_utc']} | {t['end_utc'] or ''} | {esc(t['summary'])} | {esc(compact_evidence(t['evidence']))} |"
             for t in d.timeline]
     return "\n".join(out) + "\n"

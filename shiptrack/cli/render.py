@@ -121,6 +121,8 @@ def print_dossier(d) -> None:  # noqa: ANN001
     """The dossier in the terminal. AIS text is escaped for rich markup."""
     from rich.markup import escape
 
+    from shiptrack.dossier import compact_evidence
+
     v = d.vessel
     console.print(f"[bold]{escape(str(v['name'] or ''))}[/]  MMSI {v['mmsi']}  IMO {v['imo'] or '-'}  "
                   f"call sign {escape(str(v['callsign'] or '-'))}  flag {escape(str(v['flag'] or '-'))}")
@@ -148,5 +150,6 @@ def print_dossier(d) -> None:  # noqa: ANN001
     for c in ("start (UTC)", "end (UTC)", "kind", "finding", "evidence"):
         tl.add_column(c, overflow="fold")
     for t in d.timeline:
-        tl.add_row(t["start_utc"], t["end_utc"] or "", t["kind"], escape(t["summary"]), escape(t["evidence"] or ""))
+        tl.add_row(t["start_utc"], t["end_utc"] or "", t["kind"], escape(t["summary"]),
+                   escape(compact_evidence(t["evidence"])))
     console.print(tl)

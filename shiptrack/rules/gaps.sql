@@ -20,13 +20,15 @@
 --   ship's), and reachability: port P is reachable when d(start,P) /
 --   reach_speed_kn + min_berth_h + d(P,end) / reach_speed_kn <= the gap (up to
 --   5, least detour first); probable_unreported_call when both ends are within
---   port_radius_nm of the same reachable port.
+--   call_radius_nm of the same reachable port (a ship that goes silent ~50 nm
+--   out and reappears there, with time to berth, probably called).
 -- param: min_gap_h = 6.0 -- hours between consecutive positions that make a gap
 -- param: min_gap_slow_h = 12.0 -- hours, for Class B or anchored/moored (status 1/5 both sides) ships
 -- param: port_radius_nm = 50.0 -- nm; a gap end this close to a port makes it a dark_period (and the coverage radius)
 -- param: toward_port_deg = 45.0 -- degrees; COG within this of the bearing to the port = heading to port
 -- param: reach_speed_kn = 15.0 -- knots; top speed for the reachability test (not spoofing_jump's max_speed_kn)
 -- param: min_berth_h = 6.0 -- hours alongside for a call during the gap to count as possible
+-- param: call_radius_nm = 60.0 -- nm; both gap ends this close to one reachable port = probable unreported call
 WITH nxt AS (  -- one narrow window pass; the next position's other fields are joined for the gaps only
     SELECT mmsi, seg, ts, dup_key, lead(ts) OVER w AS n_ts, lead(dup_key) OVER w AS n_dup_key
     FROM pos
@@ -60,7 +62,7 @@ WITH nxt AS (  -- one narrow window pass; the next position's other fields are j
            arg_min(port_id, d_start_nm + tie) AS start_port_id, min(d_start_nm) AS start_port_nm,
            arg_min(port_id, d_end_nm + tie) AS end_port_id, min(d_end_nm) AS end_port_nm,
            arg_min(port_id, d_start_nm + d_end_nm + tie)
-               FILTER (WHERE d_start_nm <= $port_radius_nm AND d_end_nm <= $port_radius_nm
+               FILTER (WHERE d_start_nm <= $call_radius_nm AND d_end_nm <= $call_radius_nm
                        AND (d_start_nm + d_end_nm) / $reach_speed_kn + $min_berth_h <= gap_h) AS call_port_id,
            count(*) FILTER (WHERE (d_start_nm + d_end_nm) / $reach_speed_kn + $min_berth_h <= gap_h)
                AS reachable_total,

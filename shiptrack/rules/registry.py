@@ -49,6 +49,7 @@ RULE_COLUMNS = (
 )
 _HEADER_RE = re.compile(r"^--\s*(?P<key>[a-z_]+)\s*:\s*(?P<value>.*)$")
 _PARAM_RE = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*)\s*=\s*(?P<default>[^-]*?)\s*(?:--\s*(?P<doc>.*))?$")
+_HEADER_KEYS = frozenset({"kind", "title", "description", "after", "param"})
 _BIND_RE = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
@@ -108,6 +109,8 @@ def parse_rule(path: Path, text: str | None = None) -> Rule:
                 break
             continue
         m = _HEADER_RE.match(line)
+        if m and m.group("key") not in _HEADER_KEYS:
+            m = None  # "-- call: ..." inside a description is text, not a header key
         if not m:
             if desc and line[2:].strip():
                 desc.append(line[2:].strip())  # continuation of the description

@@ -1,0 +1,155 @@
+"""identity_change: a new name, call sign or IMO under one MMSI; an IMO under a new MMSI."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from tests.conftest import ingest_lines, ping, query, run_cli, voyage
+
+PANAMA = 352001234
+CAMEROON = 613004321
+
+
+def detect(db: Path, *params: str) -> list[dict]:
+    args = ["detect", "--rules", "identity_change"]
+    for p in params:
+        args += ["--param", p]
+    result = run_cli(args, db)
+    assert result.exit_code == 0, result.output
+    rows = query(db, "SELECT mmsi, other_mmsi, strftime(start_utc, '%Y-%m-%dT%H:%M:%SZ'), details, evidence "
+                     "FROM events WHERE kind = 'identity_change' ORDER BY start_utc, mmsi")
+    return [{"mmsi": r[0], "other_mmsi": r[1], "start_utc": r[2], **json.loads(r[3]),
+             "evidence": [(e["source_id"], e["line_no"]) for e in r[4]]} for r in rows]
+
+
+def reports(mmsi: int, days: list[int], seq: list[int], **kw) -> list[str]:
+    """Type 5 reports on 2018-02-<day> 00:05Z, one per day."""
+    lines: list[str] = []
+    for day, s in zip(days, seq, strict=True):
+        lines += voyage(f"2018-02-{day:02d}T00:05:00Z", mmsi, seq_id=s % 10, **kw)
+    return lines
+
+
+def test_name_change_gives_one_event_with_both_names(db: Path) -> None:
+    lines = [ping("2018-02-01T00:00:00Z", 44.7, 37.8, 0.0)]
+    lines += reports(PANAMA, [1, 2], [1, 2], name="URAL")
+    lines += reports(PANAMA, [3, 4], [3, 4], name="  ural  express ")  # normalised: URAL EXPRESS
+    ingest_lines(db, lines)
+    events = detect(db)
+    assert len(events) == 1
+    e = events[0]
+    assert (e["mmsi"], e["other_mmsi"], e["field"], e["old"], e["new"]) == (PANAMA, None, "name", "URAL",
+                                                                         "URAL EXPRESS")
+    assert e["start_utc"] == "2018-02-03T00:05:00Z"
+    assert e["old_last_report_utc"] == "2018-02-02T00:05:00Z" and e["new_first_report_utc"] == "2018-02-03T00:05:00Z"
+    assert (e["old_reports"], e["new_reports"]) == (2, 2)
+    assert e["old_flag"] == e["new_flag"] == "Panama" and e["flag_changed"] is False
+    # evidence: the last report of the old name (line 4: ping + 2 sentences) and the first of the new (line 6)
+    assert e["evidence"] == [(1, 4), (1, 6)]
+
+
+def test_call_sign_change(db: Path) -> None:
+    lines = reports(PANAMA, [1, 2], [1, 2], callsign="3EAB1")
+    lines += reports(PANAMA, [5, 6], [3, 4], callsign="3eab2")
+    ingest_lines(db, lines)
+    events = detect(db)
+    assert [(e["field"], e["old"], e["new"], e["start_utc"]) for e in events] == [
+        ("callsign", "3EAB1", "3EAB2", "2018-02-05T00:05:00Z")]
+
+
+def test_imo_change_under_one_mmsi(db: Path) -> None:
+    lines = reports(PANAMA, [1, 2], [1, 2], imo=9000003)
+    lines += reports(PANAMA, [3, 4], [3, 4], imo=9000015)
+    ingest_lines(db, lines)
+    events = detect(db)
+    assert [(e["field"], e["old"], e["new"], e["mmsi"]) for e in events] == [("imo", "9000003", "9000015", PANAMA)]
+
+
+def test_imo_under_a_new_mmsi_gives_both_flags(db: Path) -> None:
+    lines = [ping("2018-02-01T00:00:00Z", 44.7, 37.8, 0.0, mmsi=PANAMA),
+             ping("2018-02-10T00:00:00Z", 4.0, 9.6, 0.0, mmsi=CAMEROON)]
+    lines += reports(PANAMA, [1, 2], [1, 2], name="URAL", imo=9000003)
+    lines += reports(CAMEROON, [10, 11], [3, 4], name="URAL", imo=9000003)
+    ingest_lines(db, lines)
+    events = detect(db)
+    assert len(events) == 1
+    e = events[0]
+    assert (e["mmsi"], e["other_mmsi"], e["field"]) == (CAMEROON, PANAMA, "mmsi")
+    assert (e["old"], e["new"], e["imo"]) == (str(PANAMA), str(CAMEROON), 9000003)
+    assert (e["old_flag"], e["old_flag_iso2"], e["new_flag"], e["new_flag_iso2"]) == ("Panama", "PA", "Cameroon", "CM")
+    assert e["flag_changed"] is True and e["old_seen_again"] is False
+    assert (e["old_name"], e["new_name"]) == ("URAL", "URAL")
+    assert e["old_last_report_utc"] == "2018-02-02T00:05:00Z"
+    assert e["start_utc"] == e["new_first_report_utc"] == "2018-02-10T00:05:00Z"
+    assert e["evidence"] == [(1, 5), (1, 7)]  # after the two pings: old's 2nd report, new's 1st
+    # the report of another engineer reads field/old/new and other_mmsi from these events
+    assert query(db, "SELECT other_mmsi, json_extract_string(details, '$.new') FROM events") == [
+        (PANAMA, str(CAMEROON))]
+
+
+def test_no_change_gives_nothing(db: Path) -> None:
+    lines = reports(PANAMA, [1, 2, 3], [1, 2, 3], name="URAL", callsign="3EAB1")
+    lines += reports(PANAMA, [4], [4], name="ural ", callsign=" 3eab1")  # same after normalising
+    ingest_lines(db, lines)
+    assert detect(db) == []
+
+
+def test_one_garbled_report_is_noise_unless_min_reports_is_1(db: Path) -> None:
+    """Decision: A A X A A is no change by default (X seen once); with min_identity_reports=1 it is two."""
+    lines = reports(PANAMA, [1, 2], [1, 2], name="URAL")
+    lines += reports(PANAMA, [3], [3], name="URAK")
+    lines += reports(PANAMA, [4, 5], [4, 5], name="URAL")
+    ingest_lines(db, lines)
+    assert detect(db) == []
+    events = detect(db, "min_identity_reports=1")
+    assert [(e["old"], e["new"], e["start_utc"]) for e in events] == [
+        ("URAL", "URAK", "2018-02-03T00:05:00Z"), ("URAK", "URAL", "2018-02-04T00:05:00Z")]
+
+
+def test_new_value_seen_once_at_the_end_is_not_yet_a_change(db: Path) -> None:
+    lines = reports(PANAMA, [1, 2], [1, 2], name="URAL") + reports(PANAMA, [3], [3], name="NEW")
+    ingest_lines(db, lines)
+    assert detect(db) == []
+    assert [e["new"] for e in detect(db, "min_identity_reports=1")] == ["NEW"]
+
+
+def test_imo_with_a_bad_check_digit_or_used_as_placeholder_links_no_mmsis(db: Path) -> None:
+    lines = reports(PANAMA, [1, 2], [1, 2], imo=9000004)  # check digit of 900000x is 3
+    lines += reports(CAMEROON, [3, 4], [3, 4], imo=9000004)
+    for i in range(6):  # 1234567 passes its check digit but six MMSIs broadcast it
+        lines += reports(273000100 + i, [5 + i, 12 + i], [i, i + 1], imo=1234567)
+    ingest_lines(db, lines)
+    assert [e for e in detect(db) if e["field"] == "mmsi"] == []
+
+
+def test_two_mmsis_using_one_imo_at_once(db: Path) -> None:
+    lines = reports(PANAMA, [1, 2, 5, 6], [1, 2, 5, 6], imo=9000003)
+    lines += reports(CAMEROON, [3, 4], [3, 4], imo=9000003)
+    ingest_lines(db, lines)
+    events = detect(db)
+    # each ordered pair once: Panama -> Cameroon on the 3rd, Cameroon -> Panama on the 5th
+    assert [(e["mmsi"], e["other_mmsi"], e["start_utc"], e["old_seen_again"]) for e in events] == [
+        (CAMEROON, PANAMA, "2018-02-03T00:05:00Z", True), (PANAMA, CAMEROON, "2018-02-05T00:05:00Z", False)]
+
+
+def test_shuffled_input_gives_identical_events(db: Path, tmp_path: Path) -> None:
+    lines = reports(PANAMA, [1, 2], [1, 2], name="URAL", imo=9000003)
+    lines += reports(PANAMA, [3, 4], [3, 4], name="URAL 2", callsign="X1", imo=9000003)
+    lines += reports(CAMEROON, [5, 6], [5, 6], name="URAL 2", imo=9000003)
+    ingest_lines(db, lines)
+    detect(db)
+    expected = query(db, "SELECT event_id, mmsi, other_mmsi, start_utc, details FROM events ORDER BY event_id")
+    assert len(expected) == 3
+    # same messages, sentence pairs kept together, in another order and split over two files
+    messages = [lines[i:i + 2] for i in range(0, len(lines), 2)]
+    random.Random(7).shuffle(messages)
+    other = tmp_path / "other" / "s.duckdb"
+    other.parent.mkdir()
+    half = len(messages) // 2
+    ingest_lines(other, [s for m in messages[half:] for s in m], name="b.nmea")
+    ingest_lines(other, [s for m in messages[:half] for s in m], name="a.nmea")
+    detect(other)
+    got = query(other, "SELECT event_id, mmsi, other_mmsi, start_utc, details FROM events ORDER BY event_id")
+    assert got == expected

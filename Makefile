@@ -16,11 +16,17 @@ venv: $(STAMP)
 
 ST     := $(VENV)/bin/shiptrack --db shiptrack.duckdb
 
-# Ingesting and detecting are idempotent: running the demo twice changes nothing.
+# The Ural reconstruction end to end. Every step is idempotent: running the demo twice
+# changes nothing in the store. It ends by printing the Ural's dossier.
 demo: $(STAMP)
-	$(ST) ingest fixtures/nmea
+	$(ST) ingest fixtures/ural/ural.nmea
+	$(ST) route import fixtures/ural/routes.csv
 	$(ST) detect
-	$(ST) events --format table
+	$(ST) events --since 2018-02-01 --until 2018-03-05
+	$(ST) report run dark_near_ports --param since=2018-02-01 --param until=2018-03-05
+	$(ST) events --vessel URAL --format csv -o ural_events.csv
+	$(ST) track URAL --format kml -o ural_track.kml
+	$(ST) vessel URAL --map ural.html --png ural.png
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

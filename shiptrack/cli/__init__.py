@@ -66,4 +66,5 @@ def main(ctx: click.Context, db: Path | None, wait_s: float) -> None:
 from shiptrack.cli import detect as _detect  # noqa: E402,F401  (registers commands)
 from shiptrack.cli import ingest as _ingest  # noqa: E402,F401
 from shiptrack.cli import investigate as _investigate  # noqa: E402,F401
+from shiptrack.cli import reference as _reference  # noqa: E402,F401
 from shiptrack.cli import reports as _reports  # noqa: E402,F401

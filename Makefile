@@ -22,7 +22,6 @@ demo: $(STAMP)
 	$(ST) ingest fixtures/ural/ural.nmea
 	$(ST) route import fixtures/ural/routes.csv
 	$(ST) detect
-	$(ST) events --since 2018-02-01 --until 2018-03-05
 	$(ST) report run dark_near_ports --param since=2018-02-01 --param until=2018-03-05
 	$(ST) events --vessel URAL --format csv -o ural_events.csv
 	$(ST) track URAL --format kml -o ural_track.kml

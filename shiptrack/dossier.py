@@ -57,20 +57,21 @@ def compact_evidence(evidence: str | None) -> str:
 def summarise_event(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
     """One line of evidence for the timeline, from the event and its details."""
     port = e.get("port")
-    dist = e.get("port_distance_nm")
     dur = e.get("duration_h")
-    where = f" {dist:.0f} nm from {port}" if port and dist is not None else (f" at {port}" if port else "")
     if kind == "dark_period":
-        parts = [f"AIS silent {dur:.1f} h{where}" if dur is not None else f"AIS silent{where}"]
-        if d.get("heading_to_port") is True:
-            parts.append("heading toward the port when it went silent")
+        start = d.get("nearest_port_start") or {}
+        end = d.get("nearest_port_end") or {}
+        parts = [f"AIS silent {dur:.1f} h" if dur is not None else "AIS silent"]
+        if start.get("distance_nm") is not None:
+            toward = ", heading toward it" if d.get("heading_to_port") is True and d.get("heading_port") == \
+                start.get("port") else ""
+            parts.append(f"went silent {start['distance_nm']:.0f} nm from {start.get('port')}{toward}")
+        if end.get("distance_nm") is not None:
+            parts.append(f"reappeared {end['distance_nm']:.0f} nm from {end.get('port')}")
         cov = (d.get("coverage") or {}).get("other_vessels")
         if cov is not None:
             parts.append(f"{cov} other vessel{'s' if cov != 1 else ''} heard within "
-                         f"{(d.get('coverage') or {}).get('radius_nm', 50):.0f} nm during the gap")
-        after = (d.get("nearest_port_end") or {})
-        if after.get("distance_nm") is not None:
-            parts.append(f"reappeared {after['distance_nm']:.0f} nm from {after.get('port')}")
+                         f"{(d.get('coverage') or {}).get('radius_nm', 50):.0f} nm meanwhile")
         if d.get("probable_unreported_call"):
             parts.append(f"probable unreported call at {d.get('probable_call_port') or port}")
         if d.get("draught_before_m") is not None and d.get("draught_after_m") is not None:
@@ -187,7 +188,7 @@ def to_markdown(d: Dossier) -> str:
 
     v = d.vessel
     out = [f"# {esc(v['name'] or v['mmsi'])} — MMSI {v['mmsi']}, IMO {esc(v['imo'])}, flag {esc(v['flag'])}", ""]
-    out.append(f"Seen {d.first_seen} to {d.last_seen}: {d.positions} positions, "
+    out.append(f"Seen {d.first_seen} to {d.last_seen}: {d.positions:,} positions, "
                f"{d.distance_nm:,.0f} nm sailed, {d.time_dark_h:,.1f} h dark.")
     out += ["", "## Identity history", "", "| field | value | first seen | last seen | reports |", "|---|---|---|---|---|"]
     out += [f"| {r['field']} | {esc(r['value'])} | {r['first_seen']} | {r['last_seen']} | {r['reports']} |"

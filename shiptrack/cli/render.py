@@ -13,7 +13,9 @@ from shiptrack.ingest import IngestSummary, ProgressFn
 from shiptrack.read.sources import Source
 from shiptrack.units import iso_utc
 
-console = Console(highlight=False, soft_wrap=True)
+# A terminal gets its own width; a pipe or a file (cron, `make demo > log`) gets a wide,
+# stable one rather than rich's 80 columns, so tables are not folded into slivers.
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 140)
 
 
 @contextlib.contextmanager

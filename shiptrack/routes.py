@@ -43,7 +43,7 @@ from shiptrack.reference.ports import Port, resolve_port
 from shiptrack.units import EARTH_RADIUS_NM, iso_utc, parse_utc
 
 __all__ = [
-    "DeclaredPort", "DeclaredVoyage", "ROUTE_SPACING_NM", "SAME_PORT_NM", "create_voyage_windows",
+    "DeclaredPort", "DeclaredVoyage", "ROUTE_SPACING_NM", "SAME_PORT_NM", "build_voyage", "create_voyage_windows",
     "declare_voyage", "distance_to_route_nm", "import_voyages", "list_voyages", "parse_declared_ports",
     "resolve_declared_ports", "sea_route",
 ]
@@ -138,11 +138,14 @@ def sea_route(ports: Sequence[Port], spacing_nm: float = ROUTE_SPACING_NM) -> li
             raise InputError(f"no sea route from {a.name} to {b.name} in searoute's network")
         leg = np.asarray(coords, dtype=float)
         leg[0], leg[-1] = (a.lon, a.lat), (b.lon, b.lat)
-        legs.append(leg if not legs else leg[1:])
+        leg[:, 0] = np.unwrap(leg[:, 0], period=360.0)  # continuous across the antimeridian
+        if legs:
+            leg[:, 0] += 360.0 * np.round((legs[-1][-1, 0] - leg[0, 0]) / 360.0)
+        legs.append(leg)
     if not legs:
         raise InputError("a declared voyage needs two different ports")
-    line = _densify(np.vstack(legs), spacing_nm)
-    return [(float(lat), float(lon)) for lon, lat in line]
+    line = _densify(np.vstack([legs[0], *(leg[1:] for leg in legs[1:])]), spacing_nm)
+    return [(float(lat), float((lon + 180.0) % 360.0 - 180.0)) for lon, lat in line]
 
 
 def _route_nm(route: Sequence[tuple[float, float]]) -> float:
@@ -397,11 +400,13 @@ def distance_to_route_nm(
     near = nearest[ok]
     la, lo = lat[ok], lon[ok]
     best = _haversine_nm(la, lo, route_lat[near], route_lon[near])
+    close = np.flatnonzero(best < _LOCAL_FRAME_NM)
+    la, lo, near = la[close], lo[close], near[close]
     last = len(route_lat) - 1
     for step in (-1, 1):  # the segments before and after the nearest route point
         other = np.clip(near + step, 0, last)
         same = (route_group[other] == route_group[near]) & (other != near)
         seg = _local_segment_nm(la, lo, route_lat[near], route_lon[near], route_lat[other], route_lon[other])
-        best = np.where(same & (best < _LOCAL_FRAME_NM), np.minimum(best, seg), best)
+        best[close] = np.where(same, np.minimum(best[close], seg), best[close])
     out[ok] = best
     return out

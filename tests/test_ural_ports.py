@@ -1,0 +1,84 @@
+"""End to end on fixtures/ural: port calls, the unplanned Sfax call and the route deviation,
+and nothing of the kind on the ordinary traffic."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from shiptrack.units import parse_utc
+from tests.conftest import FIXTURES, query, run_cli
+
+URAL_DIR = FIXTURES / "ural"
+SCENARIO = json.loads((URAL_DIR / "scenario.json").read_text(encoding="utf-8"))
+URAL = SCENARIO["ural"]["mmsi"]
+TEN_MIN_S = 600
+
+pytestmark = pytest.mark.skipif(not (URAL_DIR / "ural.nmea").exists(), reason="fixtures/ural not generated")
+
+
+@pytest.fixture(scope="module")
+def ural_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("ural") / "ural.duckdb"
+    for args in (["ingest", URAL_DIR / "ural.nmea"], ["route", "import", URAL_DIR / "routes.csv"],
+                 ["detect", "--rules", "port_call,unplanned_port_call,route_deviation"]):
+        result = run_cli(args, db)
+        assert result.exit_code == 0, result.output
+    return db
+
+
+def near(a: datetime, iso: str, seconds: float = TEN_MIN_S) -> bool:
+    return abs((a - parse_utc(iso)).total_seconds()) <= seconds
+
+
+def events(db: Path, kind: str, mmsi: int | None = None) -> list[tuple]:
+    return query(db, "SELECT mmsi, port, start_utc, end_utc, port_distance_nm, details FROM events "
+                     "WHERE kind = ? AND (? IS NULL OR mmsi = ?) ORDER BY mmsi, start_utc", [kind, mmsi, mmsi])
+
+
+def test_ural_calls_at_novorossiysk_then_sfax(ural_db: Path) -> None:
+    calls = events(ural_db, "port_call", URAL)
+    assert [c[1] for c in calls] == ["Novorossiysk", "Mersa Sfax"]
+    assert near(calls[0][3], SCENARIO["ural"]["novorossiysk_last_moored"])
+    sfax = SCENARIO["ural"]["sfax"]
+    _, _, start, end, _, details = calls[1]
+    assert near(start, sfax["anchorage_arrival"]) and near(end, sfax["last_moored"])
+    d = json.loads(details)
+    assert d["anchored_first"] and d["moored"] and d["destination_at_arrival"] == "SFAX"
+
+
+def test_the_sfax_call_is_the_only_unplanned_one(ural_db: Path) -> None:
+    found = events(ural_db, "unplanned_port_call")
+    assert len(found) == 1
+    mmsi, port, start, end, _, details = found[0]
+    sfax = SCENARIO["ural"]["sfax"]
+    assert (mmsi, port) == (URAL, "Mersa Sfax")
+    assert near(start, sfax["anchorage_arrival"]) and near(end, sfax["last_moored"])
+    d = json.loads(details)
+    assert d["declared_ports"] == SCENARIO["ural"]["declared_route"] and d["route_offset_nm"] > 100
+
+
+def test_one_route_deviation_covers_sfax_and_the_libyan_coast(ural_db: Path) -> None:
+    found = events(ural_db, "route_deviation")
+    assert len(found) == 1
+    mmsi, _, start, end, _, details = found[0]
+    d = json.loads(details)
+    assert mmsi == URAL
+    assert start < parse_utc(SCENARIO["ural"]["sfax"]["anchorage_arrival"])
+    assert end > parse_utc(SCENARIO["ural"]["dark"]["first_after"]["time"])
+    assert end < parse_utc(SCENARIO["ural"]["gibraltar_passed"])
+    assert d["max_offset_nm"] > 200 and d["start_offset_nm"] > 100 and d["end_offset_nm"] > 100
+
+
+def test_ordinary_traffic(ural_db: Path) -> None:
+    tanker = SCENARIO["benghazi_tanker_call"]
+    at_benghazi = [c for c in events(ural_db, "port_call", tanker["mmsi"]) if c[1] == "Banghazi"]
+    assert any(near(c[2], tanker["arrival"]) and near(c[3], tanker["departure"]) for c in at_benghazi)
+    ferry = next(v["mmsi"] for v in SCENARIO["ordinary_vessels"] if "ferry" in v["role"])
+    assert events(ural_db, "port_call", ferry) == []  # never 4 h alongside
+    for c in events(ural_db, "port_call"):  # the trawler fishing slowly at sea makes none out there
+        assert c[4] <= 5.0, c
+    assert {e[0] for e in events(ural_db, "unplanned_port_call") + events(ural_db, "route_deviation")} == {URAL}

@@ -1,0 +1,286 @@
+"""shiptrack benchmarks: ingest, detect and dossier, beside the baselines, in one run.
+
+    .venv/bin/python benchmarks/run.py            # the full run (`make bench`): minutes
+    .venv/bin/python benchmarks/run.py --quick    # tiny sizes, to check the script works
+
+Every figure is measured in this run, on this machine, so read the ratios: the
+machines are shared and noisy. Ingest is timed end to end, from the file to committed
+DuckDB rows, in a fresh process whose peak RSS is read back. Baselines on the same
+sentences: a plain pyais decode loop, and gpsd's C decoder ``gpsdecode`` on the same
+sentences with their tag blocks stripped (it does not read them). Detection runs on
+stores of generated positions; the dossier on the largest one. The table is printed
+and written, with the machine's description, to benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+from corpus import generate_corpus  # noqa: E402
+
+# Run a command in a child and report its wall time and the child's peak RSS.
+_MEASURE = r"""
+import json, resource, subprocess, sys, time
+t = time.perf_counter()
+p = subprocess.run(sys.argv[2:], stdin=open(sys.argv[1], "rb") if sys.argv[1] != "-" else None,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+wall = time.perf_counter() - t
+print(json.dumps({"wall_s": wall, "rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                  "rc": p.returncode, "stderr": p.stderr.decode(errors="replace")[-2000:]}))
+"""
+
+_PYAIS_LOOP = r"""
+import sys
+from pyais.stream import FileReaderStream
+n = 0
+for msg in FileReaderStream(sys.argv[1]):
+    try:
+        msg.decode()
+        n += 1
+    except Exception:
+        pass
+print(n, file=sys.stderr)
+"""
+
+
+def measure(cmd: list[str], stdin: Path | None = None) -> dict:
+    out = subprocess.run([sys.executable, "-c", _MEASURE, str(stdin) if stdin else "-", *cmd],
+                         capture_output=True, text=True, check=True)
+    res = json.loads(out.stdout)
+    if res["rc"] != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {res['stderr']}")
+    return res
+
+
+def shiptrack(*args: str) -> list[str]:
+    return [sys.executable, "-m", "shiptrack", *args]
+
+
+def strip_tagblocks(src: Path, dst: Path) -> None:
+    tag = re.compile(rb"^\\[^\\]*\\")
+    with src.open("rb") as f, dst.open("wb") as out:
+        for line in f:
+            out.write(tag.sub(b"", line))
+
+
+def bench_ingest(work: Path, n: int) -> dict:
+    corpus = work / f"corpus_{n}.nmea"
+    if not corpus.exists():
+        generate_corpus(corpus, n, seed=1)
+    db = work / f"ingest_{n}.duckdb"
+    for p in (db, Path(str(db) + ".wal")):
+        p.unlink(missing_ok=True)
+    ing = measure(shiptrack("--db", str(db), "ingest", str(corpus)))
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    messages, positions = con.execute("SELECT sum(messages), sum(positions) FROM sources").fetchall()[0]
+    con.close()
+    pyais = measure([sys.executable, "-c", _PYAIS_LOOP, str(corpus)])
+    row = {
+        "sentences": n, "messages": int(messages), "positions": int(positions),
+        "ingest_s": ing["wall_s"], "ingest_rss_mb": ing["rss_mb"],
+        "ingest_sentences_per_s": n / ing["wall_s"], "ingest_messages_per_s": messages / ing["wall_s"],
+        "pyais_s": pyais["wall_s"], "pyais_messages_per_s": messages / pyais["wall_s"],
+    }
+    gpsdecode = shutil.which("gpsdecode")
+    if gpsdecode:
+        bare = work / f"corpus_{n}.bare.nmea"
+        if not bare.exists():
+            strip_tagblocks(corpus, bare)
+        g = measure([gpsdecode, "-s"], stdin=bare)
+        row |= {"gpsdecode_s": g["wall_s"], "gpsdecode_messages_per_s": messages / g["wall_s"]}
+    db.unlink(missing_ok=True)
+    return row
+
+
+def make_position_store(db: Path, n_positions: int, seed: int = 7) -> int:
+    """A store of ``n_positions`` generated positions: vessels sailing between real ports,
+    calling at them, some going silent near them. Returns an MMSI for the dossier."""
+    import duckdb
+    import numpy as np
+    import polars as pl
+
+    from shiptrack.reference.ports import ports_frame
+    from shiptrack.store.db import connect
+
+    rng = np.random.default_rng(seed)
+    ports = ports_frame().filter(pl.col("lat").abs() < 60)
+    plat, plon = ports["lat"].to_numpy(), ports["lon"].to_numpy()
+    per_vessel = 2_000
+    n_vessels = max(1, n_positions // per_vessel)
+    con = connect(db)
+    t0 = np.datetime64("2018-02-01T00:00:00", "us")
+    chunk = max(1, 500_000 // per_vessel)
+    for start in range(0, n_vessels, chunk):
+        v = np.arange(start, min(n_vessels, start + chunk))
+        k = v.size
+        a = rng.integers(0, plat.size, k)
+        b = rng.integers(0, plat.size, k)
+        frac = np.clip(np.linspace(-0.2, 1.2, per_vessel)[None, :] + rng.normal(0, 0.002, (k, per_vessel)), 0, 1)
+        lat = plat[a][:, None] + (plat[b] - plat[a])[:, None] * frac + rng.normal(0, 0.001, (k, per_vessel))
+        lon = plon[a][:, None] + (plon[b] - plon[a])[:, None] * frac + rng.normal(0, 0.001, (k, per_vessel))
+        step = rng.integers(120, 600, (k, per_vessel)).astype("timedelta64[s]")
+        # one vessel in ten goes silent for 8 to 48 h somewhere along its track
+        silent = rng.random(k) < 0.1
+        at = rng.integers(1, per_vessel, k)
+        step[np.arange(k)[silent], at[silent]] += (rng.integers(8, 48, silent.sum()) * 3600).astype("timedelta64[s]")
+        ts = t0 + np.cumsum(step, axis=1).astype("timedelta64[us]")
+        moving = (frac > 0) & (frac < 1)
+        sog = np.where(moving, rng.uniform(8, 14, (k, per_vessel)), rng.uniform(0, 0.4, (k, per_vessel)))
+        mmsi = (211_000_000 + v)[:, None].repeat(per_vessel, axis=1)
+        n = k * per_vessel
+        frame = pl.DataFrame({
+            "mmsi": mmsi.ravel().astype(np.int32),
+            "ts": pl.Series(ts.ravel()).dt.replace_time_zone("UTC"),
+            "lat": np.clip(lat.ravel(), -89.9, 89.9), "lon": ((lon.ravel() + 180) % 360) - 180,
+            "sog": sog.ravel().round(1), "cog": rng.uniform(0, 360, n).round(1),
+            "heading": rng.integers(0, 360, n).astype(np.int16),
+            "nav_status": np.where(moving.ravel(), 0, 5).astype(np.int8),
+            "msg_type": np.ones(n, dtype=np.int8), "line_no": np.arange(n, dtype=np.int64) + start * per_vessel,
+            "dup_key": rng.integers(0, 2**63, n, dtype=np.uint64),
+        })
+        con.register("_gen", frame.to_arrow())
+        con.execute("INSERT INTO positions (mmsi, ts, lat, lon, sog, cog, heading, nav_status, msg_type, "
+                    "source_id, line_no, dup_key) SELECT mmsi, ts, lat, lon, sog, cog, heading, nav_status, "
+                    "msg_type, 1, line_no, dup_key FROM _gen")
+        con.unregister("_gen")
+    con.execute("INSERT INTO sources (source_id, name, sha256, format, ingested_at) "
+                "VALUES (1, 'generated', 'generated', 'generated', now())")
+    con.execute("CHECKPOINT")
+    con.close()
+    del duckdb
+    return 211_000_000
+
+
+def bench_detect(work: Path, n: int) -> dict:
+    db = work / f"detect_{n}.duckdb"
+    for p in (db, Path(str(db) + ".wal")):
+        p.unlink(missing_ok=True)
+    t = time.perf_counter()
+    mmsi = make_position_store(db, n)
+    build_s = time.perf_counter() - t
+    det = measure(shiptrack("--db", str(db), "detect"))
+    dossier_cli = measure(shiptrack("--db", str(db), "vessel", str(mmsi), "--format", "json"))
+    # the dossier itself, without starting Python
+    from shiptrack.dossier import build_dossier
+    from shiptrack.store.db import connect
+
+    con = connect(db, read_only=True)
+    build_dossier(con, str(mmsi))
+    t = time.perf_counter()
+    build_dossier(con, str(mmsi))
+    dossier_s = time.perf_counter() - t
+    events = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+    con.close()
+    db.unlink(missing_ok=True)
+    return {"positions": n, "store_build_s": build_s, "detect_s": det["wall_s"], "detect_rss_mb": det["rss_mb"],
+            "events": int(events), "dossier_cli_s": dossier_cli["wall_s"], "dossier_s": dossier_s}
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    import duckdb
+    import polars
+    import pyais
+
+    return (f"{cpu}, {os.cpu_count()} cores{mem}; Python {platform.python_version()}, duckdb {duckdb.__version__}, "
+            f"polars {polars.__version__}, pyais {pyais.__version__}")
+
+
+def render(ingest: list[dict], detect: list[dict], when: str, desc: str) -> str:
+    lines = [f"# shiptrack benchmarks — {when}", "", f"Machine: {desc}.", "",
+             "Ratios are measured in the same run; seconds depend on how busy the machine was.", "",
+             "## Ingest (file to committed DuckDB rows)", "",
+             "| sentences | messages | shiptrack msg/s | peak RSS | pyais loop msg/s | × pyais | gpsdecode msg/s | × gpsdecode |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in ingest:
+        g = r.get("gpsdecode_messages_per_s")
+        speed = r["ingest_messages_per_s"]
+        g_cell = f"{g:,.0f}" if g else "n/a"
+        g_ratio = f"{speed / g:.2f}" if g else "n/a"
+        lines.append(
+            f"| {r['sentences']:,} | {r['messages']:,} | {speed:,.0f} | {r['ingest_rss_mb']:,.0f} MB "
+            f"| {r['pyais_messages_per_s']:,.0f} | {speed / r['pyais_messages_per_s']:.1f} | {g_cell} | {g_ratio} |")
+    if len(ingest) >= 2:
+        lines += ["", f"Peak RSS at {ingest[-1]['sentences']:,} sentences is "
+                      f"{ingest[-1]['ingest_rss_mb'] / ingest[0]['ingest_rss_mb']:.2f}× that at "
+                      f"{ingest[0]['sentences']:,}."]
+    lines += ["", "## Detection and dossier", "",
+              "| positions | detect | detect peak RSS | events | dossier (in process) | `shiptrack vessel` (with start-up) |",
+              "|---:|---:|---:|---:|---:|---:|"]
+    for r in detect:
+        lines.append(f"| {r['positions']:,} | {r['detect_s']:.1f} s | {r['detect_rss_mb']:,.0f} MB | {r['events']:,} "
+                     f"| {r['dossier_s']:.2f} s | {r['dossier_cli_s']:.2f} s |")
+    if len(detect) >= 2:
+        a, b = detect[0], detect[-1]
+        lines += ["", f"Detect grows {b['detect_s'] / a['detect_s']:.1f}× for {b['positions'] / a['positions']:.0f}× "
+                      "the positions."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, to check that the script runs")
+    ap.add_argument("--sizes", default="1000000,3000000", help="ingest corpus sizes, in sentences")
+    ap.add_argument("--detect-sizes", default="1000000,10000000", help="positions in the detection stores")
+    ap.add_argument("--output", type=Path, default=HERE / "RESULTS.md", help="where to write the results")
+    ap.add_argument("--work", type=Path, default=None, help="scratch folder (default: benchmarks/work)")
+    args = ap.parse_args()
+    sizes = [2_000, 6_000] if args.quick else [int(s) for s in args.sizes.split(",")]
+    dsizes = [20_000, 40_000] if args.quick else [int(s) for s in args.detect_sizes.split(",")]
+    work = args.work or (Path(tempfile.mkdtemp(prefix="shiptrack-bench-")) if args.quick else HERE / "work")
+    work.mkdir(parents=True, exist_ok=True)
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    desc = machine()
+    print(f"shiptrack benchmarks, {when}\n{desc}\n", flush=True)
+    ingest = []
+    for n in sizes:
+        print(f"ingest: {n:,} sentences ...", flush=True)
+        ingest.append(bench_ingest(work, n))
+    if not shutil.which("gpsdecode"):
+        print("gpsdecode not found (Debian package gpsd-clients): its column is n/a", flush=True)
+    detect = []
+    for n in dsizes:
+        print(f"detect: {n:,} positions ...", flush=True)
+        detect.append(bench_detect(work, n))
+    text = render(ingest, detect, when, desc)
+    print()
+    print(text)
+    args.output.write_text(text, encoding="utf-8")
+    print(f"written to {args.output}")
+    if args.quick:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

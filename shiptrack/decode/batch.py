@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from shiptrack.decode.fast import decode_batch
-from shiptrack.decode.nmea import POSITION_TYPES, STATIC_TYPES, Message, decode_message
+from shiptrack.decode.nmea import BASE_STATION_TYPES, POSITION_TYPES, STATIC_TYPES, Message, decode_message
 from shiptrack.decode.records import (
     BASE_STATION_SCHEMA,
     POSITION_SCHEMA,
@@ -23,6 +23,8 @@ from shiptrack.decode.records import (
     BatchBuilder,
     empty_frame,
 )
+
+_STORED_TYPES = np.array(sorted(POSITION_TYPES | STATIC_TYPES | BASE_STATION_TYPES))
 
 MESSAGE_SCHEMA = {"line_no": pl.Int64(), "raw": pl.String(), "payload": pl.String(), "fill": pl.Int64(),
                   "ts": pl.Datetime("us", "UTC"), "station": pl.String()}
@@ -61,20 +63,27 @@ def decode_messages(msgs: pl.DataFrame, builder: BatchBuilder) -> tuple[pl.DataF
     the others are decoded by pyais into ``builder``. ``msgs`` follows MESSAGE_SCHEMA."""
     if msgs.height == 0:
         return (empty_frame(POSITION_SCHEMA), empty_frame(STATIC_SCHEMA), empty_frame(BASE_STATION_SCHEMA))
-    res = decode_batch(msgs["payload"].to_numpy(), msgs["fill"].to_numpy(), raw_codes=True)
+    res = decode_batch(msgs["payload"], msgs["fill"].to_numpy(), raw_codes=True)
     handled = res.handled
-    for i in np.flatnonzero(~handled):
+    # a type we do not store (8, 21, ...) whose first character is armour: decode_message
+    # would only count it (no field to check, no minimum length)
+    others = ~handled & (res.msg_type >= 0) & (res.n_bits >= 6) & ~np.isin(res.msg_type, _STORED_TYPES)
+    if others.any():
+        types, counts = np.unique(res.msg_type[others], return_counts=True)
+        for t, n in zip(types.tolist(), counts.tolist(), strict=True):
+            builder.type_counts[t] += n
+    for i in np.flatnonzero(~handled & ~others):
         r = msgs.row(int(i), named=True)
         decode_message(Message(r["line_no"], r["raw"], r["payload"], r["fill"], r["ts"], r["station"]), builder)
     types, counts = np.unique(res.msg_type[handled], return_counts=True)
     for t, n in zip(types.tolist(), counts.tolist(), strict=True):
         builder.type_counts[t] += n
-    meta = msgs.select(
-        pl.int_range(pl.len(), dtype=pl.Int64).alias("index"), "ts", "station", "line_no", "raw",
-        pl.col("payload").alias("dedup"),
-    )
+    meta = msgs.select("ts", "station", "line_no", "raw", pl.col("payload").alias("dedup"))
 
-    pos = res.positions.filter(pl.col("msg_type").is_in(list(POSITION_TYPES))).join(meta, on="index")
+    def with_meta(frame: pl.DataFrame) -> pl.DataFrame:
+        return pl.concat([frame, meta[frame["index"].to_numpy()]], how="horizontal")
+
+    pos = with_meta(res.positions.filter(pl.col("msg_type").is_in(list(POSITION_TYPES))))
     is27 = pl.col("msg_type") == 27
     pos = pos.select(
         "mmsi", "ts", "lat", "lon",
@@ -85,7 +94,7 @@ def decode_messages(msgs: pl.DataFrame, builder: BatchBuilder) -> tuple[pl.DataF
         "station", "line_no", "raw", "dedup",
     ).cast(POSITION_SCHEMA, strict=False)  # type: ignore[arg-type]
 
-    st = res.statics.filter(pl.col("msg_type").is_in(list(STATIC_TYPES))).join(meta, on="index")
+    st = with_meta(res.statics.filter(pl.col("msg_type").is_in(list(STATIC_TYPES))))
     st = st.select(
         "mmsi", "ts", "msg_type",
         pl.when(pl.col("msg_type") == 24).then(
@@ -98,7 +107,7 @@ def decode_messages(msgs: pl.DataFrame, builder: BatchBuilder) -> tuple[pl.DataF
         "ais_version", "epfd", "station", "line_no", "raw", "dedup",
     ).cast(STATIC_SCHEMA, strict=False)  # type: ignore[arg-type]
 
-    bs = res.base_stations.filter(pl.col("msg_type") == 4).join(meta, on="index")
+    bs = with_meta(res.base_stations.filter(pl.col("msg_type") == 4))
     stamp = pl.format(
         "{}-{}-{} {}:{}:{}", pl.col("year"), pl.col("month"), pl.col("day"),
         pl.col("hour"), pl.col("minute"), pl.col("second"),

@@ -194,9 +194,31 @@ class FastResult:
 # ---------------------------------------------------------------- input
 
 
-def _flatten(payloads: Sequence[str] | np.ndarray) -> tuple[U8Array, IntArray, IntArray, npt.NDArray[np.bool_]]:
+def _flatten(
+    payloads: Sequence[str] | np.ndarray | pl.Series,
+) -> tuple[U8Array, IntArray, IntArray, npt.NDArray[np.bool_]]:
     """Payloads -> (their bytes back to back, start of each row, length of each row,
     rows that must fall back: a character outside the armour alphabet, or not a string)."""
+    if isinstance(payloads, pl.Series):  # straight from the Arrow buffers, no Python strings
+        arr = payloads.cast(pl.String).rechunk().to_arrow()
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        arr = arr.cast(pa.large_string())
+        n = len(arr)
+        bufs = arr.buffers()
+        offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + n + 1] if n else np.zeros(1, np.int64)
+        data = np.frombuffer(bufs[2], dtype=np.uint8) if n and bufs[2] is not None else np.zeros(0, np.uint8)
+        raw = data[offsets[0] : offsets[-1]]
+        starts = offsets[:-1] - offsets[0]
+        lens = np.diff(offsets)
+        forced = np.zeros(n, dtype=bool)
+        if arr.null_count:
+            forced |= np.asarray(arr.is_null())
+            lens = np.where(forced, 0, lens)
+        if raw.tobytes().translate(None, _ARMOUR_BYTES):
+            bad = np.flatnonzero(_ARMOUR[raw] == _INVALID)
+            forced[np.searchsorted(starts, bad, side="right") - 1] = True
+        return raw, starts, lens, forced
     if isinstance(payloads, np.ndarray) and payloads.dtype.kind in "SU":
         n = payloads.shape[0]
         flat = np.ascontiguousarray(payloads.reshape(n))
@@ -248,10 +270,14 @@ def _words(b64: U8Array, starts: IntArray, rows: IntArray, n_chars: int) -> npt.
     """
     n_chars = -(-n_chars // 32) * 32  # 32 characters = 24 bytes = 3 words
     out = np.empty((rows.size, n_chars // 32 * 3), dtype=np.uint64)
-    cols = np.arange(n_chars)
+    # the text as 8-character loads at any offset (unaligned), 8 at a time per row
+    loads = np.ndarray((b64.size - 7,), dtype="<u8", buffer=b64, strides=(1,))
     for lo in range(0, rows.size, _CHUNK_ROWS):  # bounded temporaries for huge batches
         hi = min(lo + _CHUNK_ROWS, rows.size)
-        text = b64[starts[rows[lo:hi], None] + cols]
+        at = starts[rows[lo:hi]]
+        text = np.empty((hi - lo, n_chars // 8), dtype="<u8")
+        for j in range(n_chars // 8):
+            text[:, j] = loads[at + 8 * j]
         out[lo:hi] = np.frombuffer(base64.b64decode(text.tobytes()), dtype=">u8").reshape(hi - lo, -1)
     return out
 
@@ -356,7 +382,7 @@ class _FrameBuilder:
 
 
 def decode_batch(
-    payloads: Sequence[str] | np.ndarray, fill_bits: Sequence[int] | np.ndarray, *, raw_codes: bool = False
+    payloads: Sequence[str] | np.ndarray | pl.Series, fill_bits: Sequence[int] | np.ndarray, *, raw_codes: bool = False
 ) -> FastResult:
     """Decode a batch of armoured AIS payloads, exactly as pyais would, where it can.
 

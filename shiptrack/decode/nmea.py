@@ -26,11 +26,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import numpy as np
 import polars as pl
 from pyais.bit_vector import bit_vector
 from pyais.messages import MSG_CLASS
 
 from shiptrack.decode.records import Batch, BatchBuilder
+from shiptrack.read.chunks import LineChunk, chunks_from_lines
 
 TimeSource = Literal["auto", "tagblock", "pghp", "prefix", "trailer", "rmc"]
 TIME_SOURCES: tuple[str, ...] = ("tagblock", "pghp", "prefix", "trailer", "rmc")
@@ -173,6 +175,9 @@ class _Pending:
     first_line: int = 0
 
 
+FramerState = tuple[Any, ...]
+
+
 class NmeaFramer:
     """Turn lines into assembled :class:`Message` objects and reject records.
 
@@ -181,7 +186,9 @@ class NmeaFramer:
     incomplete multi-part messages become ``orphan_fragment`` rejects.
     """
 
-    # A multi-part message whose parts are further apart than this is not waited for.
+    # A multi-part message whose parts are further apart than this is not waited for:
+    # at the first line of each block of this many lines, parts older than it are
+    # orphaned (so a part waits between 200 and 400 lines).
     MAX_FRAGMENT_SPAN_LINES = 200
 
     def __init__(self, builder: BatchBuilder, time_from: TimeSource = "auto") -> None:
@@ -222,8 +229,8 @@ class NmeaFramer:
                 self.builder.reject(line_no, "bad_timestamp", line, f"prefix {m.group('t')!r}")
                 return
             line = line[m.end() :]
-        if line_no - self._last_sweep >= self.MAX_FRAGMENT_SPAN_LINES:
-            self._sweep(line_no)
+        if line_no // self.MAX_FRAGMENT_SPAN_LINES > self._last_sweep // self.MAX_FRAGMENT_SPAN_LINES:
+            self._sweep(line_no)  # once per block of lines: the same lines however the input is split
         # One line may hold several tag-block + sentence pairs (relays join them),
         # or a tag block alone that applies to the sentence on the next line.
         tag_token: tuple[str, str] | None = None
@@ -409,6 +416,17 @@ class NmeaFramer:
         for key in [k for k, r in self._recent.items() if r[0] < horizon]:
             del self._recent[key]
 
+    def snapshot(self) -> FramerState:
+        """The state the next lines depend on (a copy: picklable, comparable)."""
+        pending = {k: _Pending(dict(p.parts), p.first_line) for k, p in self._pending.items()}
+        recent = {k: (r[0], dict(r[1])) for k, r in self._recent.items()}
+        return (pending, recent, self._pending_tag, self._pghp_time, self._rmc_time, self._last_sweep)
+
+    def restore(self, state: FramerState) -> None:
+        pending, recent, self._pending_tag, self._pghp_time, self._rmc_time, self._last_sweep = state
+        self._pending = {k: _Pending(dict(p.parts), p.first_line) for k, p in pending.items()}
+        self._recent = {k: (r[0], dict(r[1])) for k, r in recent.items()}
+
     def finish(self) -> None:
         for key in list(self._pending):
             self._orphan(key)
@@ -567,49 +585,191 @@ def decode_nmea(
     """Stream NMEA lines into batches of typed records (bounded memory).
 
     ``fast=False`` frames and decodes every line in Python with pyais (the reference
-    path). The default frames the common single-sentence tag-blocked lines in bulk
+    path). The default frames the common tag-blocked lines in bulk
     (``shiptrack.decode.vframe``) and decodes the common types with the vectorized
     decoder (``shiptrack.decode.fast``); the results are identical
     (tests/test_decode_paths.py holds them to it on every real file).
     """
+    if fast:
+        yield from decode_nmea_chunks(chunks_from_lines(lines, batch_messages), time_from)
+        return
     builder = BatchBuilder(dedup_window_s=60.0)
     framer = NmeaFramer(builder, time_from)
-    if not fast:
-        for line_no, text in lines:
-            framer.feed(line_no, text)
-            if len(framer.messages) >= batch_messages:
-                yield _flush(framer, builder, None)
-        framer.finish()
-        yield _flush(framer, builder, None)
-        return
+    for line_no, text in lines:
+        framer.feed(line_no, text)
+        if len(framer.messages) >= batch_messages:
+            yield _flush(framer, builder, None)
+    framer.finish()
+    yield _flush(framer, builder, None)
+
+
+def decode_nmea_chunks(chunks: Iterable[LineChunk], time_from: TimeSource = "auto") -> Iterator[Batch]:
+    """The fast path of :func:`decode_nmea` over chunks of lines (``Source.chunks()``):
+    one batch per chunk."""
+    builder = BatchBuilder(dedup_window_s=60.0)
+    framer = NmeaFramer(builder, time_from)
+    for chunk in chunks:
+        yield decode_chunk(framer, builder, chunk)
+    yield finish_batch(framer, builder)
+
+
+# A $ sentence that sets a clock the following lines use: such a chunk is framed line by line.
+_CLOCK_RE = re.compile(rb"\$[^,*\\!$]*(?:RMC|ZDA|PGHP)")
+
+
+def _no_messages() -> pl.DataFrame:
+    from shiptrack.decode.batch import MESSAGE_SCHEMA
+
+    return pl.DataFrame(schema=MESSAGE_SCHEMA)
+
+
+def finish_batch(framer: NmeaFramer, builder: BatchBuilder) -> Batch:
+    """The last batch of an input: the parts still waiting for their other parts."""
+    framer.finish()
+    return _flush(framer, builder, _no_messages())
+
+
+def advance(framer: NmeaFramer, builder: BatchBuilder, chunk: LineChunk) -> None:
+    """Take the framer through a chunk without decoding anything: only its state moves
+    on (to replay the lines before a chunk decoded elsewhere)."""
+    decode_chunk(framer, builder, chunk, decode=False)
+    framer.messages.clear()
+    framer.time_sources = Counter()
+    framer.duplicates = 0
+    builder.reset()
+
+
+def decode_chunk(framer: NmeaFramer, builder: BatchBuilder, chunk: LineChunk, decode: bool = True) -> Batch:
     from shiptrack.decode.vframe import frame_chunk
 
-    nos: list[int] = []
-    texts: list[str] = []
-    tagblock_first = framer.order[0] == "tagblock"
-    for line_no, text in lines:
-        nos.append(line_no)
-        texts.append(text)
-        if len(nos) >= batch_messages:
-            yield _flush_chunk(framer, builder, frame_chunk(nos, texts, tagblock_first), nos, texts)
-            nos, texts = [], []
-    if nos:
-        yield _flush_chunk(framer, builder, frame_chunk(nos, texts, tagblock_first), nos, texts)
-    framer.finish()
-    yield _flush(framer, builder, pl.DataFrame())
-
-
-def _flush_chunk(
-    framer: NmeaFramer, builder: BatchBuilder, framed: tuple[pl.DataFrame, Any], nos: list[int], texts: list[str]
-) -> Batch:
-    fast_msgs, left = framed
-    for i in left.nonzero()[0].tolist():
-        framer.feed(nos[i], texts[i])
-    n_fast = fast_msgs.height
+    if (
+        framer.order[0] != "tagblock"
+        or framer._pghp_time is not None
+        or (b"$" in chunk.data and _CLOCK_RE.search(chunk.data))
+    ):
+        for i, line_no in enumerate(chunk.line_nos.tolist()):
+            framer.feed(line_no, chunk.text(i))
+        return _flush(framer, builder, _no_messages()) if decode else Batch()
+    fr = frame_chunk(chunk, untimed_second_part=framer._rmc_time is None)
+    pairs = _feed_in_order(framer, chunk, fr)
+    if not decode:
+        return Batch()
+    n_fast = fr.single.size + 2 * pairs.size
     builder.lines += n_fast
-    if n_fast:
-        framer.time_sources["tagblock"] += n_fast
-    return _flush(framer, builder, fast_msgs)
+    timed = fr.single.size + pairs.size + int(fr.has_c[pairs + 1].sum())
+    if timed:
+        framer.time_sources["tagblock"] += timed
+    return _flush(framer, builder, _fast_messages(chunk, fr, pairs))
+
+
+def _feed_in_order(framer: NmeaFramer, chunk: LineChunk, fr: Any) -> np.ndarray:
+    """Feed the slow lines to the framer in order, keeping its fragment state as if it had
+    seen the bulk-framed lines too; returns the pairs that stay bulk-framed.
+
+    What the framer would have done with the fast lines: a sweep of stale fragments
+    once per block of MAX_FRAGMENT_SPAN_LINES lines (run here at the same lines), and for each
+    two-line message, remembering it in ``_recent`` (so that a part heard again
+    later counts as a duplicate). A pair whose key has a message pending in the
+    framer (an earlier part heard alone) is fed to the framer instead.
+    """
+    line_nos = chunk.line_nos
+    fast_idx = np.sort(np.concatenate([fr.single, fr.pair, fr.pair + 1]))
+    fast_lines = line_nos[fast_idx]
+    pair_lines = line_nos[fr.pair]
+    accepted = np.ones(fr.pair.size, dtype=bool)
+    span = framer.MAX_FRAGMENT_SPAN_LINES
+
+    def sweeps_before(limit: int) -> None:
+        while True:
+            k = int(np.searchsorted(fast_lines, (framer._last_sweep // span + 1) * span))
+            if k >= fast_lines.size or fast_lines[k] >= limit:
+                return
+            framer._sweep(int(fast_lines[k]))
+
+    def key_of(q: int) -> tuple[Any, ...]:
+        i = int(fr.pair[q])
+        d = chunk.data
+        if fr.has_g[i]:
+            return ("g", 2, d[fr.grp_s[i] : fr.grp_e[i]].decode())
+        seq = chr(fr.seq[i]) if fr.seq[i] else ""
+        ch = chr(fr.channel[i]) if fr.channel[i] else ""
+        station = d[fr.sta_s[i] : fr.sta_e[i]].decode() if fr.has_s[i] else None
+        return ("s", 2, seq, ch, station)
+
+    def remember(q: int) -> None:
+        i = int(fr.pair[q])
+        d = chunk.data
+        parts = {1: d[fr.pay_s[i] : fr.pay_e[i]].decode(), 2: d[fr.pay_s[i + 1] : fr.pay_e[i + 1]].decode()}
+        framer._recent[key_of(q)] = (int(line_nos[i + 1]), parts)
+
+    def pairs_before(lo: int, hi: int, limit: int) -> None:
+        q = lo
+        while q < hi and framer._pending:
+            a = int(pair_lines[q])
+            sweeps_before(a + 1)
+            if not framer._pending:
+                break
+            key = key_of(q)
+            i = int(fr.pair[q])
+            if key in framer._pending:
+                accepted[q] = False
+                framer.feed(a, chunk.text(i))
+                framer.feed(a + 1, chunk.text(i + 1))
+            else:
+                sweeps_before(a + 2)
+                remember(q)
+            q += 1
+        sweeps_before(limit)
+        horizon = framer._last_sweep - span
+        for rest in range(q, hi):
+            if pair_lines[rest] + 1 >= horizon:
+                remember(rest)
+
+    slow = np.flatnonzero(fr.slow)
+    lo = 0
+    for i in slow.tolist():
+        line_no = int(line_nos[i])
+        hi = int(np.searchsorted(pair_lines, line_no))
+        pairs_before(lo, hi, line_no)
+        lo = hi
+        framer.feed(line_no, chunk.text(i))
+    pairs_before(lo, pair_lines.size, np.iinfo(np.int64).max)
+    return fr.pair[accepted]
+
+
+def _fast_messages(chunk: LineChunk, fr: Any, pairs: np.ndarray) -> pl.DataFrame:
+    """The bulk-framed messages of a chunk, following batch.MESSAGE_SCHEMA."""
+    from shiptrack.decode.batch import MESSAGE_SCHEMA
+    from shiptrack.decode.vframe import text_column
+
+    d = chunk.data
+    st, en = chunk.starts, chunk.ends
+    frames = []
+    for rows, is_pair in ((fr.single, False), (pairs, True)):
+        if rows.size == 0:
+            continue
+        sta_s = np.where(fr.has_s[rows], fr.sta_s[rows], st[rows])
+        sta_e = np.where(fr.has_s[rows], fr.sta_e[rows], st[rows])
+        cols = [
+            pl.Series("line_no", chunk.line_nos[rows]),
+            text_column("raw", d, st[rows], en[rows]),
+            text_column("payload", d, fr.pay_s[rows], fr.pay_e[rows]),
+            pl.Series("fill", fr.fill[rows + 1] if is_pair else fr.fill[rows]),
+            pl.Series("ts", fr.ts_us[rows]).cast(pl.Datetime("us", "UTC")),
+            text_column("station", d, sta_s, sta_e),
+        ]
+        df = pl.DataFrame(cols).with_columns(
+            pl.when(pl.Series(fr.has_s[rows])).then(pl.col("station")).alias("station"))
+        if is_pair:
+            second = rows + 1
+            df = df.with_columns(
+                pl.concat_str([pl.col("raw"), text_column("raw2", d, st[second], en[second])], separator="\n"),
+                pl.concat_str([pl.col("payload"), text_column("p2", d, fr.pay_s[second], fr.pay_e[second])]),
+            )
+        frames.append(df)
+    if not frames:
+        return pl.DataFrame(schema=MESSAGE_SCHEMA)
+    return pl.concat(frames).cast(MESSAGE_SCHEMA)  # type: ignore[arg-type]
 
 
 def _flush(framer: NmeaFramer, builder: BatchBuilder, fast_msgs: pl.DataFrame | None) -> Batch:

@@ -147,13 +147,15 @@ def _split(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     if df.is_empty():
         return df, pl.DataFrame(schema=REJECT_SCHEMA)
-    tagged = df.with_columns(_reason_expr(rules).alias("_reason"), _detail_expr(rules).alias("_detail"))
-    bad = tagged.filter(pl.col("_reason").is_not_null())
-    good = tagged.filter(pl.col("_reason").is_null()).drop("_reason", "_detail")
+    failed = df.select(pl.any_horizontal([cond for _, cond in rules]).fill_null(False).alias("_bad"))["_bad"]
+    if not failed.any():  # the usual case: no reason or detail to write
+        return df, pl.DataFrame(schema=REJECT_SCHEMA)
+    good = df.filter(~failed)
+    bad = df.filter(failed)
     rejects = bad.select(
         pl.col("line_no"),
-        pl.col("_reason").alias("reason"),
-        pl.col("_detail").alias("detail"),
+        _reason_expr(rules).alias("reason"),
+        _detail_expr(rules).alias("detail"),
         pl.col("raw"),
     ).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
     return good, rejects

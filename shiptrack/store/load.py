@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
 import polars as pl
+import pyarrow as pa
 
 from shiptrack.decode.normalize import clean_base_stations, clean_positions, clean_statics
 from shiptrack.decode.records import Batch
@@ -49,81 +52,274 @@ class LoadCounts:
         return sum(self.type_counts.values())
 
 
+# How dup_key is computed from a row's ``dedup`` text. Stores written before
+# shiptrack 0.1's fast loader used DuckDB's md5_number_lower(); they keep it, so
+# that a new file is still de-duplicated against the rows they hold.
+KEY_HASH = "dedup64"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+LEGACY_KEY_HASH = "md5_number_lower"
+
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+_M2 = np.uint64(0xBF58476D1CE4E5B9)
+_MASKS = np.array([(1 << (8 * r)) - 1 for r in range(8)], dtype=np.uint64)
+
+
+def dup_keys(texts: pl.Series) -> npt.NDArray[np.uint64]:
+    """A 64-bit hash of each text (its UTF-8 bytes), the ``dup_key`` of new stores.
+
+    Defined here once and for all (stored keys must never change): start from the
+    length times M1, then for each 8-byte little-endian word w of the text (the
+    last one zero-padded): h = ((h ^ w) * M2) ^ (h >> 31). Numpy over whole columns.
+    """
+    arr = texts.cast(pl.String).fill_null("").rechunk().to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.large_string())
+    n = len(arr)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint64)
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    starts = offsets[:-1]
+    lens = np.diff(offsets)
+    padded = np.zeros(data.size + 8, dtype=np.uint8)
+    padded[: data.size] = data
+    # every 8-byte window of the text, at every byte offset (unaligned loads)
+    words = np.ndarray((data.size + 1,), dtype="<u8", buffer=padded, offset=0, strides=(1,))
+    order = np.argsort(lens, kind="stable")
+    s_lens, s_starts = lens[order], starts[order]
+    h = s_lens.astype(np.uint64) * _M1
+    n_words = (int(s_lens[-1]) + 7) // 8
+    for j in range(n_words):
+        k = int(np.searchsorted(s_lens, 8 * j, side="right"))  # rows with bytes left at word j
+        w = words[s_starts[k:] + 8 * j]
+        left = np.minimum(s_lens[k:] - 8 * j, 8)
+        w = np.where(left < 8, w & _MASKS[left % 8], w)
+        hk = h[k:]
+        h[k:] = ((hk ^ w) * _M2) ^ (hk >> np.uint64(31))
+    out = np.empty(n, dtype=np.uint64)
+    out[order] = h
+    return out
+
+
+@dataclass
+class Prepared:
+    """A batch made ready for the store by :meth:`Loader.prepare`."""
+
+    lines: int
+    type_counts: Counter[int]
+    duplicates: int  # repeated fragments dropped by the decoder
+    time_sources: Counter[str]
+    frames: dict[str, pl.DataFrame]  # per table: clean rows (keyed, unique within the batch)
+    rejects: pl.DataFrame
+    window_us: int
+    offered: dict[str, int]  # clean rows per table, before any de-duplication
+    ts_range: tuple[datetime, datetime] | None  # receive times of the clean rows
+    bytes_done: int = 0  # how far into its file the batch reaches (for progress), when known
+
+
+# Why replacement scans (a local variable named in the SQL) rather than con.register():
+# with duckdb 2.0.1, the memory of a registered Arrow table is not given back after
+# unregister(), so an ingest grew by the size of every batch it loaded.
+
+
 class Loader:
-    """Appends batches for one source; accumulates the counts for its summary."""
+    """Appends batches for one source; accumulates the counts for its summary.
+
+    De-duplication (a row whose transmission is already stored is skipped): within a
+    batch, a row repeating the ``dedup`` of the previous row of the same MMSI less than
+    the window earlier; against the store, a row with the same MMSI and ``dedup`` within
+    the window either side. The second test runs in DuckDB only when the store holds
+    other sources' rows in the batch's time range, or this source's rows from before the
+    previous batch; otherwise it runs in memory against the previous batch's rows.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, source_id: int) -> None:
         self.con = con
         self.source_id = source_id
         self.counts = LoadCounts()
+        self.key_hash = _key_hash(con)
+        # per table: time range of each earlier batch, and the last batch's keys
+        self._ranges: dict[str, list[tuple[int, int]]] = {}
+        self._last: dict[str, pl.DataFrame] = {}
+        # per table: receive times the store held before this source (None: no rows); only
+        # this source writes until it commits, so a batch outside it meets no other source
+        self._before: dict[str, tuple[int, int] | None] = {}
+        for table in _COLUMNS:
+            lo, hi = con.execute(
+                f"SELECT epoch_us(min(ts)), epoch_us(max(ts)) FROM {table}"  # noqa: S608 - constant
+            ).fetchall()[0]
+            self._before[table] = None if lo is None else (int(lo), int(hi))
 
     def append(self, batch: Batch) -> None:
+        self.store(self.prepare(batch))
+
+    def prepare(self, batch: Batch) -> Prepared:
+        """The half of :meth:`append` that needs no database (see :func:`prepare_batch`);
+        safe to run in another thread than :meth:`store`."""
+        return prepare_batch(batch, self.key_hash)
+
+    def store(self, prepared: Prepared) -> None:
+        """Insert a prepared batch: the rows not already stored, and the rejects."""
         c = self.counts
-        c.lines += batch.lines
-        c.type_counts.update(batch.type_counts)
-        c.duplicates += batch.duplicates
-        c.time_sources.update(batch.time_sources)
-        pos, rej_p = clean_positions(batch.positions)
-        st, rej_s = clean_statics(batch.statics)
-        bs, rej_b = clean_base_stations(batch.base_stations)
-        rejects = pl.concat([batch.rejects, rej_p, rej_s, rej_b])
-        for frame in (pos, st, bs):
-            if frame.height:
-                lo, hi = frame["ts"].min(), frame["ts"].max()
-                c.first_ts = lo if c.first_ts is None or lo < c.first_ts else c.first_ts  # type: ignore[operator]
-                c.last_ts = hi if c.last_ts is None or hi > c.last_ts else c.last_ts  # type: ignore[operator]
-        w = batch.dedup_window_s
-        c.positions += self._insert("positions", pos, w)
-        c.static_reports += self._insert("static_reports", st, w)
-        c.base_stations += self._insert("base_stations", bs, w)
+        c.lines += prepared.lines
+        c.type_counts.update(prepared.type_counts)
+        c.duplicates += prepared.duplicates
+        c.time_sources.update(prepared.time_sources)
+        for table, frame in prepared.frames.items():
+            offered = prepared.offered[table]
+            if frame.height and self.key_hash != KEY_HASH:
+                keys = self.con.execute(
+                    "SELECT md5_number_lower(d) FROM (SELECT unnest($d) AS d)", {"d": frame["dedup"].to_list()}
+                ).pl().to_series().alias("dup_key")
+                frame = _within_batch(frame.with_columns(keys), prepared.window_us)
+            inserted = self._insert(table, frame, prepared.window_us)
+            c.duplicates += offered - inserted
+            setattr(c, table, getattr(c, table) + inserted)
+        if prepared.ts_range is not None:
+            lo, hi = prepared.ts_range
+            c.first_ts = lo if c.first_ts is None or lo < c.first_ts else c.first_ts
+            c.last_ts = hi if c.last_ts is None or hi > c.last_ts else c.last_ts
+        rejects = prepared.rejects
         if rejects.height:
             c.rejects += rejects.height
-            c.reject_counts.update(rejects["reason"].to_list())
-            self.con.register("_rejects", rejects.to_arrow())
+            c.reject_counts.update(dict(rejects["reason"].value_counts().iter_rows()))
+            _st_rejects = rejects.to_arrow()  # read by DuckDB's replacement scan  # noqa: F841
             self.con.execute(
-                "INSERT INTO rejects SELECT ?, line_no, reason, detail, raw FROM _rejects",
+                "INSERT INTO rejects SELECT ?, line_no, reason, detail, raw FROM _st_rejects",
                 [self.source_id],
             )
-            self.con.unregister("_rejects")
 
-    def _insert(self, table: str, frame: pl.DataFrame, window_s: float) -> int:
-        """Insert rows not already stored; returns the number inserted."""
+    def _insert(self, table: str, frame: pl.DataFrame, window_us: int) -> int:
+        """Insert the rows of ``frame`` (keyed, unique within itself) not already stored."""
         if frame.height == 0:
             return 0
-        cols = _COLUMNS[table]
-        lo, hi = frame["ts"].min(), frame["ts"].max()
-        self.con.register("_batch", frame.to_arrow())
-        # Within the batch: a row repeating the payload of the previous row of the same
-        # MMSI less than window_s earlier is the same transmission. Against the table:
-        # the same test, restricted to the batch's time range (zone-map pruning).
-        same = "p.ts = b.ts" if window_s <= 0 else (
-            "p.ts BETWEEN b.ts - to_microseconds($window_us) AND b.ts + to_microseconds($window_us)"
-        )
-        keep = "prev_ts IS NULL OR ts <> prev_ts" if window_s <= 0 else (
-            "prev_ts IS NULL OR ts - prev_ts >= to_microseconds($window_us)"
-        )
-        sql = f"""
-            INSERT INTO {table} ({cols}, source_id, line_no, raw, dup_key)
-            WITH keyed AS (
-                SELECT *, md5_number_lower(dedup) AS dup_key FROM _batch
-            ), ordered AS (
-                SELECT *, lag(ts) OVER (PARTITION BY mmsi, dup_key ORDER BY ts, line_no) AS prev_ts
-                FROM keyed
+        lo, hi = int(frame["_t"].min()), int(frame["_t"].max())  # type: ignore[arg-type]
+        stored = self._stored(table, frame, lo, hi, window_us)
+        if stored is not None:
+            frame = frame.filter(~stored)
+        if frame.height:
+            cols = _COLUMNS[table]
+            _st_batch = frame.drop("_t", "dedup").to_arrow()  # read by the replacement scan  # noqa: F841
+            self.con.execute(
+                f"INSERT INTO {table} ({cols}, source_id, line_no, raw, dup_key) "  # noqa: S608 - constants
+                f"SELECT {cols}, $source_id, line_no, raw, dup_key FROM _st_batch",
+                {"source_id": self.source_id},
             )
-            SELECT {cols}, $source_id AS source_id, line_no, raw, dup_key
-            FROM ordered b
-            WHERE ({keep})
-              AND NOT EXISTS (
-                SELECT 1 FROM {table} p
-                WHERE p.mmsi = b.mmsi AND p.dup_key = b.dup_key
-                  AND p.ts BETWEEN $lo AND $hi
-                  AND {same})
-        """  # noqa: S608 - table and column names are constants above; values are bound
-        margin = timedelta(seconds=max(window_s, 0))
-        params: dict[str, object] = {"source_id": self.source_id, "lo": lo - margin, "hi": hi + margin}
-        if window_s > 0:
-            params["window_us"] = int(window_s * 1_000_000)
-        inserted = self.con.execute(sql, params).fetchall()[0][0]
-        self.con.unregister("_batch")
-        self.counts.duplicates += frame.height - inserted
-        return int(inserted)
+            self._ranges.setdefault(table, []).append(
+                (int(frame["_t"].min()), int(frame["_t"].max())))  # type: ignore[arg-type]
+            self._last[table] = frame.select("mmsi", "dup_key", "_t")
+        return frame.height
+
+    def _stored(self, table: str, frame: pl.DataFrame, lo: int, hi: int, window_us: int) -> pl.Series | None:
+        """Rows of ``frame`` whose transmission the store already holds (None: none)."""
+        lo_w, hi_w = lo - window_us, hi + window_us
+        ranges = self._ranges.get(table, [])
+        older = any(a <= hi_w and b >= lo_w for a, b in ranges[:-1])
+        before = self._before[table]
+        others = before is not None and before[0] <= hi_w and before[1] >= lo_w and self.con.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE ts BETWEEN $lo AND $hi "  # noqa: S608
+            "AND source_id <> $source_id LIMIT 1)",
+            {"lo": _utc(lo_w), "hi": _utc(hi_w), "source_id": self.source_id},
+        ).fetchall()[0][0]
+        if others or older:
+            return self._stored_in_db(table, frame, lo_w, hi_w, window_us)
+        last = self._last.get(table)
+        if last is None or not ranges or ranges[-1][1] < lo_w or ranges[-1][0] > hi_w:
+            return None
+        last = last.filter(pl.col("_t").is_between(lo_w, hi_w))
+        hits = (
+            frame.select("mmsi", "dup_key", "_t", pl.int_range(pl.len()).alias("_i"))
+            .join(last.rename({"_t": "_p"}), on=["mmsi", "dup_key"])
+            .filter((pl.col("_t") - pl.col("_p")).abs() <= window_us)["_i"]
+        )
+        if hits.len() == 0:
+            return None
+        out = np.zeros(frame.height, dtype=bool)
+        out[hits.to_numpy()] = True
+        return pl.Series(out)
+
+    def _stored_in_db(self, table: str, frame: pl.DataFrame, lo_w: int, hi_w: int,
+                      window_us: int) -> pl.Series | None:
+        _st_probe = frame.select(  # read by the replacement scan  # noqa: F841
+            "mmsi", "dup_key", "_t", pl.int_range(pl.len(), dtype=pl.Int64).alias("_i")).to_arrow()
+        hits = self.con.execute(
+            f"SELECT DISTINCT b._i FROM _st_probe b JOIN {table} p "  # noqa: S608 - table is a constant
+            "ON p.mmsi = b.mmsi AND p.dup_key = b.dup_key "
+            "WHERE p.ts BETWEEN $lo AND $hi AND abs(epoch_us(p.ts) - b._t) <= $w",
+            {"lo": _utc(lo_w), "hi": _utc(hi_w), "w": window_us},
+        ).fetchnumpy()["_i"]
+        out = np.zeros(frame.height, dtype=bool)
+        out[np.asarray(hits, dtype=np.int64)] = True
+        return pl.Series(out)
+
+
+def prepare_batch(batch: Batch, key_hash: str = KEY_HASH) -> Prepared:
+    """Cleaning, keys and the de-duplication within the batch: everything of an append
+    that needs no database (with the legacy key hash, keys are made when storing)."""
+    pos, rej_p = clean_positions(batch.positions)
+    st, rej_s = clean_statics(batch.statics)
+    bs, rej_b = clean_base_stations(batch.base_stations)
+    rejects = pl.concat([batch.rejects, rej_p, rej_s, rej_b])
+    window_us = int(max(batch.dedup_window_s, 0) * 1_000_000)
+    frames, offered, span = {}, {}, []
+    for table, frame in (("positions", pos), ("static_reports", st), ("base_stations", bs)):
+        offered[table] = frame.height
+        if frame.height:
+            span += [frame["ts"].min(), frame["ts"].max()]
+        if frame.height and key_hash == KEY_HASH:
+            keys = pl.Series("dup_key", dup_keys(frame["dedup"]), dtype=pl.UInt64)
+            frame = _within_batch(frame.with_columns(keys), window_us)
+        frames[table] = frame
+    ts_range = (min(span), max(span)) if span else None  # type: ignore[type-var]
+    return Prepared(batch.lines, batch.type_counts, batch.duplicates, batch.time_sources, frames, rejects,
+                    window_us, offered, ts_range)
+
+
+def _utc(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def _within_batch(frame: pl.DataFrame, window_us: int) -> pl.DataFrame:
+    """The rows of a keyed frame that do not repeat an earlier one of the batch, with ``_t``
+    (the receive time in microseconds)."""
+    frame = frame.with_columns(pl.col("ts").dt.epoch("us").alias("_t"))
+    return frame.filter(_first_of_repeats(frame, window_us))
+
+
+def _first_of_repeats(frame: pl.DataFrame, window_us: int) -> pl.Series:
+    """False for a row repeating the key of the previous row of its MMSI (by ts, line_no)
+    less than the window later (the same ts when the window is 0)."""
+    keys = frame["dup_key"].to_numpy()
+    keep = np.ones(frame.height, dtype=bool)
+    s = np.sort(keys)
+    repeated = s[1:][s[1:] == s[:-1]]
+    if repeated.size == 0:  # every key once: nothing to compare
+        return pl.Series(keep)
+    rows = np.flatnonzero(np.isin(keys, repeated))
+    mmsi = frame["mmsi"].to_numpy()[rows]
+    ts = frame["_t"].to_numpy()[rows]
+    line = frame["line_no"].to_numpy()[rows]
+    order = np.lexsort((line, ts, keys[rows], mmsi))
+    m, k, t = mmsi[order], keys[rows][order], ts[order]
+    same = (m[1:] == m[:-1]) & (k[1:] == k[:-1])
+    gap = t[1:] - t[:-1]
+    drop = same & ((gap < window_us) if window_us > 0 else (gap == 0))
+    keep[rows[order[1:][drop]]] = False
+    return pl.Series(keep)
+
+
+def _key_hash(con: duckdb.DuckDBPyConnection) -> str:
+    """The store's dup_key hash; a new store gets :data:`KEY_HASH`."""
+    row = con.execute("SELECT value FROM meta WHERE key = 'dup_key_hash'").fetchall()
+    if row:
+        return str(row[0][0])
+    held = con.execute(
+        "SELECT (SELECT count(*) FROM (SELECT 1 FROM positions LIMIT 1)) + "
+        "(SELECT count(*) FROM (SELECT 1 FROM static_reports LIMIT 1)) + "
+        "(SELECT count(*) FROM (SELECT 1 FROM base_stations LIMIT 1))"
+    ).fetchall()[0][0]
+    chosen = LEGACY_KEY_HASH if held else KEY_HASH
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('dup_key_hash', ?)", [chosen])
+    return chosen

@@ -110,50 +110,67 @@ def bench_ingest(work: Path, n: int) -> dict:
     return row
 
 
+def _sea_routes(n_routes: int, rng) -> list:  # noqa: ANN001
+    """Sea routes (searoute, offline) between random pairs of real ports, as lat/lon arrays."""
+    import numpy as np
+    import polars as pl
+    import searoute
+
+    from shiptrack.reference.ports import ports_frame
+
+    ports = ports_frame().filter(pl.col("lat").abs() < 60)
+    lat, lon = ports["lat"].to_numpy(), ports["lon"].to_numpy()
+    routes = []
+    while len(routes) < n_routes:
+        a, b = rng.integers(0, lat.size, 2)
+        try:
+            coords = searoute.searoute([lon[a], lat[a]], [lon[b], lat[b]])["geometry"]["coordinates"]
+        except Exception:  # noqa: BLE001 - an unroutable pair: pick another
+            continue
+        xy = np.asarray(coords, dtype=float)
+        if len(xy) >= 2:
+            routes.append((xy[:, 1], xy[:, 0]))
+    return routes
+
+
 def make_position_store(db: Path, n_positions: int, seed: int = 7) -> int:
-    """A store of ``n_positions`` generated positions: vessels sailing between real ports,
-    calling at them, some going silent near them. Returns an MMSI for the dossier."""
-    import duckdb
+    """A store of ``n_positions`` generated positions: vessels sailing real sea routes
+    (searoute) between real ports at 8-14 kn, lying in port at both ends, one in ten going
+    silent for 8-48 h. Returns an MMSI for the dossier."""
     import numpy as np
     import polars as pl
 
-    from shiptrack.reference.ports import ports_frame
     from shiptrack.store.db import connect
 
     rng = np.random.default_rng(seed)
-    ports = ports_frame().filter(pl.col("lat").abs() < 60)
-    plat, plon = ports["lat"].to_numpy(), ports["lon"].to_numpy()
+    routes = _sea_routes(200, rng)
     per_vessel = 2_000
     n_vessels = max(1, n_positions // per_vessel)
     con = connect(db)
     t0 = np.datetime64("2018-02-01T00:00:00", "us")
-    chunk = max(1, 500_000 // per_vessel)
-    for start in range(0, n_vessels, chunk):
-        v = np.arange(start, min(n_vessels, start + chunk))
-        k = v.size
-        a = rng.integers(0, plat.size, k)
-        b = rng.integers(0, plat.size, k)
-        frac = np.clip(np.linspace(-0.2, 1.2, per_vessel)[None, :] + rng.normal(0, 0.002, (k, per_vessel)), 0, 1)
-        lat = plat[a][:, None] + (plat[b] - plat[a])[:, None] * frac + rng.normal(0, 0.001, (k, per_vessel))
-        lon = plon[a][:, None] + (plon[b] - plon[a])[:, None] * frac + rng.normal(0, 0.001, (k, per_vessel))
-        step = rng.integers(120, 600, (k, per_vessel)).astype("timedelta64[s]")
-        # one vessel in ten goes silent for 8 to 48 h somewhere along its track
-        silent = rng.random(k) < 0.1
-        at = rng.integers(1, per_vessel, k)
-        step[np.arange(k)[silent], at[silent]] += (rng.integers(8, 48, silent.sum()) * 3600).astype("timedelta64[s]")
-        ts = t0 + np.cumsum(step, axis=1).astype("timedelta64[us]")
-        moving = (frac > 0) & (frac < 1)
-        sog = np.where(moving, rng.uniform(8, 14, (k, per_vessel)), rng.uniform(0, 0.4, (k, per_vessel)))
-        mmsi = (211_000_000 + v)[:, None].repeat(per_vessel, axis=1)
-        n = k * per_vessel
+    for v in range(n_vessels):
+        rlat, rlon = routes[v % len(routes)]
+        seg = np.hypot(np.diff(rlat), np.diff(rlon) * np.cos(np.radians(rlat[:-1])))
+        cum = np.concatenate([[0.0], np.cumsum(seg)])
+        step_s = rng.integers(120, 600, per_vessel)
+        silent = rng.random() < 0.1
+        if silent:
+            step_s[rng.integers(1, per_vessel)] += int(rng.integers(8, 48)) * 3600
+        t_s = np.cumsum(step_s)
+        speed_deg_s = rng.uniform(8, 14) / 60 / 3600
+        dist = np.clip((t_s - t_s[per_vessel // 10]) * speed_deg_s, 0, cum[-1])  # in port first, then sail
+        lat = np.interp(dist, cum, rlat) + rng.normal(0, 0.0002, per_vessel)
+        lon = np.interp(dist, cum, rlon) + rng.normal(0, 0.0002, per_vessel)
+        moving = (dist > 0) & (dist < cum[-1])
+        n = per_vessel
         frame = pl.DataFrame({
-            "mmsi": mmsi.ravel().astype(np.int32),
-            "ts": pl.Series(ts.ravel()).dt.replace_time_zone("UTC"),
-            "lat": np.clip(lat.ravel(), -89.9, 89.9), "lon": ((lon.ravel() + 180) % 360) - 180,
-            "sog": sog.ravel().round(1), "cog": rng.uniform(0, 360, n).round(1),
-            "heading": rng.integers(0, 360, n).astype(np.int16),
-            "nav_status": np.where(moving.ravel(), 0, 5).astype(np.int8),
-            "msg_type": np.ones(n, dtype=np.int8), "line_no": np.arange(n, dtype=np.int64) + start * per_vessel,
+            "mmsi": np.full(n, 211_000_000 + v, dtype=np.int32),
+            "ts": pl.Series(t0 + t_s.astype("timedelta64[s]").astype("timedelta64[us]")).dt.replace_time_zone("UTC"),
+            "lat": lat, "lon": ((lon + 180) % 360) - 180,
+            "sog": np.where(moving, rng.uniform(8, 14, n), rng.uniform(0, 0.3, n)).round(1),
+            "cog": rng.uniform(0, 360, n).round(1), "heading": rng.integers(0, 360, n).astype(np.int16),
+            "nav_status": np.where(moving, 0, 5).astype(np.int8), "msg_type": np.ones(n, dtype=np.int8),
+            "line_no": np.arange(n, dtype=np.int64) + v * n,
             "dup_key": rng.integers(0, 2**63, n, dtype=np.uint64),
         })
         con.register("_gen", frame.to_arrow())
@@ -165,7 +182,6 @@ def make_position_store(db: Path, n_positions: int, seed: int = 7) -> int:
                 "VALUES (1, 'generated', 'generated', 'generated', now())")
     con.execute("CHECKPOINT")
     con.close()
-    del duckdb
     return 211_000_000
 
 

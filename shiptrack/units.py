@@ -29,10 +29,6 @@ def bearing_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return (math.degrees(math.atan2(x, y)) + 360.0) % 360.0
 
 
-def utc_from_unix(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=UTC)
-
-
 def parse_utc(text: str) -> datetime:
     """ISO-8601 text to an aware UTC datetime; a naive time is taken as UTC."""
     s = text.strip()

@@ -1,11 +1,11 @@
 """Clean decoded values at the boundary, once: AIS sentinels become NULL, and a
-value outside its field's range turns the whole row into a reject with a reason.
+value outside its field's range turns the row into a reject with a reason (a course
+or heading out of range only loses that field, and is recorded as a reject too).
 
 Every decoder produces frames with the raw-but-scaled values the AIS standard
-defines (lat 91 = not available, sog 102.3 = not available, ...). The functions
-here are the one place that knows those conventions; downstream code trusts the
-result. The scalar ``normalize_*`` functions document each rule and serve tests;
-:func:`clean` applies the same rules to whole frames with polars expressions.
+defines (lat 91 = not available, sog 102.3 = not available, ...). The ``clean_*``
+functions here are the one place that knows those conventions, applied to whole
+frames with polars expressions; downstream code trusts the result.
 """
 
 from __future__ import annotations
@@ -21,90 +21,6 @@ from shiptrack.decode.records import REJECT_SCHEMA
 TS_MIN = datetime(1995, 1, 1, tzinfo=UTC)
 TS_MAX = datetime(2100, 1, 1, tzinfo=UTC)
 
-
-class FieldRejected(ValueError):
-    """A value outside its field's range; ``reason`` is a key of REJECT_REASONS."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
-
-
-def normalize_mmsi(v: int | None) -> int:
-    if v is None or not 1 <= v <= 999_999_999:
-        raise FieldRejected("bad_mmsi", f"mmsi={v}")
-    return v
-
-
-def normalize_lat(v: float | None) -> float | None:
-    """91 is 'not available'; outside -90..90 otherwise is an error."""
-    if v is None or v == 91.0:
-        return None
-    if not -90.0 <= v <= 90.0:
-        raise FieldRejected("bad_lat", f"lat={v}")
-    return v
-
-
-def normalize_lon(v: float | None) -> float | None:
-    """181 is 'not available'; outside -180..180 otherwise is an error."""
-    if v is None or v == 181.0:
-        return None
-    if not -180.0 <= v <= 180.0:
-        raise FieldRejected("bad_lon", f"lon={v}")
-    return v
-
-
-def normalize_sog(v: float | None) -> float | None:
-    """102.3 kn is 'not available'; 102.2 means 102.2 or more."""
-    if v is None or abs(v - 102.3) < 1e-9:
-        return None
-    if not 0.0 <= v <= 102.2:
-        raise FieldRejected("bad_sog", f"sog={v}")
-    return v
-
-
-def normalize_cog(v: float | None) -> float | None:
-    """360.0 is 'not available'."""
-    if v is None or abs(v - 360.0) < 1e-9:
-        return None
-    if not 0.0 <= v < 360.0:
-        raise FieldRejected("bad_cog", f"cog={v}")
-    return v
-
-
-def normalize_heading(v: int | None) -> int | None:
-    """511 is 'not available'."""
-    if v is None or v == 511:
-        return None
-    if not 0 <= v <= 359:
-        raise FieldRejected("bad_heading", f"heading={v}")
-    return v
-
-
-def normalize_nav_status(v: int | None) -> int | None:
-    """15 is 'not defined'."""
-    if v is None or v == 15 or not 0 <= v <= 15:
-        return None
-    return v
-
-
-def normalize_text(v: str | None) -> str | None:
-    """AIS 6-bit text: '@' is padding; trailing/leading spaces carry nothing."""
-    if v is None:
-        return None
-    s = v.replace("@", " ").strip()
-    return s or None
-
-
-def normalize_zero_null(v: int | float | None) -> int | float | None:
-    """IMO, ship type, dimensions and draught use 0 for 'not available'."""
-    if v is None or v == 0:
-        return None
-    return v
-
-
-# ---------------------------------------------------------------- frame versions
 
 _RULES_POS: list[tuple[str, pl.Expr]] = [
     ("bad_mmsi", pl.col("mmsi").is_null() | (pl.col("mmsi") < 1) | (pl.col("mmsi") > 999_999_999)),

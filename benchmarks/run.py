@@ -59,9 +59,9 @@ print(n, file=sys.stderr)
 """
 
 
-def measure(cmd: list[str], stdin: Path | None = None) -> dict:
+def measure(cmd: list[str], stdin: Path | None = None, env: dict[str, str] | None = None) -> dict:
     out = subprocess.run([sys.executable, "-c", _MEASURE, str(stdin) if stdin else "-", *cmd],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True, check=True, env=env)
     res = json.loads(out.stdout)
     if res["rc"] != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {res['stderr']}")
@@ -185,6 +185,34 @@ def make_position_store(db: Path, n_positions: int, seed: int = 7) -> int:
     return 211_000_000
 
 
+def bench_startup(work: Path) -> dict:
+    """Ingest of a 1,000-line file: with the JIT-compiled kernels not yet in numba's cache
+    (the first ingest on a machine), then with them cached (every later one)."""
+    corpus = work / "corpus_startup.nmea"
+    if not corpus.exists():
+        generate_corpus(corpus, 1_000, seed=3)
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="shiptrack-numba-") as cache:
+        env = os.environ | {"NUMBA_CACHE_DIR": cache}
+        for label in ("cold", "warm"):
+            db = work / "startup.duckdb"
+            for p in (db, Path(str(db) + ".wal")):
+                p.unlink(missing_ok=True)
+            out[f"{label}_s"] = measure(shiptrack("--db", str(db), "ingest", str(corpus)), env=env)["wall_s"]
+    db.unlink(missing_ok=True)
+    # the package's own cache, used by the timed runs below
+    measure(shiptrack("--db", str(db), "ingest", str(corpus)))
+    db.unlink(missing_ok=True)
+    return out
+
+
+def bench_stages(work: Path, n: int) -> dict:
+    """CPU seconds per ingest stage, run one after the other (benchmarks/stages.py)."""
+    out = subprocess.run([sys.executable, str(HERE / "stages.py"), str(work / f"corpus_{n}.nmea"), "--json"],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1]) | {"sentences": n}
+
+
 def bench_detect(work: Path, n: int) -> dict:
     db = work / f"detect_{n}.duckdb"
     for p in (db, Path(str(db) + ".wal")):
@@ -233,7 +261,8 @@ def machine() -> str:
             f"polars {polars.__version__}, pyais {pyais.__version__}")
 
 
-def render(ingest: list[dict], detect: list[dict], when: str, desc: str) -> str:
+def render(ingest: list[dict], detect: list[dict], when: str, desc: str, startup: dict | None = None,
+           stages: dict | None = None) -> str:
     lines = [f"# shiptrack benchmarks — {when}", "", f"Machine: {desc}.", "",
              "Ratios are measured in the same run; seconds depend on how busy the machine was.", "",
              "## Ingest (file to committed DuckDB rows)", "",
@@ -251,6 +280,17 @@ def render(ingest: list[dict], detect: list[dict], when: str, desc: str) -> str:
         lines += ["", f"Peak RSS at {ingest[-1]['sentences']:,} sentences is "
                       f"{ingest[-1]['ingest_rss_mb'] / ingest[0]['ingest_rss_mb']:.2f}× that at "
                       f"{ingest[0]['sentences']:,}."]
+    if startup:
+        lines += ["", f"Ingest of a 1,000-line file: {startup['cold_s']:.2f} s the first time on a machine "
+                      f"(the decoding kernels are compiled, then cached), {startup['warm_s']:.2f} s after."]
+    if stages:
+        from stages import STAGES
+
+        total = sum(stages[s] for s in STAGES)
+        lines += ["", f"Where the CPU time goes, {stages['sentences']:,} sentences, each stage alone "
+                      "(benchmarks/stages.py; `ingest` overlaps decoding with the DuckDB writes):", "",
+                  "| " + " | ".join(STAGES) + " | total |", "|" + "---:|" * (len(STAGES) + 1),
+                  "| " + " | ".join(f"{stages[s]:.2f} s" for s in STAGES) + f" | {total:.2f} s |"]
     lines += ["", "## Detection and dossier", "",
               "| positions | detect | detect peak RSS | events | dossier (in process) | `shiptrack vessel` (with start-up) |",
               "|---:|---:|---:|---:|---:|---:|"]
@@ -279,17 +319,21 @@ def main() -> None:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     desc = machine()
     print(f"shiptrack benchmarks, {when}\n{desc}\n", flush=True)
+    print("ingest start-up (cold and warm JIT cache) ...", flush=True)
+    startup = bench_startup(work)
     ingest = []
     for n in sizes:
         print(f"ingest: {n:,} sentences ...", flush=True)
         ingest.append(bench_ingest(work, n))
+    print("ingest stages ...", flush=True)
+    stages = bench_stages(work, sizes[0])
     if not shutil.which("gpsdecode"):
         print("gpsdecode not found (Debian package gpsd-clients): its column is n/a", flush=True)
     detect = []
     for n in dsizes:
         print(f"detect: {n:,} positions ...", flush=True)
         detect.append(bench_detect(work, n))
-    text = render(ingest, detect, when, desc)
+    text = render(ingest, detect, when, desc, startup, stages)
     print()
     print(text)
     args.output.write_text(text, encoding="utf-8")

@@ -140,16 +140,23 @@ INGEST_MEMORY_LIMIT = "64MB"
 
 @contextlib.contextmanager
 def bounded_memory(con: duckdb.DuckDBPyConnection, limit: str = INGEST_MEMORY_LIMIT) -> Iterator[None]:
-    """Lower DuckDB's memory_limit to ``limit`` for the duration (never raise it)."""
-    before = con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
-    if _bytes(before) <= _bytes(limit):
-        yield
-        return
-    con.execute(f"SET memory_limit = '{limit}'")
+    """DuckDB settings for the duration of an ingest: memory_limit lowered to ``limit``
+    (never raised), and preserve_insertion_order off, so that DuckDB writes one INSERT
+    with several threads (the order of rows in a table means nothing: every query
+    sorts what it shows)."""
+    before, order = con.sql(
+        "SELECT current_setting('memory_limit'), current_setting('preserve_insertion_order')"
+    ).fetchall()[0]
+    con.execute("SET preserve_insertion_order = false")
+    lower = _bytes(before) > _bytes(limit)
+    if lower:
+        con.execute(f"SET memory_limit = '{limit}'")
     try:
         yield
     finally:
-        con.execute(f"SET memory_limit = '{before}'")
+        if lower:
+            con.execute(f"SET memory_limit = '{before}'")
+        con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
 
 
 _UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
@@ -214,6 +221,7 @@ def ingest_source(
             loader.store(prepared)
             if progress is not None:
                 progress(src, prepared.bytes_done or src.bytes_read)
+        loader.finish()
         c = loader.counts
         if c.time_sources:
             detail += "; time from " + ", ".join(f"{k} ({v:,})" for k, v in c.time_sources.most_common())

@@ -20,4 +20,6 @@ def test_benchmark_script_runs_on_a_tiny_corpus(tmp_path: Path) -> None:
     text = out.read_text()
     assert "## Ingest" in text and "× pyais" in text and "## Detection and dossier" in text
     assert "| 2,000 |" in text and "| 20,000 |" in text
+    assert "the first time on a machine" in text  # start-up with a cold, then a warm JIT cache
+    assert "| imports | read | decode | prepare | store | commit | total |" in text
     assert text in result.stdout  # the same table is printed

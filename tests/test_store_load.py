@@ -63,14 +63,17 @@ def positions(rng: random.Random, n: int, line0: int, t_lo: int, t_hi: int) -> p
 
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("window_s", [60.0, 0.0])
-def test_loader_matches_the_dedup_rule(tmp_path: Path, seed: int, window_s: float) -> None:
+@pytest.mark.parametrize("flush_rows", [0, 1, 70, 10**9], ids=["append", "flush1", "flush70", "at-end"])
+def test_loader_matches_the_dedup_rule(tmp_path: Path, seed: int, window_s: float, flush_rows: int) -> None:
+    """``append`` inserts each batch at once; ``store`` holds rows back until ``flush_rows``
+    are waiting (or ``finish``): the rows stored must be the same."""
     rng = random.Random(seed)
     con = connect(tmp_path / "d.duckdb")
     batches: list[tuple[int, pl.DataFrame]] = []
     line = 1
     for source_id in (1, 2, 3):
         con.execute("BEGIN TRANSACTION")
-        loader = Loader(con, source_id)
+        loader = Loader(con, source_id, flush_rows=flush_rows)
         t = rng.randint(0, 400)
         for _ in range(rng.randint(1, 5)):
             lo = t + rng.randint(-300, 200)  # batches overlap, go back in time, or jump ahead
@@ -78,7 +81,12 @@ def test_loader_matches_the_dedup_rule(tmp_path: Path, seed: int, window_s: floa
             line += frame.height
             t = lo + 250
             batches.append((source_id, frame))
-            loader.append(Batch(positions=frame, dedup_window_s=window_s))
+            batch = Batch(positions=frame, dedup_window_s=window_s)
+            if flush_rows:
+                loader.store(loader.prepare(batch))
+            else:
+                loader.append(batch)
+        loader.finish()
         con.execute("COMMIT")
     got = sorted(con.execute("SELECT source_id, line_no, mmsi FROM positions").fetchall())
     assert got == model(batches, window_s)

@@ -164,3 +164,32 @@ def test_byte_chunks_split_lines_as_source_lines(tmp_path: Path) -> None:
             got = [(int(c.line_nos[i]), c.text(i)) for c in read_chunks(f, block) for i in range(len(c))]
         assert got == expected, block
     assert [t for _, t in expected][:3] == ["line one", "line two", ""]
+
+
+def test_base_station_times_and_etas_agree_at_their_edges() -> None:
+    """The reported UTC of a base station is what Python's datetime() accepts (years 1-9999,
+    real days, no leap second), the ETA of a type 5 what nmea._eta writes: on both paths."""
+    from tests.conftest import encode, tagged
+
+    lines = []
+    stamps = [(2024, 2, 29, 23, 59, 59), (2023, 2, 29, 0, 0, 0), (0, 1, 1, 0, 0, 0), (1, 1, 1, 0, 0, 0),
+              (9999, 12, 31, 23, 59, 59), (10000, 1, 1, 0, 0, 0), (2020, 5, 6, 23, 59, 60), (2020, 4, 31, 1, 2, 3),
+              (2020, 13, 1, 0, 0, 0), (2020, 0, 1, 0, 0, 0), (2020, 1, 0, 0, 0, 0), (2020, 1, 1, 24, 0, 0),
+              (2020, 1, 1, 0, 60, 0), (1900, 2, 29, 0, 0, 0), (2000, 2, 29, 12, 0, 0), (16383, 15, 31, 31, 63, 63)]
+    for k, (y, mo, d, h, mi, s) in enumerate(stamps):
+        sentence = encode({"type": 4, "mmsi": 2570000 + k, "year": y, "month": mo, "day": d, "hour": h,
+                           "minute": mi, "second": s, "lat": 54.0, "lon": 10.0})[0]
+        lines.append(tagged(sentence, 1700000000 + k, station="r1"))
+    for k, (mo, d, h, mi) in enumerate([(1, 1, 0, 0), (12, 31, 23, 59), (0, 5, 1, 1), (13, 5, 1, 1), (5, 0, 1, 1),
+                                        (5, 5, 24, 0), (5, 5, 23, 60), (15, 31, 31, 63), (2, 30, 12, 30)]):
+        parts = encode({"type": 5, "mmsi": 211000000 + k, "shipname": "X", "month": mo, "day": d, "hour": h,
+                        "minute": mi}, seq_id=k % 10)
+        lines += [tagged(p, 1700000100 + k, station="r1") for p in parts]
+    fast, ref = _decoded_lines(lines, True, 50_000), _decoded_lines(lines, False, 50_000)
+    for name in ref:
+        assert fast[name].equals(ref[name], null_equal=True), (name, fast[name], ref[name])
+    times = fast["base_stations"].sort("mmsi")["station_time"].to_list()
+    assert [t is not None for t in times] == [True, False, False, True, True, False, False, False, False, False,
+                                              False, False, False, False, True, False]
+    etas = fast["statics"].sort("mmsi")["eta"].to_list()
+    assert etas == ["01-01T00:00", "12-31T23:59", None, None, None, "05-05", "05-05", None, "02-30T12:30"]

@@ -99,4 +99,38 @@ def test_dup_keys_are_stable_and_distinguish_texts() -> None:
     assert len(set(keys.tolist())) == len(texts)
     # fixed values: a stored key must never change
     assert keys[:3].tolist() == dup_keys(pl.Series(["", "A", "AB"])).tolist()
+    pinned = pl.Series(["", "A", "AB", "1234567", "12345678", "123456789", "13u?etPv2;0n:dDPwUM1U1Cb069D", "é" * 9,
+                        None])
+    assert [hex(k) for k in dup_keys(pinned).tolist()] == [
+        "0x0", "0xed2da59fb4b40fc6", "0xe105d93dc75588b6", "0x3aa9dab0f7e72d36", "0x57098928efe89606",
+        "0xbfbdf1ab9f963579", "0xe07e707801774880", "0xc90b5e3e4f026321", "0x0"]
     assert np.array_equal(dup_keys(texts.slice(3, 2)), keys[3:5])
+
+
+def _reference_key(text: str) -> int:
+    """dup_keys's definition, one text at a time in plain Python."""
+    data, mask = text.encode(), (1 << 64) - 1
+    h = len(data) * 0x9E3779B97F4A7C15 & mask
+    for i in range(0, len(data), 8):
+        w = int.from_bytes(data[i : i + 8].ljust(8, b"\0"), "little")
+        h = ((h ^ w) * 0xBF58476D1CE4E5B9 & mask) ^ (h >> 31)
+    return h
+
+
+def test_dup_keys_follow_their_definition_on_every_layout() -> None:
+    """Columns as the decoders make them (Arrow string views into several buffers: a
+    chunk's bytes, joined two-line texts), sliced, concatenated, with NULLs."""
+    from shiptrack.decode.nmea import decode_nmea
+    from tests.conftest import FIXTURES, encode, tagged
+
+    texts = (FIXTURES / "peer" / "kystverket-sample" / "norwegian.raw").read_text().splitlines()
+    texts += [tagged(p, 1733782100 + k, "r1") for k in range(30)
+              for p in encode({"type": 5, "mmsi": 257000000 + k, "shipname": "A" * k}, seq_id=k % 10)]
+    batches = list(decode_nmea(enumerate(texts, 1), batch_messages=100))
+    assert batches[-2].statics["raw"].str.contains("\n").sum() >= 20  # bulk-framed type 5s (two-line texts)
+    columns = [getattr(b, f)[c] for b in batches for f in ("positions", "statics") for c in ("dedup", "raw")]
+    columns += [pl.concat(columns[:6], rechunk=False), columns[1].slice(3, 50),
+                pl.Series(["é" * 5, None, "", "x" * 13, "y" * 12], dtype=pl.String)]
+    for col in columns:
+        want = [_reference_key(t if t is not None else "") for t in col.to_list()]
+        assert dup_keys(col).tolist() == want

@@ -1,11 +1,13 @@
-"""Vectorized batch decoder for the common AIS message types, bit-identical to pyais.
+"""Batch decoder for the common AIS message types, bit-identical to pyais.
 
 pyais builds one Python object per message (about 75k messages/s). This module
-takes a whole batch of payloads at once: one ``bytes.translate`` puts the armour
-on the base64 alphabet, ``base64.b64decode`` repacks the 6-bit characters into
-bytes in C (pyais's own trick, applied to a padded character matrix), and every
-field is a shift and a mask over big-endian 64-bit words, one numpy operation per
-field for the whole batch (about 1M messages/s on one core). pyais stays the reference decoder: every row that
+decodes a whole batch in one compiled loop (:func:`decode_parts`, numba:
+``cache=True``, so it is compiled once per machine, and ``nogil=True``, so it runs
+while another thread writes to DuckDB): each payload is read straight from a byte
+buffer, as one or two parts (the two sentences of a type 5 need not be joined
+first), de-armoured and checked character by character, and every field is read
+at its bit offset into preallocated columns that become Arrow arrays without a
+copy (text as Arrow string views). pyais stays the reference decoder: every row that
 :func:`decode_batch` cannot guarantee to decode *exactly* as pyais does is marked
 ``handled=False``, and the caller sends it through pyais.
 
@@ -35,11 +37,11 @@ heading 511; type 27 speed 63 and course 511 in whole knots/degrees).
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import numpy.typing as npt
 import polars as pl
@@ -52,7 +54,9 @@ __all__ = [
     "MIN_BITS",
     "POSITION_SCHEMA",
     "STATIC_SCHEMA",
+    "Decoded",
     "decode_batch",
+    "decode_parts",
 ]
 
 # ---------------------------------------------------------------- tables
@@ -64,12 +68,6 @@ _ARMOUR[96:120] = np.arange(40, 64, dtype=np.uint8)  # '`'..'w'
 _INVALID = 255
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _ARMOUR_BYTES = bytes(range(48, 88)) + bytes(range(96, 120))
-# Armour character -> the base64 character of the same 6-bit value (anything else -> 'A' = 0).
-_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-_TO_B64 = bytes(_B64_ALPHABET[v] if v != 255 else 65 for v in _ARMOUR.tolist())
-
-# 6-bit value -> ASCII text character, as pyais's get_str: 0-31 -> '@'..'_', 32-63 -> ' '..'?'
-_SIXBIT_ASCII = np.array([v + 64 if v < 32 else v for v in range(64)], dtype=np.uint8)
 
 # pyais passes these fields through enum converters whose `_missing_` hooks fold
 # unknown codes (EpfdType 9-14 -> 0, ShipType 25-29 -> 25, ...). Asking pyais itself
@@ -136,8 +134,6 @@ for _t, _bits in MIN_BITS.items():
     if isinstance(_t, int):
         _NEED[_t] = _bits
 _NEED[24] = MIN_BITS["24A"]
-_TEXT_WIDTH = {"shipname": 20, "callsign": 7, "destination": 20}
-_CHUNK_ROWS = 1 << 16
 
 POSITION_SCHEMA: dict[str, pl.DataType] = {
     "index": pl.Int64(), "msg_type": pl.Int8(), "mmsi": pl.Int32(), "lat": pl.Float64(),
@@ -155,10 +151,6 @@ BASE_STATION_SCHEMA: dict[str, pl.DataType] = {
     "index": pl.Int64(), "msg_type": pl.Int8(), "mmsi": pl.Int32(), "year": pl.Int16(),
     "month": pl.Int8(), "day": pl.Int8(), "hour": pl.Int8(), "minute": pl.Int8(), "second": pl.Int8(),
     "lat": pl.Float64(), "lon": pl.Float64(), "accuracy": pl.Boolean(), "epfd": pl.Int8(),
-}
-_NP_DTYPE = {
-    pl.Int64(): np.int64, pl.Int32(): np.int32, pl.Int16(): np.int16, pl.Int8(): np.int8,
-    pl.Float64(): np.float64, pl.Boolean(): np.bool_,
 }
 
 IntArray = npt.NDArray[np.int64]
@@ -257,125 +249,491 @@ def _flatten(
     return np.frombuffer(raw, dtype=np.uint8), starts, lens, forced
 
 
-# ---------------------------------------------------------------- bit fields
+# ---------------------------------------------------------------- the kernel
+#
+# The layouts above, as constants the compiled code folds in: (start bit, width, signed)
+# and, for text, (start bit, characters).
 
 
-def _words(b64: U8Array, starts: IntArray, rows: IntArray, n_chars: int) -> npt.NDArray[np.uint64]:
-    """The first ``n_chars`` characters of each of ``rows`` as big-endian 64-bit words.
+def _spec(layout: Layout, name: str) -> tuple[int, int, int]:
+    start, width, signed = layout[name]
+    return (start, width, int(signed))
 
-    ``b64`` is the payload text re-armoured onto the base64 alphabet (pyais's own
-    trick), so :func:`base64.b64decode` does the 6-to-8 bit repacking in C. Characters
-    past a row's end are the next row's (or padding): callers only read bits inside
-    each row's own length.
+
+_A_MMSI, _A_STATUS, _A_SPEED, _A_ACC, _A_LON, _A_LAT, _A_COURSE, _A_HEADING, _A_SECOND = (
+    _spec(_CLASS_A, k)
+    for k in ("mmsi", "status", "speed", "accuracy", "lon", "lat", "course", "heading", "second"))
+_B_MMSI, _B_SPEED, _B_ACC, _B_LON, _B_LAT, _B_COURSE, _B_HEADING, _B_SECOND = (
+    _spec(_CLASS_B, k) for k in ("mmsi", "speed", "accuracy", "lon", "lat", "course", "heading", "second"))
+_L_MMSI, _L_ACC, _L_STATUS, _L_LON, _L_LAT, _L_SPEED, _L_COURSE = (
+    _spec(_LONG_RANGE, k) for k in ("mmsi", "accuracy", "status", "lon", "lat", "speed", "course"))
+_S_MMSI, _S_YEAR, _S_MONTH, _S_DAY, _S_HOUR, _S_MINUTE, _S_SECOND, _S_ACC, _S_LON, _S_LAT, _S_EPFD = (
+    _spec(_BASE_STATION, k)
+    for k in ("mmsi", "year", "month", "day", "hour", "minute", "second", "accuracy", "lon", "lat", "epfd"))
+_5_MMSI, _5_VERSION, _5_IMO, _5_SHIP, _5_BOW, _5_STERN, _5_PORT, _5_STAR, _5_EPFD = (
+    _spec(_TYPE5, k)
+    for k in ("mmsi", "ais_version", "imo", "ship_type", "to_bow", "to_stern", "to_port", "to_starboard", "epfd"))
+_5_MONTH, _5_DAY, _5_HOUR, _5_MINUTE, _5_DRAUGHT = (
+    _spec(_TYPE5, k) for k in ("month", "day", "hour", "minute", "draught"))
+_5_CALLSIGN, _5_NAME, _5_DEST = _TYPE5_TEXT["callsign"], _TYPE5_TEXT["shipname"], _TYPE5_TEXT["destination"]
+_19_SHIP, _19_BOW, _19_STERN, _19_PORT, _19_STAR, _19_EPFD = (
+    _spec(_TYPE19_STATIC, k) for k in ("ship_type", "to_bow", "to_stern", "to_port", "to_starboard", "epfd"))
+_19_NAME = _TYPE19_TEXT["shipname"]
+_24A_NAME = _TYPE24A_TEXT["shipname"]
+_24B_MMSI, _24B_PARTNO, _24B_SHIP, _24B_BOW, _24B_STERN, _24B_PORT, _24B_STAR = (
+    _spec(_TYPE24B, k)
+    for k in ("mmsi", "partno", "ship_type", "to_bow", "to_stern", "to_port", "to_starboard"))
+_24B_CALLSIGN = _TYPE24B_TEXT["callsign"]
+_MIN_24B = MIN_BITS["24B"]
+_AUX_LO, _AUX_HI = 980_000_000, 989_999_999  # auxiliary craft: pyais decodes a part B otherwise
+
+# De-armoured characters kept per message: the last field we read (type 5's destination)
+# ends in character 71; the rest of a longer payload is only checked.
+_KEEP = 72
+_NAME_W, _CALLSIGN_W, _DEST_W = _TYPE5_TEXT["shipname"][1], _TYPE5_TEXT["callsign"][1], _TYPE5_TEXT["destination"][1]
+
+
+@numba.njit(cache=True, nogil=True)
+def _get(six: IntArray, start: int, width: int, signed: int) -> int:
+    """Bits ``start .. start+width-1`` (width <= 30) of the message whose 6-bit characters
+    are ``six``, two's complement when ``signed``.
+
+    Called as ``_get(six, *spec)``: with the constants spelled out (or a literal tuple),
+    numba would compile a version of it for each of the 60 fields (seconds of compiling).
     """
-    n_chars = -(-n_chars // 32) * 32  # 32 characters = 24 bytes = 3 words
-    out = np.empty((rows.size, n_chars // 32 * 3), dtype=np.uint64)
-    # the text as 8-character loads at any offset (unaligned), 8 at a time per row
-    loads = np.ndarray((b64.size - 7,), dtype="<u8", buffer=b64, strides=(1,))
-    for lo in range(0, rows.size, _CHUNK_ROWS):  # bounded temporaries for huge batches
-        hi = min(lo + _CHUNK_ROWS, rows.size)
-        at = starts[rows[lo:hi]]
-        text = np.empty((hi - lo, n_chars // 8), dtype="<u8")
-        for j in range(n_chars // 8):
-            text[:, j] = loads[at + 8 * j]
-        out[lo:hi] = np.frombuffer(base64.b64decode(text.tobytes()), dtype=">u8").reshape(hi - lo, -1)
-    return out
+    c = start // 6
+    v = ((six[c] << 30) | (six[c + 1] << 24) | (six[c + 2] << 18) | (six[c + 3] << 12) | (six[c + 4] << 6)
+         | six[c + 5])
+    v = (v >> (36 - (start - 6 * c) - width)) & ((1 << width) - 1)
+    if signed != 0 and (v >> (width - 1)) != 0:
+        v -= 1 << width
+    return v
 
 
-def _field(words: npt.NDArray[np.uint64], start: int, width: int, signed: bool) -> IntArray:
-    """Bits ``start .. start+width-1`` of every row (width <= 63), as int64."""
-    k, off = divmod(start, 64)
-    end = off + width
-    if end <= 64:
-        v = (words[:, k] >> np.uint64(64 - end)) & np.uint64((1 << width) - 1)
-    else:
-        head = words[:, k] & np.uint64((1 << (64 - off)) - 1)
-        v = (head << np.uint64(end - 64)) | (words[:, k + 1] >> np.uint64(128 - end))
-    out = v.astype(np.int64)
-    if signed:
-        out -= (out >> (width - 1)) << width
-    return out
+@numba.njit(cache=True, nogil=True)
+def _text(six: IntArray, out: U8Array, row: int, start: int, n: int) -> int:
+    """A 6-bit text field as ASCII into ``out[row]``, stripped as pyais's get_str does
+    (``"".join(chars).rstrip("@").strip()``: the only whitespace among the 64 text
+    characters is the space); returns its length."""
+    c, off = start // 6, start % 6
+    for k in range(n):  # character k: the last 6 - off bits of six[c + k], the first off of the next
+        v = ((six[c + k] << off) | (six[c + k + 1] >> (6 - off))) & 63
+        out[row, k] = v + 64 if v < 32 else v  # 0-31 -> '@'..'_', 32-63 -> ' '..'?'
+    end = n
+    while end > 0 and out[row, end - 1] == 64:
+        end -= 1
+    while end > 0 and out[row, end - 1] == 32:
+        end -= 1
+    begin = 0
+    while begin < end and out[row, begin] == 32:
+        begin += 1
+    if begin:
+        for k in range(end - begin):
+            out[row, k] = out[row, k + begin]
+    return end - begin
 
 
-def _fields(words: npt.NDArray[np.uint64], layout: Layout) -> dict[str, IntArray]:
-    return {name: _field(words, s, w, sg) for name, (s, w, sg) in layout.items()}
-
-
-def _text(words: npt.NDArray[np.uint64], start: int, n: int) -> U8Array:
-    """A 6-bit text field as an (m, n) matrix of ASCII codes, not yet stripped."""
-    six = np.empty((words.shape[0], n), dtype=np.uint8)
-    for i in range(n):
-        six[:, i] = _field(words, start + 6 * i, 6, False)
-    return _SIXBIT_ASCII[six]
-
-
-def _latlon(raw: IntArray, tenths_of_minutes: bool = False) -> npt.NDArray[np.float64]:
-    """pyais's to_lat_lon / to_lat_lon_600 for integers: round(raw / 600000, 6) computed as
-    the nearest integer to raw*5/3 (never a tie), over 1e6: bit-identical, see pyais."""
-    if tenths_of_minutes:
-        return ((10000 * raw + 3) // 6) / 1e6
+@numba.njit(cache=True, nogil=True)
+def _latlon(raw: int) -> float:
+    """pyais's to_lat_lon for integers: round(raw / 600000, 6) computed as the nearest
+    integer to raw*5/3 (never a tie), over 1e6: bit-identical, see pyais."""
     return ((10 * raw + 3) // 6) / 1e6
 
 
-# ---------------------------------------------------------------- output frames
+@numba.njit(cache=True, nogil=True)
+def _latlon600(raw: int) -> float:
+    """pyais's to_lat_lon_600 (type 27, 1/10 minutes), the same way."""
+    return ((10000 * raw + 3) // 6) / 1e6
 
 
-class _FrameBuilder:
-    """Columns of one output frame, filled group by group at known row positions."""
+@numba.njit(cache=True, nogil=True)
+def _decode(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray, second: IntArray, fill: IntArray,
+            forced: npt.NDArray[np.bool_], armour: U8Array, need: IntArray, ship_tab: npt.NDArray[np.int16],
+            epfd_tab: npt.NDArray[np.int8], nav_tab: npt.NDArray[np.int8], raw_codes: bool) -> tuple:  # type: ignore[type-arg]
+    """Decode every message (see :func:`decode_parts`)."""
+    n = first.size
+    msg_type = np.full(n, -1, np.int8)
+    n_bits = np.zeros(n, np.int32)
+    handled = np.zeros(n, np.bool_)
 
-    def __init__(self, schema: dict[str, pl.DataType], rows: IntArray) -> None:
-        self.schema = schema
-        self.rows = rows  # input indices of this frame's rows, ascending
-        self.cols: dict[str, np.ndarray] = {}
-        self.valid: dict[str, npt.NDArray[np.bool_]] = {}
+    p_row = np.empty(n, np.int64)
+    p_type = np.empty(n, np.int8)
+    p_mmsi = np.empty(n, np.int32)
+    p_lat = np.empty(n, np.float64)
+    p_lon = np.empty(n, np.float64)
+    p_speed = np.empty(n, np.float64)
+    p_course = np.empty(n, np.float64)
+    p_heading = np.empty(n, np.int16)
+    p_status = np.empty(n, np.int8)
+    p_acc = np.empty(n, np.bool_)
+    p_second = np.empty(n, np.int8)
 
-    def at(self, group_rows: IntArray) -> IntArray:
-        """Positions in this frame of the (ascending) input rows ``group_rows``."""
-        return np.searchsorted(self.rows, group_rows)
+    s_row = np.empty(n, np.int64)
+    s_type = np.empty(n, np.int8)
+    s_mmsi = np.empty(n, np.int32)
+    s_partno = np.empty(n, np.int8)
+    s_imo = np.empty(n, np.int32)
+    s_ship = np.empty(n, np.int16)
+    s_bow = np.empty(n, np.int16)
+    s_stern = np.empty(n, np.int16)
+    s_port = np.empty(n, np.int16)
+    s_star = np.empty(n, np.int16)
+    s_draught = np.empty(n, np.float64)
+    s_month = np.empty(n, np.int8)
+    s_day = np.empty(n, np.int8)
+    s_hour = np.empty(n, np.int8)
+    s_minute = np.empty(n, np.int8)
+    s_version = np.empty(n, np.int8)
+    s_epfd = np.empty(n, np.int8)
+    s_name = np.zeros((n, _NAME_W), np.uint8)
+    s_name_n = np.zeros(n, np.int64)
+    s_call = np.zeros((n, _CALLSIGN_W), np.uint8)
+    s_call_n = np.zeros(n, np.int64)
+    s_dest = np.zeros((n, _DEST_W), np.uint8)
+    s_dest_n = np.zeros(n, np.int64)
 
-    def put(self, name: str, pos: IntArray, values: np.ndarray) -> None:
-        n = self.rows.size
-        if name not in self.cols:
-            dtype = self.schema[name]
-            if dtype == pl.String():
-                self.cols[name] = np.zeros((n, _TEXT_WIDTH[name]), dtype=np.uint8)
-            else:
-                self.cols[name] = np.zeros(n, dtype=_NP_DTYPE[dtype])
-            self.valid[name] = np.zeros(n, dtype=bool)
-        self.cols[name][pos] = values
-        self.valid[name][pos] = True
+    b_row = np.empty(n, np.int64)
+    b_type = np.empty(n, np.int8)
+    b_mmsi = np.empty(n, np.int32)
+    b_year = np.empty(n, np.int16)
+    b_month = np.empty(n, np.int8)
+    b_day = np.empty(n, np.int8)
+    b_hour = np.empty(n, np.int8)
+    b_minute = np.empty(n, np.int8)
+    b_second = np.empty(n, np.int8)
+    b_lat = np.empty(n, np.float64)
+    b_lon = np.empty(n, np.float64)
+    b_acc = np.empty(n, np.bool_)
+    b_epfd = np.empty(n, np.int8)
 
-    def build(self) -> pl.DataFrame:
-        n = self.rows.size
-        arrays: dict[str, pa.Array] = {}
-        texts = []
-        for name, dtype in self.schema.items():
-            if name == "index":
-                arrays[name] = pa.array(self.rows)
+    six = np.zeros(_KEEP + 5, np.int64)  # + 5: _get reads the 6 characters from a field's first
+    npos = 0
+    nsta = 0
+    nbase = 0
+    for i in range(n):
+        p, q = first[i], second[i]
+        a, b = starts[p], ends[p]
+        c, d = (starts[q], ends[q]) if q >= 0 else (0, 0)
+        n_chars = (b - a) + (d - c)
+        f = fill[q] if q >= 0 else fill[p]
+        bits = 6 * n_chars - f
+        n_bits[i] = bits
+        if n_chars == 0:
+            continue
+        t = armour[buf[a]] if b > a else armour[buf[c]]
+        if t == 255:
+            continue
+        msg_type[i] = t
+        if forced[i] or f < 0 or f > 5 or bits < need[t]:
+            continue
+        # every character must be armour; the first _KEEP are kept
+        k = 0
+        ok = True
+        for j in range(a, b):
+            v = armour[buf[j]]
+            if v == 255:
+                ok = False
+                break
+            if k < _KEEP:
+                six[k] = v
+            k += 1
+        if ok:
+            for j in range(c, d):
+                v = armour[buf[j]]
+                if v == 255:
+                    ok = False
+                    break
+                if k < _KEEP:
+                    six[k] = v
+                k += 1
+        if not ok:
+            continue
+
+        if t == 24:  # dispatch on the part number as pyais does; drop what it decodes otherwise
+            partno = _get(six, *_24B_PARTNO)
+            mmsi = _get(six, *_24B_MMSI)
+            if not (partno == 0 or (partno == 1 and bits >= _MIN_24B and not _AUX_LO <= mmsi <= _AUX_HI)):
                 continue
-            if name not in self.cols:
-                arrays[name] = pa.nulls(n, type=pa.string() if dtype == pl.String() else None)
-                continue
-            valid = self.valid[name]
-            all_valid = bool(valid.all())
-            if dtype == pl.String():
-                texts.append(name)
-                width = _TEXT_WIDTH[name]
-                offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
-                bitmap = None if all_valid else pa.py_buffer(np.packbits(valid, bitorder="little"))
-                arrays[name] = pa.StringArray.from_buffers(
-                    n, pa.py_buffer(offsets), pa.py_buffer(self.cols[name].tobytes()),
-                    bitmap, 0 if all_valid else int(n - valid.sum()),
-                )
+            r = nsta
+            nsta += 1
+            s_row[r] = i
+            s_type[r] = t
+            s_mmsi[r] = mmsi
+            s_partno[r] = partno
+            s_imo[r] = 0
+            s_draught[r] = 0.0
+            s_month[r] = 0
+            s_day[r] = 0
+            s_hour[r] = 0
+            s_minute[r] = 0
+            s_version[r] = 0
+            s_epfd[r] = 0
+            if partno == 0:
+                s_name_n[r] = _text(six, s_name, r, *_24A_NAME)
+                s_ship[r] = 0
+                s_bow[r] = 0
+                s_stern[r] = 0
+                s_port[r] = 0
+                s_star[r] = 0
             else:
-                arrays[name] = pa.array(self.cols[name], mask=None if all_valid else ~valid)
-        df = pl.from_arrow(pa.table(arrays))
-        assert isinstance(df, pl.DataFrame)
-        # pyais's get_str: "".join(chars).rstrip("@").strip(); the only whitespace
-        # among the 64 text characters is the space.
-        return df.with_columns(
-            [pl.col(c).str.strip_chars_end("@").str.strip_chars(" ") for c in texts]
-        ).cast(self.schema)  # type: ignore[arg-type]
+                s_call_n[r] = _text(six, s_call, r, *_24B_CALLSIGN)
+                s_ship[r] = _get(six, *_24B_SHIP)  # part B ship_type: the raw int in pyais
+                s_bow[r] = _get(six, *_24B_BOW)
+                s_stern[r] = _get(six, *_24B_STERN)
+                s_port[r] = _get(six, *_24B_PORT)
+                s_star[r] = _get(six, *_24B_STAR)
+            handled[i] = True
+            continue
+
+        if t == 1 or t == 2 or t == 3:
+            r = npos
+            npos += 1
+            p_row[r] = i
+            p_type[r] = t
+            p_mmsi[r] = _get(six, *_A_MMSI)
+            p_status[r] = nav_tab[_get(six, *_A_STATUS)]
+            p_speed[r] = _get(six, *_A_SPEED) / 10.0
+            p_acc[r] = _get(six, *_A_ACC) != 0
+            p_lon[r] = _latlon(_get(six, *_A_LON))
+            p_lat[r] = _latlon(_get(six, *_A_LAT))
+            p_course[r] = _get(six, *_A_COURSE) / 10.0
+            p_heading[r] = _get(six, *_A_HEADING)
+            p_second[r] = _get(six, *_A_SECOND)
+            handled[i] = True
+        elif t == 18 or t == 19:
+            r = npos
+            npos += 1
+            p_row[r] = i
+            p_type[r] = t
+            p_mmsi[r] = _get(six, *_B_MMSI)
+            p_status[r] = 0
+            p_speed[r] = _get(six, *_B_SPEED) / 10.0
+            p_acc[r] = _get(six, *_B_ACC) != 0
+            p_lon[r] = _latlon(_get(six, *_B_LON))
+            p_lat[r] = _latlon(_get(six, *_B_LAT))
+            p_course[r] = _get(six, *_B_COURSE) / 10.0
+            p_heading[r] = _get(six, *_B_HEADING)
+            p_second[r] = _get(six, *_B_SECOND)
+            handled[i] = True
+            if t == 19:
+                r = nsta
+                nsta += 1
+                s_row[r] = i
+                s_type[r] = t
+                s_mmsi[r] = p_mmsi[npos - 1]
+                s_partno[r] = 0
+                s_imo[r] = 0
+                ship = _get(six, *_19_SHIP)
+                epfd = _get(six, *_19_EPFD)
+                s_ship[r] = ship if raw_codes else ship_tab[ship]
+                s_epfd[r] = epfd if raw_codes else epfd_tab[epfd]
+                s_bow[r] = _get(six, *_19_BOW)
+                s_stern[r] = _get(six, *_19_STERN)
+                s_port[r] = _get(six, *_19_PORT)
+                s_star[r] = _get(six, *_19_STAR)
+                s_draught[r] = 0.0
+                s_month[r] = 0
+                s_day[r] = 0
+                s_hour[r] = 0
+                s_minute[r] = 0
+                s_version[r] = 0
+                s_name_n[r] = _text(six, s_name, r, *_19_NAME)
+        elif t == 27:
+            r = npos
+            npos += 1
+            p_row[r] = i
+            p_type[r] = t
+            p_mmsi[r] = _get(six, *_L_MMSI)
+            p_acc[r] = _get(six, *_L_ACC) != 0
+            p_status[r] = nav_tab[_get(six, *_L_STATUS)]
+            p_lon[r] = _latlon600(_get(six, *_L_LON))
+            p_lat[r] = _latlon600(_get(six, *_L_LAT))
+            p_speed[r] = float(_get(six, *_L_SPEED))
+            p_course[r] = float(_get(six, *_L_COURSE))
+            p_heading[r] = 511  # documented convention: no heading in type 27
+            p_second[r] = 0
+            handled[i] = True
+        elif t == 4 or t == 11:
+            r = nbase
+            nbase += 1
+            b_row[r] = i
+            b_type[r] = t
+            b_mmsi[r] = _get(six, *_S_MMSI)
+            b_year[r] = _get(six, *_S_YEAR)
+            b_month[r] = _get(six, *_S_MONTH)
+            b_day[r] = _get(six, *_S_DAY)
+            b_hour[r] = _get(six, *_S_HOUR)
+            b_minute[r] = _get(six, *_S_MINUTE)
+            b_second[r] = _get(six, *_S_SECOND)
+            b_acc[r] = _get(six, *_S_ACC) != 0
+            b_lon[r] = _latlon(_get(six, *_S_LON))
+            b_lat[r] = _latlon(_get(six, *_S_LAT))
+            epfd = _get(six, *_S_EPFD)
+            b_epfd[r] = epfd if raw_codes else epfd_tab[epfd]
+            handled[i] = True
+        elif t == 5:
+            r = nsta
+            nsta += 1
+            s_row[r] = i
+            s_type[r] = t
+            s_mmsi[r] = _get(six, *_5_MMSI)
+            s_partno[r] = 0
+            s_version[r] = _get(six, *_5_VERSION)
+            s_imo[r] = _get(six, *_5_IMO)
+            ship = _get(six, *_5_SHIP)
+            epfd = _get(six, *_5_EPFD)
+            s_ship[r] = ship if raw_codes else ship_tab[ship]
+            s_epfd[r] = epfd if raw_codes else epfd_tab[epfd]
+            s_bow[r] = _get(six, *_5_BOW)
+            s_stern[r] = _get(six, *_5_STERN)
+            s_port[r] = _get(six, *_5_PORT)
+            s_star[r] = _get(six, *_5_STAR)
+            s_month[r] = _get(six, *_5_MONTH)
+            s_day[r] = _get(six, *_5_DAY)
+            s_hour[r] = _get(six, *_5_HOUR)
+            s_minute[r] = _get(six, *_5_MINUTE)
+            s_draught[r] = _get(six, *_5_DRAUGHT) / 10.0
+            s_call_n[r] = _text(six, s_call, r, *_5_CALLSIGN)
+            s_name_n[r] = _text(six, s_name, r, *_5_NAME)
+            s_dest_n[r] = _text(six, s_dest, r, *_5_DEST)
+            handled[i] = True
+
+    positions = (p_row[:npos], p_type[:npos], p_mmsi[:npos], p_lat[:npos], p_lon[:npos], p_speed[:npos],
+                 p_course[:npos], p_heading[:npos], p_status[:npos], p_acc[:npos], p_second[:npos])
+    statics = (s_row[:nsta], s_type[:nsta], s_mmsi[:nsta], s_partno[:nsta], s_imo[:nsta], s_ship[:nsta],
+               s_bow[:nsta], s_stern[:nsta], s_port[:nsta], s_star[:nsta], s_draught[:nsta], s_month[:nsta],
+               s_day[:nsta], s_hour[:nsta], s_minute[:nsta], s_version[:nsta], s_epfd[:nsta],
+               s_name[:nsta], s_name_n[:nsta], s_call[:nsta], s_call_n[:nsta], s_dest[:nsta], s_dest_n[:nsta])
+    bases = (b_row[:nbase], b_type[:nbase], b_mmsi[:nbase], b_year[:nbase], b_month[:nbase], b_day[:nbase],
+             b_hour[:nbase], b_minute[:nbase], b_second[:nbase], b_lat[:nbase], b_lon[:nbase], b_acc[:nbase],
+             b_epfd[:nbase])
+    return msg_type, n_bits, handled, positions, statics, bases
+
+
+_POSITION_COLUMNS = ("row", "msg_type", "mmsi", "lat", "lon", "speed", "course", "heading", "status", "accuracy",
+                     "second")
+_STATIC_COLUMNS = ("row", "msg_type", "mmsi", "partno", "imo", "ship_type", "to_bow", "to_stern", "to_port",
+                   "to_starboard", "draught", "month", "day", "hour", "minute", "ais_version", "epfd",
+                   "shipname", "shipname_len", "callsign", "callsign_len", "destination", "destination_len")
+_BASE_COLUMNS = ("row", "msg_type", "mmsi", "year", "month", "day", "hour", "minute", "second", "lat", "lon",
+                 "accuracy", "epfd")
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """What :func:`decode_parts` returns: per input row ``msg_type``, ``n_bits`` and
+    ``handled`` (as in :class:`FastResult`), and per frame a dict of numpy columns, rows
+    in input order, ``row`` being the input row. Values a type does not have are 0 (the
+    caller decides which are NULL, by ``msg_type`` and ``partno``); text fields are
+    ``(rows, width)`` ASCII matrices, already stripped, left-aligned, with their
+    ``*_len`` (the bytes after it are leftovers)."""
+
+    msg_type: npt.NDArray[np.int8]
+    n_bits: npt.NDArray[np.int32]
+    handled: npt.NDArray[np.bool_]
+    positions: dict[str, np.ndarray]
+    statics: dict[str, np.ndarray]
+    base_stations: dict[str, np.ndarray]
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    """The same array, read-only: the kernels' array arguments are all read-only, so that
+    whatever the caller passes they see one type each and compile once."""
+    if a.flags.writeable:
+        a = a.view()
+        a.flags.writeable = False
+    return a
+
+
+def _i64(a: np.ndarray) -> IntArray:
+    """A read-only contiguous int64 array of the values (a copy only if needed)."""
+    return _readonly(np.ascontiguousarray(a, dtype=np.int64))
+
+
+def decode_parts(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray, second: IntArray | None,
+                 fill: IntArray, forced: npt.NDArray[np.bool_] | None = None, *, raw_codes: bool = False) -> Decoded:
+    """Decode messages whose payloads are parts of a byte buffer: part ``j`` is the armoured
+    text ``buf[starts[j]:ends[j]]`` (a sentence's payload), with ``fill[j]`` fill bits;
+    message ``i`` is part ``first[i]`` followed by part ``second[i]`` when that is not
+    -1 (the two sentences of a type 5), and has the fill bits of its last part. Rows
+    with ``forced[i]`` are never handled. ``raw_codes``: ship type and EPFD as
+    transmitted instead of through pyais's enums. The GIL is released while decoding."""
+    n = len(first)
+    second_arr = np.full(n, -1, dtype=np.int64) if second is None else second
+    forced_arr = np.zeros(n, dtype=np.bool_) if forced is None else np.ascontiguousarray(forced, dtype=np.bool_)
+    msg_type, n_bits, handled, pos, sta, bas = _decode(
+        _readonly(np.ascontiguousarray(buf, dtype=np.uint8)), _i64(starts), _i64(ends), _i64(first),
+        _i64(second_arr), _i64(fill), _readonly(forced_arr), _ARMOUR, _NEED, _SHIP_TYPE, _EPFD, _NAV_STATUS,
+        bool(raw_codes))
+    return Decoded(msg_type, n_bits, handled, dict(zip(_POSITION_COLUMNS, pos, strict=True)),
+                   dict(zip(_STATIC_COLUMNS, sta, strict=True)), dict(zip(_BASE_COLUMNS, bas, strict=True)))
+
+
+# ---------------------------------------------------------------- Arrow columns
+
+
+@numba.njit(cache=True, nogil=True)
+def _matrix_views(mat: U8Array, lens: IntArray) -> tuple[U8Array, U8Array]:
+    """Arrow string views of row ``k`` of ``mat`` cut to ``lens[k]`` (data buffer: ``mat``)."""
+    m, width = mat.shape
+    v32 = np.zeros((m, 4), np.int32)
+    views = v32.view(np.uint8)
+    for k in range(m):
+        length = lens[k]
+        v32[k, 0] = length
+        if length <= 12:
+            for j in range(length):
+                views[k, 4 + j] = mat[k, j]
+        else:
+            for j in range(4):
+                views[k, 4 + j] = mat[k, j]
+            v32[k, 3] = k * width
+    return views, mat
+
+
+def bitmap(valid: npt.NDArray[np.bool_] | None) -> tuple[pa.Buffer | None, int]:
+    """An Arrow validity bitmap (None when every row is valid) and the null count."""
+    if valid is None:
+        return None, 0
+    nulls = valid.size - int(np.count_nonzero(valid))
+    if nulls == 0:
+        return None, 0
+    return pa.py_buffer(np.packbits(valid, bitorder="little")), nulls
+
+
+def arrow_array(values: np.ndarray, pa_type: pa.DataType, valid: npt.NDArray[np.bool_] | None = None) -> pa.Array:
+    """A numpy column as an Arrow array of ``pa_type`` (no copy but for booleans),
+    NULL where ``valid`` is False."""
+    if values.dtype == np.bool_:
+        data = pa.py_buffer(np.packbits(values, bitorder="little"))
+    else:
+        data = pa.py_buffer(np.ascontiguousarray(values))
+    bits, nulls = bitmap(valid)
+    return pa.Array.from_buffers(pa_type, values.shape[0], [bits, data], null_count=nulls)
+
+
+def string_array(views: U8Array, data: Sequence[object], valid: npt.NDArray[np.bool_] | None = None) -> pa.Array:
+    """Arrow string views (``(rows, 16)`` bytes) over the ``data`` buffers (anything
+    with the buffer protocol) as an Arrow string_view array. The text must be UTF-8."""
+    bits, nulls = bitmap(valid)
+    buffers = [bits, pa.py_buffer(views), *(d if isinstance(d, pa.Buffer) else pa.py_buffer(d) for d in data)]
+    return pa.Array.from_buffers(pa.string_view(), views.shape[0], buffers, null_count=nulls)
+
+
+def text_array(mat: U8Array, lens: IntArray, valid: npt.NDArray[np.bool_] | None = None) -> pa.Array:
+    """Text of a :class:`Decoded` frame (a matrix and lengths) as an Arrow string array."""
+    views, data = _matrix_views(mat, lens)
+    return string_array(views, [data], valid)
+
+
+def to_frame(arrays: dict[str, pa.Array]) -> pl.DataFrame:
+    df = pl.from_arrow(pa.Table.from_arrays(list(arrays.values()), names=list(arrays)))
+    assert isinstance(df, pl.DataFrame)
+    return df
+
+
+_PA = {pl.Int64(): pa.int64(), pl.Int32(): pa.int32(), pl.Int16(): pa.int16(), pl.Int8(): pa.int8(),
+       pl.Float64(): pa.float64(), pl.Boolean(): pa.bool_()}
 
 
 # ---------------------------------------------------------------- the decoder
@@ -397,124 +755,47 @@ def decode_batch(
     fill = np.asarray(fill_bits, dtype=np.int64).reshape(-1)
     if fill.size != n:
         raise ValueError(f"{n} payloads but {fill.size} fill-bit values")
-
-    n_bits = 6 * lens - fill
-    msg_type = np.full(n, -1, dtype=np.int8)
-    nonempty = np.flatnonzero(lens > 0)
-    first = _ARMOUR[raw[starts[nonempty]]]
-    msg_type[nonempty] = np.where(first == _INVALID, -1, first).astype(np.int8)
-    # The text on the base64 alphabet, padded so that every gather stays in bounds.
-    b64 = np.frombuffer(raw.tobytes().translate(_TO_B64) + b"A" * 96, dtype=np.uint8)
-
-    ok = (lens > 0) & (fill >= 0) & (fill <= 5) & ~forced
-    ok &= n_bits >= _NEED[np.where(msg_type < 0, 0, msg_type)]
-
-    candidates = np.flatnonzero(ok)
-    cand_type = msg_type[candidates]
-
-    def rows_of(*types: int) -> IntArray:
-        return candidates[np.isin(cand_type, types)]
-
-    # Type 24: dispatch on the part number as pyais does; drop what it decodes otherwise.
-    r24 = rows_of(24)
-    if r24.size:
-        w = _words(b64, starts, r24, 7)
-        partno = _field(w, 38, 2, False)
-        mmsi24 = _field(w, 8, 30, False)
-        keep_b = (partno == 1) & (n_bits[r24] >= MIN_BITS["24B"]) & ~((mmsi24 >= 980000000) & (mmsi24 <= 989999999))
-        r24a, r24b = r24[partno == 0], r24[keep_b]
-        ok[r24[~((partno == 0) | keep_b)]] = False
-    else:
-        r24a = r24b = r24
-
-    r_a, r_b, r19, r27 = rows_of(1, 2, 3), rows_of(18), rows_of(19), rows_of(27)
-    r_base, r5 = rows_of(4, 11), rows_of(5)
-
-    positions = _FrameBuilder(POSITION_SCHEMA, np.sort(np.concatenate([r_a, r_b, r19, r27])))
-    statics = _FrameBuilder(STATIC_SCHEMA, np.sort(np.concatenate([r5, r19, r24a, r24b])))
-    bases = _FrameBuilder(BASE_STATION_SCHEMA, r_base)
-
-    for rows, layout in ((r_a, _CLASS_A), (r_b, _CLASS_B), (r19, _CLASS_B), (r27, _LONG_RANGE)):
-        if not rows.size:
-            continue
-        f = _fields(_words(b64, starts, rows, 24), layout)
-        pos = positions.at(rows)
-        positions.put("msg_type", pos, msg_type[rows])
-        positions.put("mmsi", pos, f["mmsi"])
-        positions.put("accuracy", pos, f["accuracy"].astype(bool))
-        if layout is _LONG_RANGE:
-            positions.put("lat", pos, _latlon(f["lat"], tenths_of_minutes=True))
-            positions.put("lon", pos, _latlon(f["lon"], tenths_of_minutes=True))
-            positions.put("speed", pos, f["speed"].astype(np.float64))
-            positions.put("course", pos, f["course"].astype(np.float64))
-            positions.put("heading", pos, np.full(rows.size, 511))
-            positions.put("status", pos, _NAV_STATUS[f["status"]])
-            continue
-        positions.put("lat", pos, _latlon(f["lat"]))
-        positions.put("lon", pos, _latlon(f["lon"]))
-        positions.put("speed", pos, f["speed"] / 10.0)
-        positions.put("course", pos, f["course"] / 10.0)
-        positions.put("heading", pos, f["heading"])
-        positions.put("second", pos, f["second"])
-        if "status" in f:
-            positions.put("status", pos, _NAV_STATUS[f["status"]])
-
-    if r_base.size:
-        f = _fields(_words(b64, starts, r_base, 23), _BASE_STATION)
-        pos = bases.at(r_base)
-        bases.put("msg_type", pos, msg_type[r_base])
-        for name in ("mmsi", "year", "month", "day", "hour", "minute", "second"):
-            bases.put(name, pos, f[name])
-        bases.put("lat", pos, _latlon(f["lat"]))
-        bases.put("lon", pos, _latlon(f["lon"]))
-        bases.put("accuracy", pos, f["accuracy"].astype(bool))
-        bases.put("epfd", pos, f["epfd"] if raw_codes else _EPFD[f["epfd"]])
-
-    dims = ("to_bow", "to_stern", "to_port", "to_starboard")
-    if r5.size:
-        words = _words(b64, starts, r5, 71)
-        f = _fields(words, _TYPE5)
-        pos = statics.at(r5)
-        statics.put("msg_type", pos, msg_type[r5])
-        for name in ("mmsi", "imo", "ais_version", "month", "day", "hour", "minute", *dims):
-            statics.put(name, pos, f[name])
-        statics.put("ship_type", pos, f["ship_type"] if raw_codes else _SHIP_TYPE[f["ship_type"]])
-        statics.put("epfd", pos, f["epfd"] if raw_codes else _EPFD[f["epfd"]])
-        statics.put("draught", pos, f["draught"] / 10.0)
-        for name, (start, width) in _TYPE5_TEXT.items():
-            statics.put(name, pos, _text(words, start, width))
-    if r19.size:
-        words = _words(b64, starts, r19, 51)
-        f = _fields(words, {"mmsi": (8, 30, False), **_TYPE19_STATIC})
-        pos = statics.at(r19)
-        statics.put("msg_type", pos, msg_type[r19])
-        statics.put("mmsi", pos, f["mmsi"])
-        for name in dims:
-            statics.put(name, pos, f[name])
-        statics.put("ship_type", pos, f["ship_type"] if raw_codes else _SHIP_TYPE[f["ship_type"]])
-        statics.put("epfd", pos, f["epfd"] if raw_codes else _EPFD[f["epfd"]])
-        statics.put("shipname", pos, _text(words, *_TYPE19_TEXT["shipname"]))
-    if r24a.size:
-        words = _words(b64, starts, r24a, 27)
-        pos = statics.at(r24a)
-        statics.put("msg_type", pos, msg_type[r24a])
-        statics.put("mmsi", pos, _field(words, 8, 30, False))
-        statics.put("partno", pos, np.zeros(r24a.size, dtype=np.int8))
-        statics.put("shipname", pos, _text(words, *_TYPE24A_TEXT["shipname"]))
-    if r24b.size:
-        words = _words(b64, starts, r24b, 27)
-        f = _fields(words, _TYPE24B)
-        pos = statics.at(r24b)
-        statics.put("msg_type", pos, msg_type[r24b])
-        for name in ("mmsi", "partno", "ship_type", *dims):  # part B ship_type: raw int in pyais
-            statics.put(name, pos, f[name])
-        statics.put("callsign", pos, _text(words, *_TYPE24B_TEXT["callsign"]))
-
+    dec = decode_parts(raw, starts, starts + lens, np.arange(n), None, fill, forced, raw_codes=raw_codes)
     return FastResult(
-        msg_type=msg_type,
-        handled=ok,
-        n_bits=n_bits.astype(np.int32),
-        positions=positions.build(),
-        statics=statics.build(),
-        base_stations=bases.build(),
+        msg_type=dec.msg_type,
+        handled=dec.handled,
+        n_bits=dec.n_bits,
+        positions=_positions_frame(dec.positions),
+        statics=_statics_frame(dec.statics),
+        base_stations=_columns_frame(BASE_STATION_SCHEMA, dec.base_stations, {}),
     )
+
+
+def _columns_frame(schema: dict[str, pl.DataType], cols: dict[str, np.ndarray],
+                   valid: dict[str, npt.NDArray[np.bool_]]) -> pl.DataFrame:
+    arrays = {}
+    for name, dtype in schema.items():
+        if dtype == pl.String():
+            arrays[name] = text_array(cols[name], cols[name + "_len"], valid.get(name))
+        else:
+            arrays[name] = arrow_array(cols["row" if name == "index" else name], _PA[dtype], valid.get(name))
+    return to_frame(arrays)
+
+
+def _positions_frame(cols: dict[str, np.ndarray]) -> pl.DataFrame:
+    t = cols["msg_type"]
+    return _columns_frame(POSITION_SCHEMA, cols, {"status": (t != 18) & (t != 19), "second": t != 27})
+
+
+def static_validity(msg_type: npt.NDArray[np.int8], partno: npt.NDArray[np.int8]) -> dict[str, npt.NDArray[np.bool_]]:
+    """Which fields of a static row its message has: type 5 all but ``partno``, 19 the
+    name, ship type, dimensions and EPFD, 24 part A the name, part B the call sign,
+    ship type and dimensions."""
+    is5, is19, is24 = msg_type == 5, msg_type == 19, msg_type == 24
+    part_a, part_b = is24 & (partno == 0), is24 & (partno == 1)
+    shape = is5 | is19 | part_b
+    return {
+        "partno": is24, "imo": is5, "callsign": is5 | part_b, "shipname": is5 | is19 | part_a, "ship_type": shape,
+        "to_bow": shape, "to_stern": shape, "to_port": shape, "to_starboard": shape, "draught": is5,
+        "destination": is5, "month": is5, "day": is5, "hour": is5, "minute": is5, "ais_version": is5,
+        "epfd": is5 | is19,
+    }
+
+
+def _statics_frame(cols: dict[str, np.ndarray]) -> pl.DataFrame:
+    return _columns_frame(STATIC_SCHEMA, cols, static_validity(cols["msg_type"], cols["partno"]))

@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import polars as pl
@@ -33,6 +33,9 @@ from pyais.messages import MSG_CLASS
 
 from shiptrack.decode.records import Batch, BatchBuilder
 from shiptrack.read.chunks import LineChunk, chunks_from_lines
+
+if TYPE_CHECKING:
+    from shiptrack.decode.batch import FramedMessages
 
 TimeSource = Literal["auto", "tagblock", "pghp", "prefix", "trailer", "rmc"]
 TIME_SOURCES: tuple[str, ...] = ("tagblock", "pghp", "prefix", "trailer", "rmc")
@@ -737,62 +740,51 @@ def _feed_in_order(framer: NmeaFramer, chunk: LineChunk, fr: Any) -> np.ndarray:
     return fr.pair[accepted]
 
 
-def _fast_messages(chunk: LineChunk, fr: Any, pairs: np.ndarray) -> pl.DataFrame:
-    """The bulk-framed messages of a chunk, following batch.MESSAGE_SCHEMA."""
-    from shiptrack.decode.batch import MESSAGE_SCHEMA
-    from shiptrack.decode.vframe import text_column
+def _fast_messages(chunk: LineChunk, fr: Any, pairs: np.ndarray) -> FramedMessages:
+    """The bulk-framed messages of a chunk (single lines, then the accepted pairs), left
+    in the chunk's bytes for ``batch.decode_framed``."""
+    from shiptrack.decode.batch import FramedMessages
 
-    d = chunk.data
-    st, en = chunk.starts, chunk.ends
-    frames = []
-    for rows, is_pair in ((fr.single, False), (pairs, True)):
-        if rows.size == 0:
-            continue
-        sta_s = np.where(fr.has_s[rows], fr.sta_s[rows], st[rows])
-        sta_e = np.where(fr.has_s[rows], fr.sta_e[rows], st[rows])
-        cols = [
-            pl.Series("line_no", chunk.line_nos[rows]),
-            text_column("raw", d, st[rows], en[rows]),
-            text_column("payload", d, fr.pay_s[rows], fr.pay_e[rows]),
-            pl.Series("fill", fr.fill[rows + 1] if is_pair else fr.fill[rows]),
-            pl.Series("ts", fr.ts_us[rows]).cast(pl.Datetime("us", "UTC")),
-            text_column("station", d, sta_s, sta_e),
-        ]
-        df = pl.DataFrame(cols).with_columns(
-            pl.when(pl.Series(fr.has_s[rows])).then(pl.col("station")).alias("station"))
-        if is_pair:
-            second = rows + 1
-            df = df.with_columns(
-                pl.concat_str([pl.col("raw"), text_column("raw2", d, st[second], en[second])], separator="\n"),
-                pl.concat_str([pl.col("payload"), text_column("p2", d, fr.pay_s[second], fr.pay_e[second])]),
-            )
-        frames.append(df)
-    if not frames:
-        return pl.DataFrame(schema=MESSAGE_SCHEMA)
-    return pl.concat(frames).cast(MESSAGE_SCHEMA)  # type: ignore[arg-type]
+    single, pairs = np.asarray(fr.single, dtype=np.int64), np.asarray(pairs, dtype=np.int64)
+    return FramedMessages(chunk, fr, np.concatenate([single, pairs]),
+                          np.concatenate([np.full(single.size, -1, dtype=np.int64), pairs + 1]))
 
 
-def _flush(framer: NmeaFramer, builder: BatchBuilder, fast_msgs: pl.DataFrame | None) -> Batch:
-    """Decode what the framers assembled; ``fast_msgs`` None means the pyais path for all."""
-    extra: tuple[pl.DataFrame, ...] = ()
+def _flush(framer: NmeaFramer, builder: BatchBuilder, fast_msgs: FramedMessages | pl.DataFrame | None) -> Batch:
+    """Decode what the framers assembled: ``fast_msgs`` (the bulk framer's messages, or a
+    frame of batch.MESSAGE_SCHEMA), then NmeaFramer's; None means the pyais path for all."""
+    extra: list[tuple[pl.DataFrame, ...]] = []
     if fast_msgs is None:
         for msg in framer.messages:
             decode_message(msg, builder)
     else:
-        from shiptrack.decode.batch import decode_messages, messages_frame
+        from shiptrack.decode.batch import decode_framed, decode_messages, messages_frame
 
-        msgs = messages_frame(framer.messages)
-        if fast_msgs.height:
-            msgs = pl.concat([fast_msgs, msgs])
-        extra = decode_messages(msgs, builder)
+        # in this order: the rows pyais decodes reach the builder as they did when both
+        # sets were one frame (the bulk-framed messages first)
+        if isinstance(fast_msgs, pl.DataFrame):
+            if fast_msgs.height:
+                extra.append(decode_messages(fast_msgs, builder))
+        elif len(fast_msgs):
+            extra.append(decode_framed(fast_msgs, builder))
+        if framer.messages:
+            extra.append(decode_messages(messages_frame(framer.messages), builder))
     framer.messages.clear()
     batch = builder.emit()
     if extra:
-        batch.positions = pl.concat([batch.positions, extra[0]])
-        batch.statics = pl.concat([batch.statics, extra[1]])
-        batch.base_stations = pl.concat([batch.base_stations, extra[2]])
+        batch.positions = _stack([batch.positions, *(e[0] for e in extra)])
+        batch.statics = _stack([batch.statics, *(e[1] for e in extra)])
+        batch.base_stations = _stack([batch.base_stations, *(e[2] for e in extra)])
     batch.duplicates = framer.duplicates
     batch.time_sources = framer.time_sources
     framer.time_sources = Counter()
     framer.duplicates = 0
     return batch
+
+
+def _stack(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """The frames (of one schema) one after the other; empty ones are skipped."""
+    rows = [f for f in frames if f.height]
+    if not rows:
+        return frames[0]
+    return rows[0] if len(rows) == 1 else pl.concat(rows)

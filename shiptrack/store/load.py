@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import duckdb
+import numba
 import numpy as np
 import numpy.typing as npt
 import polars as pl
@@ -61,7 +62,6 @@ LEGACY_KEY_HASH = "md5_number_lower"
 
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xBF58476D1CE4E5B9)
-_MASKS = np.array([(1 << (8 * r)) - 1 for r in range(8)], dtype=np.uint64)
 
 
 def dup_keys(texts: pl.Series) -> npt.NDArray[np.uint64]:
@@ -69,38 +69,75 @@ def dup_keys(texts: pl.Series) -> npt.NDArray[np.uint64]:
 
     Defined here once and for all (stored keys must never change): start from the
     length times M1, then for each 8-byte little-endian word w of the text (the
-    last one zero-padded): h = ((h ^ w) * M2) ^ (h >> 31). Numpy over whole columns.
+    last one zero-padded): h = ((h ^ w) * M2) ^ (h >> 31). A compiled loop over the
+    column's Arrow buffers, read in place; NULL hashes as "".
     """
-    arr = texts.cast(pl.String).fill_null("").rechunk().to_arrow()
+    col = texts.cast(pl.String)
+    if col.null_count():
+        col = col.fill_null("")
+    arr = col.rechunk().to_arrow(compat_level=pl.CompatLevel.newest())
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    arr = arr.cast(pa.large_string())
     n = len(arr)
+    out = np.zeros(n, dtype=np.uint64)
     if n == 0:
-        return np.zeros(0, dtype=np.uint64)
+        return out
+    if arr.type == pa.string_view() and len(arr.buffers()) <= 10:  # polars' own layout: no copy
+        bufs = arr.buffers()
+        views = np.frombuffer(bufs[1], dtype=np.int32, count=4 * (arr.offset + n)).reshape(-1, 4)[arr.offset :]
+        lengths = views[:, 0].astype(np.int64)
+        inline = lengths <= 12  # the text is in the view itself, from its 5th byte
+        view_bytes = _readonly(np.ascontiguousarray(views).reshape(-1).view(np.uint8))
+        _hash_spans(view_bytes, _words(view_bytes), np.arange(4, 16 * n, 16, dtype=np.int64), lengths, inline, out)
+        for k, buf in enumerate(bufs[2:]):  # else in data buffer k, at the offset in the view
+            in_k = ~inline & (views[:, 2] == k)
+            if in_k.any():
+                data = np.frombuffer(buf, dtype=np.uint8)
+                _hash_spans(data, _words(data), views[:, 3].astype(np.int64), lengths, in_k, out)
+        return out
+    arr = arr.cast(pa.large_string())
     bufs = arr.buffers()
     offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
-    starts = offsets[:-1]
-    lens = np.diff(offsets)
-    padded = np.zeros(data.size + 8, dtype=np.uint8)
-    padded[: data.size] = data
-    # every 8-byte window of the text, at every byte offset (unaligned loads)
-    words = np.ndarray((data.size + 1,), dtype="<u8", buffer=padded, offset=0, strides=(1,))
-    order = np.argsort(lens, kind="stable")
-    s_lens, s_starts = lens[order], starts[order]
-    h = s_lens.astype(np.uint64) * _M1
-    n_words = (int(s_lens[-1]) + 7) // 8
-    for j in range(n_words):
-        k = int(np.searchsorted(s_lens, 8 * j, side="right"))  # rows with bytes left at word j
-        w = words[s_starts[k:] + 8 * j]
-        left = np.minimum(s_lens[k:] - 8 * j, 8)
-        w = np.where(left < 8, w & _MASKS[left % 8], w)
-        hk = h[k:]
-        h[k:] = ((hk ^ w) * _M2) ^ (hk >> np.uint64(31))
-    out = np.empty(n, dtype=np.uint64)
-    out[order] = h
+    data = np.frombuffer(bufs[2] if bufs[2] is not None else bytes(8), dtype=np.uint8)
+    _hash_spans(data, _words(data), offsets[:-1].copy(), np.diff(offsets), np.ones(n, dtype=np.bool_), out)
     return out
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    """The array, read-only (the kernel then sees one type, and compiles once)."""
+    a = a.view()
+    a.flags.writeable = False
+    return a
+
+
+@numba.njit(cache=True, nogil=True)
+def _hash_spans(data: npt.NDArray[np.uint8], words: npt.NDArray[np.uint64], starts: npt.NDArray[np.int64],
+                lengths: npt.NDArray[np.int64], selected: npt.NDArray[np.bool_], out: npt.NDArray[np.uint64]) -> None:
+    """``out[i]`` = :func:`dup_keys` of ``data[starts[i]:starts[i] + lengths[i]]`` where
+    ``selected[i]``; ``words[j]``: the 8 bytes from ``data[j]`` on, little-endian."""
+    shift = np.uint64(31)
+    for i in range(starts.size):
+        if not selected[i]:
+            continue
+        j, end = starts[i], starts[i] + lengths[i]
+        h = np.uint64(lengths[i]) * _M1
+        while j + 8 <= end:
+            h = ((h ^ words[j]) * _M2) ^ (h >> shift)
+            j += 8
+        if j < end:  # the last, partial word, zero-padded
+            if j < words.size:
+                w = words[j] & ((np.uint64(1) << np.uint64(8 * (end - j))) - np.uint64(1))
+            else:
+                w = np.uint64(0)
+                for b in range(end - j):
+                    w |= np.uint64(data[j + b]) << np.uint64(8 * b)
+            h = ((h ^ w) * _M2) ^ (h >> shift)
+        out[i] = h
+
+
+def _words(data: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint64]:
+    """The 8 bytes from each position of ``data`` on, as little-endian integers (unaligned loads)."""
+    return np.ndarray((max(data.size - 7, 0),), dtype="<u8", buffer=data, strides=(1,))
 
 
 # Rows held back before an INSERT. Measured on 1M sentences: batches of ~50k rows cost

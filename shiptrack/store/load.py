@@ -141,7 +141,7 @@ def _words(data: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint64]:
 
 
 # Rows held back before an INSERT. Measured on 1M sentences: batches of ~50k rows cost
-# 1.1 s of DuckDB CPU, groups of ~400k 0.75 s of wall time with 2 threads (benchmarks/).
+# 1.1 s of DuckDB CPU, groups of ~400k 0.95 s (benchmarks/stages.py).
 FLUSH_ROWS = 400_000
 
 

@@ -55,9 +55,15 @@ def ingest(obj: Context, paths: tuple[str, ...], fmt: str, source_name: str | No
       zcat day.nmea.gz | shiptrack ingest - --source feed-2018-02-12
       shiptrack ingest track.jsonl --columns mmsi=ssvid,ts=timestamp
     """
+    import threading
+
+    from shiptrack.decode.nmea import warm_up
     from shiptrack.ingest import ingest as run_ingest
 
     mapping = _columns(columns)
+    # the decoding kernels load (about 0.3 s) while the store opens
+    warming = threading.Thread(target=warm_up, name="shiptrack-warm-up", daemon=True)
+    warming.start()
     con = obj.connect()
     try:
         with progress_reporter() as progress:
@@ -65,6 +71,7 @@ def ingest(obj: Context, paths: tuple[str, ...], fmt: str, source_name: str | No
                                  time_from=time_from, progress=progress, workers=workers)  # type: ignore[arg-type]
     finally:
         con.close()
+        warming.join()
     print_ingest_summary(summary)
     if not summary.ok:
         sys.exit(1)

@@ -788,3 +788,25 @@ def _stack(frames: list[pl.DataFrame]) -> pl.DataFrame:
     if not rows:
         return frames[0]
     return rows[0] if len(rows) == 1 else pl.concat(rows)
+
+
+# A few lines of every kind the fast path decodes (a position, a two-part type 5, a type 24, a
+# type 4), from benchmarks/corpus.py: decoding them loads every compiled kernel.
+_WARM_UP_LINES = [
+    r"\s:rSTA10,c:1519862400*0D\!AIVDM,1,1,,A,17lw`ChP2?K8VvJE6F<4Rk`00opw,0*38",
+    r"\s:rSTA06,c:1519862400*0A\!AIVDM,2,1,9,B,58I=Lh@2Bj5L8Tt?D0084i@T>0hT8E9AT000001AJ@A<54l70?@C1i@jDPDh,0*3B",
+    r"\s:rSTA06,c:1519862400*0A\!AIVDM,2,2,9,B,00000000000,2*2E",
+    r"\s:rSTA03,c:1519862400*0F\!AIVDM,1,1,,B,H3uTs:DUCBD7JKaD:=<n009pM9?0,0*16",
+    r"\s:rSTA10,c:1519862400*0D\!AIVDM,1,1,,B,402@2j1v8hP00`n5?n?<mvo00QHd,0*2C",
+]
+
+
+def warm_up() -> None:
+    """Load the JIT-compiled kernels of the fast path (from numba's cache; compiled on a
+    machine's first run), so that an ingest can do it while it opens the store."""
+    from shiptrack.read.chunks import chunk_from_texts
+    from shiptrack.store.load import prepare_batch
+
+    lines = _WARM_UP_LINES
+    for batch in decode_nmea_chunks([chunk_from_texts(list(range(1, len(lines) + 1)), lines)]):
+        prepare_batch(batch)

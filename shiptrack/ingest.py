@@ -140,20 +140,24 @@ INGEST_MEMORY_LIMIT = "64MB"
 
 @contextlib.contextmanager
 def bounded_memory(con: duckdb.DuckDBPyConnection, limit: str = INGEST_MEMORY_LIMIT) -> Iterator[None]:
-    """Lower DuckDB's memory_limit to ``limit`` for the duration (never raise it).
+    """Lower DuckDB's memory_limit to ``limit`` for the duration (never raise it), and let
+    DuckDB use one thread: the other core decodes (measured: the same inserts cost less CPU
+    with one thread, and a 3M-line ingest was about 10% faster).
 
     (preserve_insertion_order stays on: measured, turning it off let DuckDB insert with
     two threads but wrote row groups 1.7x larger, which the checkpoint at close then
     spent longer on than the insert had saved.)"""
-    before = con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
-    if _bytes(before) <= _bytes(limit):
-        yield
-        return
-    con.execute(f"SET memory_limit = '{limit}'")
+    before, threads = con.sql("SELECT current_setting('memory_limit'), current_setting('threads')").fetchall()[0]
+    lower = _bytes(before) > _bytes(limit)
+    if lower:
+        con.execute(f"SET memory_limit = '{limit}'")
+    con.execute("SET threads = 1")
     try:
         yield
     finally:
-        con.execute(f"SET memory_limit = '{before}'")
+        con.execute(f"SET threads = {int(threads)}")
+        if lower:
+            con.execute(f"SET memory_limit = '{before}'")
 
 
 _UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,

@@ -225,3 +225,20 @@ def test_killed_ingest_leaves_store_consistent_and_reingest_is_clean(tmp_path: P
     assert done.returncode == 0, done.stderr
     assert query(db, "SELECT count(*) FROM sources") == [(2,)]
     assert query(db, "SELECT count(*) FROM positions") == [(n + 5,)]
+
+
+def test_ingest_settings_are_given_back(tmp_path: Path) -> None:
+    """An ingest narrows DuckDB's memory and threads while it writes, then restores them
+    (a library user's connection keeps its own settings)."""
+    from shiptrack.ingest import ingest
+    from shiptrack.store.db import connect
+
+    con = connect(tmp_path / "s.duckdb")
+    con.execute("SET threads = 2")
+    con.execute("SET memory_limit = '1GB'")
+    settings = "SELECT current_setting('threads'), current_setting('memory_limit')"
+    before = con.sql(settings).fetchall()
+    summary = ingest(con, [str(write(tmp_path / "a.nmea", good_lines(50)))])
+    assert summary.ok and summary.total().positions == 50
+    assert con.sql(settings).fetchall() == before
+    con.close()

@@ -27,7 +27,7 @@ def _cpu() -> float:
 def measure_stages(corpus: Path) -> dict[str, float]:
     t = _cpu()
     from shiptrack.decode.nmea import decode_nmea_chunks
-    from shiptrack.ingest import CHUNK_BYTES, bounded_memory
+    from shiptrack.ingest import CHUNK_BYTES, ingest_settings
     from shiptrack.read.sources import expand_inputs
     from shiptrack.store.db import connect
     from shiptrack.store.load import Loader
@@ -39,7 +39,7 @@ def measure_stages(corpus: Path) -> dict[str, float]:
     out["read"] = _cpu() - t
     with tempfile.TemporaryDirectory(prefix="shiptrack-stages-") as tmp:
         con = connect(Path(tmp) / "stages.duckdb")
-        with bounded_memory(con):
+        with ingest_settings(con):
             con.execute("BEGIN TRANSACTION")
             loader = Loader(con, 1)
             batches = decode_nmea_chunks(iter(chunks))

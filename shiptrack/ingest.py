@@ -113,7 +113,7 @@ def ingest(
     n = 1 if workers is None else max(1, workers)
     pool = DecodePool(n) if n > 1 else None
     try:
-        with bounded_memory(con):
+        with ingest_settings(con):
             for src in sources:
                 summary.results.append(ingest_source(con, src, fmt, columns, time_from, progress, pool))
     finally:
@@ -139,7 +139,7 @@ INGEST_MEMORY_LIMIT = "64MB"
 
 
 @contextlib.contextmanager
-def bounded_memory(con: duckdb.DuckDBPyConnection, limit: str = INGEST_MEMORY_LIMIT) -> Iterator[None]:
+def ingest_settings(con: duckdb.DuckDBPyConnection, limit: str = INGEST_MEMORY_LIMIT) -> Iterator[None]:
     """Lower DuckDB's memory_limit to ``limit`` for the duration (never raise it), and let
     DuckDB use one thread: the other core decodes (measured: the same inserts cost less CPU
     with one thread, and a 3M-line ingest was about 10% faster).

@@ -334,6 +334,20 @@ def _text(six: IntArray, out: U8Array, row: int, start: int, n: int) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
+def _unarmour(buf: U8Array, lo: int, hi: int, armour: U8Array, six: IntArray, k: int) -> int:
+    """The 6-bit values of ``buf[lo:hi]`` into ``six`` from index ``k`` on (those past
+    _KEEP are only checked); returns the next index, or -1 at a character outside the armour."""
+    for j in range(lo, hi):
+        v = armour[buf[j]]
+        if v == 255:
+            return -1
+        if k < _KEEP:
+            six[k] = v
+        k += 1
+    return k
+
+
+@numba.njit(cache=True, nogil=True)
 def _latlon(raw: int) -> float:
     """pyais's to_lat_lon for integers: round(raw / 600000, 6) computed as the nearest
     integer to raw*5/3 (never a tie), over 1e6: bit-identical, see pyais."""
@@ -427,26 +441,8 @@ def _decode(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray, sec
         if forced[i] or f < 0 or f > 5 or bits < need[t]:
             continue
         # every character must be armour; the first _KEEP are kept
-        k = 0
-        ok = True
-        for j in range(a, b):
-            v = armour[buf[j]]
-            if v == 255:
-                ok = False
-                break
-            if k < _KEEP:
-                six[k] = v
-            k += 1
-        if ok:
-            for j in range(c, d):
-                v = armour[buf[j]]
-                if v == 255:
-                    ok = False
-                    break
-                if k < _KEEP:
-                    six[k] = v
-                k += 1
-        if not ok:
+        k = _unarmour(buf, a, b, armour, six, 0)
+        if k < 0 or _unarmour(buf, c, d, armour, six, k) < 0:
             continue
 
         if t == 24:  # dispatch on the part number as pyais does; drop what it decodes otherwise

@@ -33,7 +33,6 @@ import numba
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-import pyarrow as pa
 
 from shiptrack.read.chunks import LineChunk
 
@@ -399,20 +398,6 @@ def _frame_lines(buf: U8Array, starts: IntArray, ends: IntArray, untimed_second_
             slow[j] = False
     return (single[:n_single].copy(), pair[:n_pair].copy(), slow, ts_us, has_c, pay_s, pay_e, fill,
             sta_s, sta_e, has_s, seq, channel, grp_s, grp_e, has_g)
-
-
-def text_column(name: str, data: bytes, s: IntArray, e: IntArray) -> pl.Series:
-    """The texts ``data[s[i]:e[i]]`` as a String series; the ranges must be in ascending
-    order and not overlap (rows of one chunk, in line order)."""
-    n = s.size
-    if n == 0:
-        return pl.Series(name, [], dtype=pl.String)
-    offsets = np.empty(2 * n, dtype=np.int64)
-    offsets[0::2], offsets[1::2] = s, e
-    spans = pa.LargeStringArray.from_buffers(2 * n - 1, pa.py_buffer(offsets), pa.py_buffer(data))
-    out = pl.from_arrow(spans.take(pa.array(np.arange(0, 2 * n - 1, 2))))
-    assert isinstance(out, pl.Series)
-    return out.alias(name)
 
 
 def _xor_of(strings: pl.Series) -> np.ndarray:

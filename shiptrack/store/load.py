@@ -21,6 +21,7 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
+from shiptrack.decode.fast import _readonly
 from shiptrack.decode.normalize import clean_base_stations, clean_positions, clean_statics
 from shiptrack.decode.records import Batch
 
@@ -103,13 +104,6 @@ def dup_keys(texts: pl.Series) -> npt.NDArray[np.uint64]:
     return out
 
 
-def _readonly(a: np.ndarray) -> np.ndarray:
-    """The array, read-only (the kernel then sees one type, and compiles once)."""
-    a = a.view()
-    a.flags.writeable = False
-    return a
-
-
 @numba.njit(cache=True, nogil=True)
 def _hash_spans(data: npt.NDArray[np.uint8], words: npt.NDArray[np.uint64], starts: npt.NDArray[np.int64],
                 lengths: npt.NDArray[np.int64], selected: npt.NDArray[np.bool_], out: npt.NDArray[np.uint64]) -> None:
@@ -190,7 +184,7 @@ class Loader:
         # this source writes until it commits, so a batch outside it meets no other source
         self._before: dict[str, tuple[int, int] | None] = {}
         # per table: rows accepted but not yet inserted; DuckDB writes a few large
-        # inserts faster than many small ones (and in parallel), see FLUSH_ROWS
+        # inserts faster than many small ones, see FLUSH_ROWS
         self._pending: dict[str, list[pl.DataFrame]] = {}
         self._pending_rows = 0
         for table in _COLUMNS:

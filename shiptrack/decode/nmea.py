@@ -601,9 +601,9 @@ def decode_nmea(
     for line_no, text in lines:
         framer.feed(line_no, text)
         if len(framer.messages) >= batch_messages:
-            yield _flush(framer, builder, None)
+            yield _flush(framer, builder, vectorized=False)
     framer.finish()
-    yield _flush(framer, builder, None)
+    yield _flush(framer, builder, vectorized=False)
 
 
 def decode_nmea_chunks(chunks: Iterable[LineChunk], time_from: TimeSource = "auto") -> Iterator[Batch]:
@@ -620,16 +620,10 @@ def decode_nmea_chunks(chunks: Iterable[LineChunk], time_from: TimeSource = "aut
 _CLOCK_RE = re.compile(rb"\$[^,*\\!$]*(?:RMC|ZDA|PGHP)")
 
 
-def _no_messages() -> pl.DataFrame:
-    from shiptrack.decode.batch import MESSAGE_SCHEMA
-
-    return pl.DataFrame(schema=MESSAGE_SCHEMA)
-
-
 def finish_batch(framer: NmeaFramer, builder: BatchBuilder) -> Batch:
     """The last batch of an input: the parts still waiting for their other parts."""
     framer.finish()
-    return _flush(framer, builder, _no_messages())
+    return _flush(framer, builder)
 
 
 def advance(framer: NmeaFramer, builder: BatchBuilder, chunk: LineChunk) -> None:
@@ -652,7 +646,7 @@ def decode_chunk(framer: NmeaFramer, builder: BatchBuilder, chunk: LineChunk, de
     ):
         for i, line_no in enumerate(chunk.line_nos.tolist()):
             framer.feed(line_no, chunk.text(i))
-        return _flush(framer, builder, _no_messages()) if decode else Batch()
+        return _flush(framer, builder) if decode else Batch()
     fr = frame_chunk(chunk, untimed_second_part=framer._rmc_time is None)
     pairs = _feed_in_order(framer, chunk, fr)
     if not decode:
@@ -750,11 +744,12 @@ def _fast_messages(chunk: LineChunk, fr: Any, pairs: np.ndarray) -> FramedMessag
                           np.concatenate([np.full(single.size, -1, dtype=np.int64), pairs + 1]))
 
 
-def _flush(framer: NmeaFramer, builder: BatchBuilder, fast_msgs: FramedMessages | pl.DataFrame | None) -> Batch:
-    """Decode what the framers assembled: ``fast_msgs`` (the bulk framer's messages, or a
-    frame of batch.MESSAGE_SCHEMA), then NmeaFramer's; None means the pyais path for all."""
+def _flush(framer: NmeaFramer, builder: BatchBuilder, fast_msgs: FramedMessages | None = None,
+           vectorized: bool = True) -> Batch:
+    """Decode what the framers assembled: ``fast_msgs`` (the bulk framer's messages), then
+    NmeaFramer's, with the vectorized decoder; ``vectorized`` False: all with pyais."""
     extra: list[tuple[pl.DataFrame, ...]] = []
-    if fast_msgs is None:
+    if not vectorized:
         for msg in framer.messages:
             decode_message(msg, builder)
     else:
@@ -762,10 +757,7 @@ def _flush(framer: NmeaFramer, builder: BatchBuilder, fast_msgs: FramedMessages 
 
         # in this order: the rows pyais decodes reach the builder as they did when both
         # sets were one frame (the bulk-framed messages first)
-        if isinstance(fast_msgs, pl.DataFrame):
-            if fast_msgs.height:
-                extra.append(decode_messages(fast_msgs, builder))
-        elif len(fast_msgs):
+        if fast_msgs is not None and len(fast_msgs):
             extra.append(decode_framed(fast_msgs, builder))
         if framer.messages:
             extra.append(decode_messages(messages_frame(framer.messages), builder))

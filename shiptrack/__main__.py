@@ -1,3 +1,3 @@
-from shiptrack.cli import main
+from shiptrack.cli import run
 
-main()
+run()

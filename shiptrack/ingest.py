@@ -24,7 +24,7 @@ from shiptrack.decode.records import Batch
 from shiptrack.errors import InputError
 from shiptrack.read.chunks import ChunkSpec
 from shiptrack.read.sniff import sniff
-from shiptrack.read.sources import Source, expand_inputs
+from shiptrack.read.sources import Source, expand_inputs, remove_temporary
 from shiptrack.store.load import LoadCounts, Loader
 
 if TYPE_CHECKING:
@@ -117,6 +117,7 @@ def ingest(
             for src in sources:
                 summary.results.append(ingest_source(con, src, fmt, columns, time_from, progress, pool))
     finally:
+        remove_temporary(sources)
         if pool is not None:
             pool.close()
     row = con.sql(
@@ -187,14 +188,16 @@ def ingest_source(
     try:
         if plain:
             specs = src.plan(CHUNK_BYTES)  # and the SHA-256, in the same read
-        sha = src.sha256
+        # The SHA-256 is needed first only when the store holds a source of this size (the
+        # same file again?); otherwise it is computed while decoding reads the file.
+        if src.streamed_sha256 is not None or src.member is not None or _size_seen(con, src.size_bytes):
+            sha: str | None = src.sha256
+        else:
+            sha = None
     except OSError as err:
         return SourceResult(src, "failed", error=f"cannot read: {err}")
-    prev = con.execute(
-        "SELECT source_id, ingested_at FROM sources WHERE sha256 = ?", [sha]
-    ).fetchall()
-    if prev:
-        return SourceResult(src, "already", source_id=prev[0][0], previous_ingest=prev[0][1])
+    if sha is not None and (prev := _already(con, sha)) is not None:
+        return SourceResult(src, "already", source_id=prev[0], previous_ingest=prev[1])
     try:
         fmt_name, detail, batches = decode_source(src, fmt, columns, time_from)
     except InputError as err:
@@ -202,12 +205,6 @@ def ingest_source(
     con.execute("BEGIN TRANSACTION")
     try:
         source_id = con.execute("SELECT nextval('source_id_seq')").fetchall()[0][0]
-        con.execute(
-            "INSERT INTO sources (source_id, name, path, sha256, size_bytes, format, format_detail, "
-            "ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [source_id, src.display, str(src.path) + (f"!{src.member}" if src.member else ""), sha,
-             src.size_bytes, fmt_name, detail, datetime.now(UTC)],
-        )
         loader = Loader(con, source_id)
         if plain and fmt_name == "nmea" and len(specs) >= PARALLEL_MIN_CHUNKS:
             from shiptrack.parallel import ordered_batches
@@ -223,15 +220,25 @@ def ingest_source(
             if progress is not None:
                 progress(src, prepared.bytes_done or src.bytes_read)
         loader.finish()
+        if sha is None:
+            sha = src.sha256  # streamed: the decoder read the whole file
+            if (prev := _already(con, sha)) is not None:  # not expected: its size was not seen
+                con.execute("ROLLBACK")
+                return SourceResult(src, "already", source_id=prev[0], previous_ingest=prev[1])
         c = loader.counts
         if c.time_sources:
             detail += "; time from " + ", ".join(f"{k} ({v:,})" for k, v in c.time_sources.most_common())
+        # the sources row goes in last, when its SHA-256 and counts are known: in the same
+        # transaction as the rows that cite its source_id
         con.execute(
-            "UPDATE sources SET lines_read = ?, messages = ?, positions = ?, static_reports = ?, "
-            "base_stations = ?, duplicates = ?, rejects = ?, type_counts = ?, reject_counts = ?, "
-            "first_ts = ?, last_ts = ?, format_detail = ? WHERE source_id = ?",
-            [c.lines, c.messages, c.positions, c.static_reports, c.base_stations, c.duplicates,
-             c.rejects, _json(c.type_counts), _json(c.reject_counts), c.first_ts, c.last_ts, detail, source_id],
+            "INSERT INTO sources (source_id, name, path, sha256, size_bytes, format, format_detail, "
+            "ingested_at, lines_read, messages, positions, static_reports, base_stations, duplicates, "
+            "rejects, type_counts, reject_counts, first_ts, last_ts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [source_id, src.display, str(src.path) + (f"!{src.member}" if src.member else ""), sha,
+             src.size_bytes, fmt_name, detail, datetime.now(UTC), c.lines, c.messages, c.positions,
+             c.static_reports, c.base_stations, c.duplicates, c.rejects, _json(c.type_counts),
+             _json(c.reject_counts), c.first_ts, c.last_ts],
         )
         con.execute("COMMIT")
     except BaseException as err:
@@ -242,6 +249,16 @@ def ingest_source(
             return SourceResult(src, "failed", fmt_name, detail, error=f"{type(err).__name__}: {err}")
         raise
     return SourceResult(src, "ingested", fmt_name, detail, source_id, c)
+
+
+def _size_seen(con: duckdb.DuckDBPyConnection, size: int) -> bool:
+    return bool(con.execute("SELECT count(*) FROM sources WHERE size_bytes = ?", [size]).fetchall()[0][0])
+
+
+def _already(con: duckdb.DuckDBPyConnection, sha: str) -> tuple[int, datetime] | None:
+    """(source_id, ingested_at) of the stored source with this SHA-256, if any."""
+    row = con.execute("SELECT source_id, ingested_at FROM sources WHERE sha256 = ?", [sha]).fetchall()
+    return (row[0][0], row[0][1]) if row else None
 
 
 T = TypeVar("T")

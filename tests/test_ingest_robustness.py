@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import hashlib
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -130,7 +132,7 @@ def test_multipart_duplicates_from_two_receivers_interleaved(tmp_path: Path, db:
 
 
 @pytest.mark.parametrize("kind", ["gz", "bz2", "zip", "stdin", "folder"])
-def test_compressed_stdin_and_folders(tmp_path: Path, db: Path, kind: str) -> None:
+def test_compressed_stdin_and_folders(tmp_path: Path, db: Path, kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
     src = FIXTURES / "nmea" / "norwegian.raw"
     data = src.read_bytes()
     if kind == "gz":
@@ -147,7 +149,10 @@ def test_compressed_stdin_and_folders(tmp_path: Path, db: Path, kind: str) -> No
             zf.writestr("day1/norwegian.raw", data)
         result = run_cli(["ingest", path], db)
     elif kind == "stdin":
+        (tmp_path / "spool").mkdir()
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "spool"))
         result = run_cli(["ingest", "-", "--source", "kystverket-feed"], db, input=data)
+        assert not any((tmp_path / "spool").iterdir())  # the copy of stdin is removed
     else:
         (tmp_path / "f" / "sub").mkdir(parents=True)
         (tmp_path / "f" / "sub" / "n.raw").write_bytes(data)
@@ -158,6 +163,34 @@ def test_compressed_stdin_and_folders(tmp_path: Path, db: Path, kind: str) -> No
     name = query(db, "SELECT name FROM sources")[0][0]
     expected = {"zip": "n.zip!day1/norwegian.raw", "stdin": "kystverket-feed", "folder": "n.raw"}
     assert name.endswith(expected.get(kind, path.name if kind in ("gz", "bz2") else ""))
+    # the identity is the SHA-256 of the bytes read from disk (a zip member: its name and bytes)
+    read = {"gz": lambda: path.read_bytes(), "bz2": lambda: path.read_bytes(),
+            "zip": lambda: b"day1/norwegian.raw" + data}.get(kind, lambda: data)()
+    assert query(db, "SELECT sha256 FROM sources")[0][0] == hashlib.sha256(read).hexdigest()
+    if kind != "stdin":
+        again = run_cli(["ingest", path if kind != "folder" else tmp_path / "f"], db)
+        assert "already ingested as source #1" in again.output
+        assert query(db, "SELECT count(*) FROM sources")[0][0] == 1
+
+
+def test_identity_of_a_file_read_once(tmp_path: Path, db: Path) -> None:
+    """A file of a size the store has not seen is hashed while it is decoded (one read);
+    one of a size it has seen is hashed first, so that the same file again adds nothing."""
+    def lines(mmsi: int) -> list[str]:
+        return [tagged(position(mmsi=mmsi, lat=34.0 + (i % 5000) / 1000, lon=18.0), T0 + 60 * i, "rA")
+                for i in range(20_000)]
+
+    a = write(tmp_path / "a.nmea", lines(352001234))
+    b = write(tmp_path / "b.nmea", lines(352001235))  # the same size, other bytes
+    assert Path(a).stat().st_size == Path(b).stat().st_size > (1 << 20)  # several read blocks
+    for path in (a, b, b, a):
+        result = run_cli(["ingest", path], db)
+        assert result.exit_code == 0, result.output
+    rows = query(db, "SELECT name, sha256, lines_read, size_bytes FROM sources ORDER BY source_id")
+    assert [(r[0], r[1]) for r in rows] == [
+        (str(p), hashlib.sha256(Path(p).read_bytes()).hexdigest()) for p in (a, b)]
+    assert [r[2] for r in rows] == [20_000, 20_000]
+    assert query(db, "SELECT count(*), count(DISTINCT source_id) FROM positions")[0] == (40_000, 2)
 
 
 def test_missing_file_is_one_line_error(db: Path) -> None:
@@ -245,3 +278,25 @@ def test_ingest_settings_are_given_back(tmp_path: Path) -> None:
     # DuckDB shows the limit rounded to 0.1 MiB, and that is what can be set back
     assert abs(_bytes(after[0][1]) - _bytes(before[0][1])) <= 0.11 * 2**20
     con.close()
+
+
+def test_command_exits_quickly_with_its_output_and_code(tmp_path: Path, db: Path) -> None:
+    """``python -m shiptrack`` (like the ``shiptrack`` script) leaves with os._exit after the
+    command: its output is all there, its exit code kept, the store closed and complete."""
+    src = FIXTURES / "nmea" / "norwegian.raw"
+    cmd = [sys.executable, "-m", "shiptrack", "--db", str(db)]
+    ok = subprocess.run([*cmd, "ingest", str(src)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.rstrip().splitlines()[-1].startswith("Store now holds")
+    assert not db.with_name(db.name + ".wal").exists()  # checkpointed and closed
+    assert query(db, "SELECT count(*) FROM positions")[0][0] == 136
+    notes = tmp_path / "notes.txt"
+    notes.write_text("dear diary\n")
+    failed = subprocess.run([*cmd, "ingest", str(notes)], capture_output=True, text=True)
+    assert failed.returncode == 1 and "nothing stored from it" in failed.stdout
+    # a reader that stops early (| head) ends the output without a traceback
+    with subprocess.Popen([*cmd, "decode", str(src)], stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stdout.readline().startswith(b"{")
+        proc.stdout.close()
+        assert proc.wait(timeout=60) in (0, 1)
+        assert proc.stderr is not None and b"Traceback" not in proc.stderr.read()

@@ -12,6 +12,7 @@ from shiptrack.cli import Context, main
 from shiptrack.cli.render import print_ingest_summary, progress_reporter
 from shiptrack.decode.nmea import TIME_SOURCES
 from shiptrack.errors import InputError
+from shiptrack.read.sources import Source
 
 _DECODE_COLUMNS = [
     "record", "line_no", "mmsi", "ts", "msg_type", "lat", "lon", "sog", "cog", "heading", "nav_status",
@@ -92,11 +93,22 @@ def decode(path: str, out_format: str, fmt: str, columns: str | None, time_from:
     Every record has a `record` field: position, static, base_station or reject.
       shiptrack decode fixtures/ural/ural.nmea | head
     """
-    from shiptrack.decode.normalize import clean_base_stations, clean_positions, clean_statics
-    from shiptrack.ingest import decode_source
-    from shiptrack.read.sources import expand_inputs
+    from shiptrack.read.sources import expand_inputs, remove_temporary
 
     sources = expand_inputs([path])
+    try:
+        _decode_sources(sources, fmt, columns, time_from, out_format, rejects)
+    finally:
+        remove_temporary(sources)
+    if not sources:
+        raise InputError(f"{path}: nothing to decode")
+
+
+def _decode_sources(sources: list[Source], fmt: str, columns: str | None, time_from: str, out_format: str,
+                    rejects: bool) -> None:
+    from shiptrack.decode.normalize import clean_base_stations, clean_positions, clean_statics
+    from shiptrack.ingest import decode_source
+
     header = True
     for src in sources:
         _, _, batches = decode_source(src, fmt, _columns(columns), time_from)  # type: ignore[arg-type]
@@ -128,5 +140,3 @@ def decode(path: str, out_format: str, fmt: str, columns: str | None, time_from:
                                   for c in _DECODE_COLUMNS])
                 sys.stdout.write(csv_safe_frame(out).write_csv(include_header=header))
                 header = False
-    if not sources:
-        raise InputError(f"{path}: nothing to decode")

@@ -2,7 +2,8 @@
 
 Each :class:`Source` is one stream of lines with a stable identity (the SHA-256 of
 the bytes read, before decompression), so that ingesting the same file twice can
-be recognised before any work is done.
+be recognised. The hash is computed while the file is read (:attr:`Source.streamed_sha256`)
+or, when it is needed before, by a read of its own (:attr:`Source.sha256`).
 """
 
 from __future__ import annotations
@@ -38,14 +39,24 @@ class Source:
     size_bytes: int = 0
     _sha256: str | None = None
     bytes_read: int = 0
+    _streamed: str | None = None  # SHA-256 of the last read that went to the end of the file
+    temporary: bool = False  # a copy of stdin, removed by :func:`remove_temporary`
 
     @property
     def display(self) -> str:
         return f"{self.name}!{self.member}" if self.member else self.name
 
     @property
+    def streamed_sha256(self) -> str | None:
+        """The SHA-256 of the file, if a read through :meth:`open` reached its end (else None):
+        the same value as :attr:`sha256`, without reading the file a second time."""
+        if self._sha256 is None and self.member is None and self._streamed is not None:
+            self._sha256 = self._streamed
+        return self._sha256
+
+    @property
     def sha256(self) -> str:
-        if self._sha256 is None:
+        if self.streamed_sha256 is None:
             h = hashlib.sha256()
             if self.member is not None:
                 with zipfile.ZipFile(self.path) as zf, zf.open(self.member) as f:
@@ -57,6 +68,7 @@ class Source:
                     for chunk in iter(lambda: f.read(1 << 20), b""):
                         h.update(chunk)
             self._sha256 = h.hexdigest()
+        assert self._sha256 is not None
         return self._sha256
 
     def open(self) -> BinaryIO:
@@ -114,11 +126,13 @@ class Source:
 
 
 class _Counting(io.RawIOBase):
-    """A read-only file wrapper that tells its Source how far it has read."""
+    """A read-only file wrapper that tells its Source how far it has read and, once the
+    read reaches the end of the file, the SHA-256 of the bytes read."""
 
     def __init__(self, inner: BinaryIO, owner: Source) -> None:
         self.inner = inner
         self.owner = owner
+        self.hash: hashlib._Hash | None = hashlib.sha256()
 
     def readable(self) -> bool:
         return True
@@ -126,6 +140,12 @@ class _Counting(io.RawIOBase):
     def readinto(self, b: bytearray) -> int:  # type: ignore[override]
         n = self.inner.readinto(b)  # type: ignore[attr-defined]
         self.owner.bytes_read += n or 0
+        if self.hash is not None:
+            if n:
+                self.hash.update(memoryview(b)[:n])  # releases the GIL for large blocks
+            elif n == 0 and len(b):  # end of file: every byte was hashed, in order
+                self.owner._streamed = self.hash.hexdigest()
+                self.hash = None
         return n
 
     def close(self) -> None:
@@ -175,7 +195,10 @@ def expand_inputs(paths: list[str], source_name: str | None = None) -> list[Sour
             tmp = tempfile.NamedTemporaryFile(prefix="shiptrack-stdin-", delete=False)
             with tmp:
                 shutil.copyfileobj(sys.stdin.buffer, tmp)
-            sources.extend(_from_file(Path(tmp.name), source_name or "<stdin>"))
+            spooled = _from_file(Path(tmp.name), source_name or "<stdin>")
+            for src in spooled:
+                src.temporary = True
+            sources.extend(spooled)
             continue
         path = Path(p)
         if not path.exists():
@@ -192,3 +215,9 @@ def expand_inputs(paths: list[str], source_name: str | None = None) -> list[Sour
             continue
         sources.extend(_from_file(path, source_name or p))
     return sources
+
+
+def remove_temporary(sources: list[Source]) -> None:
+    """Delete the copies of stdin made by :func:`expand_inputs`."""
+    for path in {src.path for src in sources if src.temporary}:
+        path.unlink(missing_ok=True)

@@ -19,7 +19,7 @@ import pytest
 
 from shiptrack.decode.records import POSITION_SCHEMA, Batch
 from shiptrack.store.db import connect
-from shiptrack.store.load import Loader, dup_keys
+from shiptrack.store.load import KEY_HASH, Loader, Rows, _by_key, _seen_in, dup_keys
 
 T0 = datetime(2018, 2, 12, tzinfo=UTC)
 
@@ -67,8 +67,21 @@ def positions(rng: random.Random, n: int, line0: int, t_lo: int, t_hi: int) -> p
 def test_loader_matches_the_dedup_rule(tmp_path: Path, seed: int, window_s: float, flush_rows: int) -> None:
     """``append`` inserts each batch at once; ``store`` holds rows back until ``flush_rows``
     are waiting (or ``finish``): the rows stored must be the same."""
+    check_loader(tmp_path, seed, window_s, flush_rows)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("flush_rows", [0, 70], ids=["append", "flush70"])
+def test_loader_with_legacy_keys_matches_the_dedup_rule(tmp_path: Path, seed: int, flush_rows: int) -> None:
+    """A store made before the fast loader keys rows with DuckDB's md5_number_lower()."""
+    check_loader(tmp_path, seed, 60.0, flush_rows, key_hash="md5_number_lower")
+
+
+def check_loader(tmp_path: Path, seed: int, window_s: float, flush_rows: int, key_hash: str | None = None) -> None:
     rng = random.Random(seed)
     con = connect(tmp_path / "d.duckdb")
+    if key_hash is not None:
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('dup_key_hash', ?)", [key_hash])
     batches: list[tuple[int, pl.DataFrame]] = []
     line = 1
     for source_id in (1, 2, 3):
@@ -88,6 +101,7 @@ def test_loader_matches_the_dedup_rule(tmp_path: Path, seed: int, window_s: floa
                 loader.append(batch)
         loader.finish()
         con.execute("COMMIT")
+        assert loader.key_hash == (key_hash or KEY_HASH)
     got = sorted(con.execute("SELECT source_id, line_no, mmsi FROM positions").fetchall())
     assert got == model(batches, window_s)
     con.close()
@@ -134,3 +148,21 @@ def test_dup_keys_follow_their_definition_on_every_layout() -> None:
     for col in columns:
         want = [_reference_key(t if t is not None else "") for t in col.to_list()]
         assert dup_keys(col).tolist() == want
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_seen_in_finds_the_rows_a_plain_search_finds(seed: int) -> None:
+    """The in-memory check against the previous batch (a hash table of its keys) agrees with
+    a plain search, with repeated keys, few keys and no keys in common."""
+    rng = np.random.default_rng(seed)
+    n_prev, n = [(0, 5), (1, 1), (300, 500), (2000, 2000)][seed]
+    pool = rng.integers(0, 2**64 - 1, size=7 if seed == 1 else 40, dtype=np.uint64)
+    prev = Rows(pl.DataFrame(), rng.integers(0, 3, n_prev), rng.choice(pool, n_prev), rng.integers(0, 100, n_prev))
+    mmsi, key, t = rng.integers(0, 3, n), rng.choice(pool, n), rng.integers(0, 100, n)
+    last = _by_key(prev)
+    assert last.slots.size >= 2 * n_prev and last.slots.size & (last.slots.size - 1) == 0
+    out = np.zeros(n, dtype=np.bool_)
+    found = _seen_in(mmsi, key, t, last.mmsi, last.key, last.t, last.slots, 10, out)
+    want = [any(prev.mmsi[j] == mmsi[i] and prev.key[j] == key[i] and abs(int(prev.t[j]) - int(t[i])) <= 10
+                for j in range(n_prev)) for i in range(n)]
+    assert out.tolist() == want and found == any(want)

@@ -140,6 +140,35 @@ FLUSH_ROWS = 400_000
 
 
 @dataclass
+class Rows:
+    """The clean rows of one table in a batch, keyed and unique within the batch: the
+    columns to insert, and as arrays what the de-duplication against the store reads."""
+
+    frame: pl.DataFrame  # the columns inserted (no ``dedup``)
+    mmsi: npt.NDArray[np.int64]
+    key: npt.NDArray[np.uint64]  # dup_key
+    t: npt.NDArray[np.int64]  # receive time, microseconds since the epoch
+
+    @classmethod
+    def of(cls, frame: pl.DataFrame) -> Rows:
+        """From a keyed frame with ``_t`` (see :func:`_within_batch`)."""
+        return cls(frame.drop("_t", "dedup"), frame["mmsi"].to_numpy().astype(np.int64),
+                   frame["dup_key"].to_numpy(), frame["_t"].to_numpy())
+
+    @classmethod
+    def none(cls) -> Rows:
+        return cls(pl.DataFrame(), np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(0, np.int64))
+
+    @property
+    def height(self) -> int:
+        return self.frame.height
+
+    def without(self, drop: npt.NDArray[np.bool_]) -> Rows:
+        keep = ~drop
+        return Rows(self.frame.filter(pl.Series(keep)), self.mmsi[keep], self.key[keep], self.t[keep])
+
+
+@dataclass
 class Prepared:
     """A batch made ready for the store by :meth:`Loader.prepare`."""
 
@@ -147,7 +176,7 @@ class Prepared:
     type_counts: Counter[int]
     duplicates: int  # repeated fragments dropped by the decoder
     time_sources: Counter[str]
-    frames: dict[str, pl.DataFrame]  # per table: clean rows (keyed, unique within the batch)
+    frames: dict[str, pl.DataFrame | Rows]  # per table: clean rows (as Rows once keyed)
     rejects: pl.DataFrame
     window_us: int
     offered: dict[str, int]  # clean rows per table, before any de-duplication
@@ -212,11 +241,12 @@ class Loader:
         c.time_sources.update(prepared.time_sources)
         for table, frame in prepared.frames.items():
             offered = prepared.offered[table]
-            if frame.height and self.key_hash != KEY_HASH:
-                keys = self.con.execute(
-                    "SELECT md5_number_lower(d) FROM (SELECT unnest($d) AS d)", {"d": frame["dedup"].to_list()}
-                ).pl().to_series().alias("dup_key")
-                frame = _within_batch(frame.with_columns(keys), prepared.window_us)
+            if isinstance(frame, pl.DataFrame):  # the legacy key hash: keys made by DuckDB
+                listed = self.con.execute(  # one list, in the order given
+                    "SELECT list_transform($d, lambda x: md5_number_lower(x))", {"d": frame["dedup"].to_list()}
+                ).fetchall()[0][0]
+                keys = pl.Series("dup_key", listed, dtype=pl.UInt64)
+                frame = Rows.of(_within_batch(frame.with_columns(keys), prepared.window_us))
             inserted = self._insert(table, frame, prepared.window_us)
             c.duplicates += offered - inserted
             setattr(c, table, getattr(c, table) + inserted)
@@ -234,23 +264,22 @@ class Loader:
                 [self.source_id],
             )
 
-    def _insert(self, table: str, frame: pl.DataFrame, window_us: int) -> int:
-        """Insert the rows of ``frame`` (keyed, unique within itself) not already stored."""
-        if frame.height == 0:
+    def _insert(self, table: str, rows: Rows, window_us: int) -> int:
+        """Insert the rows not already stored (held back until :meth:`flush`)."""
+        if rows.height == 0:
             return 0
-        lo, hi = int(frame["_t"].min()), int(frame["_t"].max())  # type: ignore[arg-type]
-        stored = self._stored(table, frame, lo, hi, window_us)
+        lo, hi = int(rows.t.min()), int(rows.t.max())
+        stored = self._stored(table, rows, lo, hi, window_us)
         if stored is not None:
-            frame = frame.filter(~stored)
-        if frame.height:
-            self._pending.setdefault(table, []).append(frame.drop("_t", "dedup"))
-            self._pending_rows += frame.height
-            self._ranges.setdefault(table, []).append(
-                (int(frame["_t"].min()), int(frame["_t"].max())))  # type: ignore[arg-type]
-            self._last[table] = frame.select("mmsi", "dup_key", "_t")
+            rows = rows.without(stored)
+        if rows.height:
+            self._pending.setdefault(table, []).append(rows.frame)
+            self._pending_rows += rows.height
+            self._ranges.setdefault(table, []).append((int(rows.t.min()), int(rows.t.max())))
+            self._last[table] = _by_key(rows)
             if self._pending_rows >= self.flush_rows:
                 self.flush()
-        return frame.height
+        return rows.height
 
     def flush(self) -> None:
         """Insert the rows held back (call before committing: :meth:`finish`)."""
@@ -258,7 +287,8 @@ class Loader:
             if not frames:
                 continue
             cols = _COLUMNS[table]
-            _st_batch = pl.concat(frames).to_arrow()  # read by the replacement scan  # noqa: F841
+            # read by the replacement scan; string views: no copy of the text
+            _st_batch = pl.concat(frames, rechunk=False).to_arrow(compat_level=pl.CompatLevel.newest())  # noqa: F841
             self.con.execute(
                 f"INSERT INTO {table} ({cols}, source_id, line_no, raw, dup_key) "  # noqa: S608 - constants
                 f"SELECT {cols}, $source_id, line_no, raw, dup_key FROM _st_batch",
@@ -272,8 +302,8 @@ class Loader:
         """Everything stored: the rows of every batch given are in the transaction."""
         self.flush()
 
-    def _stored(self, table: str, frame: pl.DataFrame, lo: int, hi: int, window_us: int) -> pl.Series | None:
-        """Rows of ``frame`` whose transmission the store already holds (None: none)."""
+    def _stored(self, table: str, rows: Rows, lo: int, hi: int, window_us: int) -> npt.NDArray[np.bool_] | None:
+        """Which rows the store already holds (None: none)."""
         lo_w, hi_w = lo - window_us, hi + window_us
         ranges = self._ranges.get(table, [])
         older = any(a <= hi_w and b >= lo_w for a, b in ranges[:-1])
@@ -285,35 +315,77 @@ class Loader:
         ).fetchall()[0][0]
         if others or older:
             self.flush()  # the earlier batches' rows must be in the table to be found
-            return self._stored_in_db(table, frame, lo_w, hi_w, window_us)
+            return self._stored_in_db(table, rows, lo_w, hi_w, window_us)
         last = self._last.get(table)
         if last is None or not ranges or ranges[-1][1] < lo_w or ranges[-1][0] > hi_w:
             return None
-        last = last.filter(pl.col("_t").is_between(lo_w, hi_w))
-        hits = (
-            frame.select("mmsi", "dup_key", "_t", pl.int_range(pl.len()).alias("_i"))
-            .join(last.rename({"_t": "_p"}), on=["mmsi", "dup_key"])
-            .filter((pl.col("_t") - pl.col("_p")).abs() <= window_us)["_i"]
-        )
-        if hits.len() == 0:
-            return None
-        out = np.zeros(frame.height, dtype=bool)
-        out[hits.to_numpy()] = True
-        return pl.Series(out)
+        out = np.zeros(rows.height, dtype=np.bool_)
+        found = _seen_in(rows.mmsi, rows.key, rows.t, last.mmsi, last.key, last.t, last.slots, window_us, out)
+        return out if found else None
 
-    def _stored_in_db(self, table: str, frame: pl.DataFrame, lo_w: int, hi_w: int,
-                      window_us: int) -> pl.Series | None:
-        _st_probe = frame.select(  # read by the replacement scan  # noqa: F841
-            "mmsi", "dup_key", "_t", pl.int_range(pl.len(), dtype=pl.Int64).alias("_i")).to_arrow()
+    def _stored_in_db(self, table: str, rows: Rows, lo_w: int, hi_w: int,
+                      window_us: int) -> npt.NDArray[np.bool_] | None:
+        _st_probe = pa.table({  # read by the replacement scan  # noqa: F841
+            "mmsi": rows.mmsi, "dup_key": rows.key, "_t": rows.t, "_i": np.arange(rows.height, dtype=np.int64)})
         hits = self.con.execute(
             f"SELECT DISTINCT b._i FROM _st_probe b JOIN {table} p "  # noqa: S608 - table is a constant
             "ON p.mmsi = b.mmsi AND p.dup_key = b.dup_key "
             "WHERE p.ts BETWEEN $lo AND $hi AND abs(epoch_us(p.ts) - b._t) <= $w",
             {"lo": _utc(lo_w), "hi": _utc(hi_w), "w": window_us},
         ).fetchnumpy()["_i"]
-        out = np.zeros(frame.height, dtype=bool)
+        if len(hits) == 0:
+            return None
+        out = np.zeros(rows.height, dtype=np.bool_)
         out[np.asarray(hits, dtype=np.int64)] = True
-        return pl.Series(out)
+        return out
+
+
+@dataclass
+class _Keys:
+    """The (mmsi, dup_key, time) of a batch's stored rows, and a hash table of their keys
+    (open addressing: ``slots[h]`` is a row index + 1, or 0 for an empty slot)."""
+
+    mmsi: npt.NDArray[np.int64]
+    key: npt.NDArray[np.uint64]
+    t: npt.NDArray[np.int64]
+    slots: npt.NDArray[np.int64]
+
+
+def _by_key(rows: Rows) -> _Keys:
+    size = 1 << max(int(2 * rows.key.size - 1).bit_length(), 4)  # at most half full
+    slots = np.zeros(size, dtype=np.int64)
+    _fill_slots(rows.key, slots)
+    return _Keys(rows.mmsi, rows.key, rows.t, slots)
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_slots(key: npt.NDArray[np.uint64], slots: npt.NDArray[np.int64]) -> None:
+    mask = np.uint64(slots.size - 1)
+    for j in range(key.size):
+        h = key[j] & mask  # the keys are hashes already: their low bits are spread
+        while slots[h] != 0:
+            h = (h + np.uint64(1)) & mask
+        slots[h] = j + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _seen_in(mmsi: npt.NDArray[np.int64], key: npt.NDArray[np.uint64], t: npt.NDArray[np.int64],
+             p_mmsi: npt.NDArray[np.int64], p_key: npt.NDArray[np.uint64], p_t: npt.NDArray[np.int64],
+             slots: npt.NDArray[np.int64], window_us: int, out: npt.NDArray[np.bool_]) -> bool:
+    """``out[i]``: an earlier row (``p_*``, its keys in ``slots``) has row i's MMSI and key,
+    at most ``window_us`` apart in time. Returns whether any row was found."""
+    mask = np.uint64(slots.size - 1)
+    found = False
+    for i in range(key.size):
+        h = key[i] & mask
+        while slots[h] != 0:
+            j = slots[h] - 1
+            if p_key[j] == key[i] and p_mmsi[j] == mmsi[i] and abs(t[i] - p_t[j]) <= window_us:
+                out[i] = True
+                found = True
+                break
+            h = (h + np.uint64(1)) & mask
+    return found
 
 
 def prepare_batch(batch: Batch, key_hash: str = KEY_HASH) -> Prepared:
@@ -324,15 +396,19 @@ def prepare_batch(batch: Batch, key_hash: str = KEY_HASH) -> Prepared:
     bs, rej_b = clean_base_stations(batch.base_stations)
     rejects = pl.concat([batch.rejects, rej_p, rej_s, rej_b])
     window_us = int(max(batch.dedup_window_s, 0) * 1_000_000)
-    frames, offered, span = {}, {}, []
+    frames: dict[str, pl.DataFrame | Rows] = {}
+    offered, span = {}, []
     for table, frame in (("positions", pos), ("static_reports", st), ("base_stations", bs)):
         offered[table] = frame.height
         if frame.height:
             span += [frame["ts"].min(), frame["ts"].max()]
-        if frame.height and key_hash == KEY_HASH:
+        if frame.height == 0:
+            frames[table] = Rows.none()
+        elif key_hash == KEY_HASH:
             keys = pl.Series("dup_key", dup_keys(frame["dedup"]), dtype=pl.UInt64)
-            frame = _within_batch(frame.with_columns(keys), window_us)
-        frames[table] = frame
+            frames[table] = Rows.of(_within_batch(frame.with_columns(keys), window_us))
+        else:
+            frames[table] = frame
     ts_range = (min(span), max(span)) if span else None  # type: ignore[type-var]
     return Prepared(batch.lines, batch.type_counts, batch.duplicates, batch.time_sources, frames, rejects,
                     window_us, offered, ts_range)

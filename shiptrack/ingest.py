@@ -129,6 +129,10 @@ def ingest(
 
 # Lines are read, framed and decoded by chunks of about this many bytes (a batch each).
 CHUNK_BYTES = 1 << 22
+# Prepared batches that may wait for the writer: about one insert's worth (FLUSH_ROWS), so
+# that decoding goes on while DuckDB writes. Measured on 3M lines: 8 instead of 2 took the
+# ingest from 5.1 s to 4.5 s, for about 60 MB more memory (the same at any file size).
+PREPARED_AHEAD = 8
 # A file of fewer chunks than this is decoded in this process (starting workers costs more).
 PARALLEL_MIN_CHUNKS = 3
 
@@ -214,7 +218,7 @@ def ingest_source(
         else:
             # decoding (numpy, polars) runs in helper threads while DuckDB stores the
             # previous batch: they release the GIL for much of their work
-            prepared_batches = prefetch(loader.prepare, prefetch(_same, batches))
+            prepared_batches = prefetch(loader.prepare, prefetch(_same, batches), PREPARED_AHEAD)
         for prepared in prepared_batches:
             loader.store(prepared)
             if progress is not None:

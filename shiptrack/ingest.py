@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import duckdb
 
@@ -133,6 +133,10 @@ CHUNK_BYTES = 1 << 22
 # that decoding goes on while DuckDB writes. Measured on 3M lines: 8 instead of 2 took the
 # ingest from 5.1 s to 4.5 s, for about 60 MB more memory (the same at any file size).
 PREPARED_AHEAD = 8
+# Rows held back that the writer inserts when no prepared batch is waiting (rather than
+# wait for FLUSH_ROWS), so that less is left to insert once decoding ends. Measured
+# (alternating runs): 1M lines 0.15-0.2 s faster, 3M lines the same.
+IDLE_FLUSH_ROWS = 100_000
 # A file of fewer chunks than this is decoded in this process (starting workers costs more).
 PARALLEL_MIN_CHUNKS = 3
 
@@ -221,6 +225,9 @@ def ingest_source(
             prepared_batches = prefetch(loader.prepare, prefetch(_same, batches), PREPARED_AHEAD)
         for prepared in prepared_batches:
             loader.store(prepared)
+            if isinstance(prepared_batches, prefetch) and not prepared_batches.ready() and (
+                    loader.pending_rows >= IDLE_FLUSH_ROWS):
+                loader.flush()  # rather than wait for the next batch
             if progress is not None:
                 progress(src, prepared.bytes_done or src.bytes_read)
         loader.finish()
@@ -269,44 +276,63 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def prefetch(fn: Callable[[T], R], items: Iterable[T], depth: int = 2) -> Iterator[R]:
+class prefetch(Generic[R]):  # noqa: N801 - used like a generator function
     """``fn(item)`` for each item, computed in a helper thread up to ``depth`` ahead.
 
     An exception in the helper is raised here, in order; closing the iterator (an
-    exception in the consumer) stops the helper at its next item.
+    exception in the consumer) stops the helper at its next item. :meth:`ready` says how
+    many results are waiting.
     """
-    results: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
 
-    def work() -> None:
-        try:
-            for item in items:
-                if stop.is_set():
-                    return
-                results.put(("ok", fn(item)))
-        except BaseException as err:  # handed to the consumer
-            results.put(("err", err))
-            return
-        results.put(("end", None))
+    def __init__(self, fn: Callable[[T], R], items: Iterable[T], depth: int = 2) -> None:
+        self._results: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+        self._iter = self._run(fn, items)
 
-    helper = threading.Thread(target=work, name="shiptrack-decode", daemon=True)
-    helper.start()
-    try:
-        while True:
-            kind, value = results.get()
-            if kind == "end":
-                return
-            if kind == "err":
-                raise value
-            yield value
-    finally:
-        stop.set()
-        while helper.is_alive():  # unblock a helper waiting on a full queue
+    def __iter__(self) -> Iterator[R]:
+        return self._iter
+
+    def __next__(self) -> R:
+        return next(self._iter)
+
+    def ready(self) -> int:
+        return self._results.qsize()
+
+    def close(self) -> None:
+        self._iter.close()
+
+    def _run(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        results = self._results
+        stop = threading.Event()
+
+        def work() -> None:
             try:
-                results.get(timeout=0.05)
-            except queue.Empty:
-                pass
-        helper.join()
+                for item in items:
+                    if stop.is_set():
+                        return
+                    results.put(("ok", fn(item)))
+            except BaseException as err:  # handed to the consumer
+                results.put(("err", err))
+                return
+            results.put(("end", None))
+
+        helper = threading.Thread(target=work, name="shiptrack-decode", daemon=True)
+        helper.start()
+        try:
+            while True:
+                kind, value = results.get()
+                if kind == "end":
+                    return
+                if kind == "err":
+                    raise value
+                yield value
+        finally:
+            stop.set()
+            while helper.is_alive():  # unblock a helper waiting on a full queue
+                try:
+                    results.get(timeout=0.05)
+                except queue.Empty:
+                    pass
+            helper.join()
 
 
 def _same(item: T) -> T:

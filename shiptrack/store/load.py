@@ -298,6 +298,11 @@ class Loader:
         self._pending = {}
         self._pending_rows = 0
 
+    @property
+    def pending_rows(self) -> int:
+        """Rows accepted but not inserted yet (see :meth:`flush`)."""
+        return self._pending_rows
+
     def finish(self) -> None:
         """Everything stored: the rows of every batch given are in the transaction."""
         self.flush()

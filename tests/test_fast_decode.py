@@ -523,3 +523,24 @@ def test_two_parts_decode_as_the_joined_payload() -> None:
                     assert np.array_equal(x[:k], y[:k]), (frame, col)
             else:
                 assert np.array_equal(a[col], b[col]), (frame, col)
+
+
+def test_code_tables_are_what_pyais_gives_for_every_raw_value() -> None:
+    """The fast path's ship type, EPFD and navigational status tables (written out so that
+    it need not import pyais) against pyais's enum converters, for every possible code."""
+    from pyais.constants import EpfdType, NavigationStatus, ShipType
+
+    assert fast._SHIP_TYPE.tolist() == [int(ShipType(v)) for v in range(256)]
+    assert fast._EPFD.tolist() == [int(EpfdType(v)) for v in range(16)]
+    assert fast._NAV_STATUS.tolist() == [int(NavigationStatus(v)) for v in range(16)]
+
+
+def test_the_fast_path_does_not_import_pyais() -> None:
+    """pyais (about 0.1 s to import) is loaded only when a message needs it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import shiptrack.cli; from shiptrack.decode.nmea import warm_up; warm_up(); "
+            "print('pyais' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

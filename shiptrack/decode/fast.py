@@ -46,7 +46,6 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
-from pyais.constants import EpfdType, NavigationStatus, ShipType
 
 __all__ = [
     "BASE_STATION_SCHEMA",
@@ -70,12 +69,18 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _ARMOUR_BYTES = bytes(range(48, 88)) + bytes(range(96, 120))
 
 # pyais passes these fields through enum converters whose `_missing_` hooks fold
-# unknown codes (EpfdType 9-14 -> 0, ShipType 25-29 -> 25, ...). Asking pyais itself
-# for every possible raw value keeps us identical to it, whatever its version does.
-# (`from_value` is `cls(v)` for every int.)
-_SHIP_TYPE = np.array([int(ShipType(v)) for v in range(256)], dtype=np.int16)
-_EPFD = np.array([int(EpfdType(v)) for v in range(16)], dtype=np.int8)
-_NAV_STATUS = np.array([int(NavigationStatus(v)) for v in range(16)], dtype=np.int8)
+# unknown codes: ShipType 26-28 -> 25 (and 46-48 -> 45, 57 -> 56, 66-68 -> 65, ...), codes
+# that name no type -> 0; EpfdType 9-14 -> 0. The tables below are what pyais 3.x gives for
+# every raw value (tests/test_fast_decode.py asks pyais itself, so that a change in a
+# new version is caught); written out here so that the fast path does not import pyais.
+_SHIP_TYPE = np.zeros(256, dtype=np.int16)
+_SHIP_TYPE[20:100] = np.arange(20, 100)
+for _lo, _hi in ((25, 29), (45, 49), (56, 58), (65, 69), (75, 79), (85, 89), (95, 99)):
+    _SHIP_TYPE[_lo:_hi] = _lo
+_SHIP_TYPE[[38, 39]] = 0
+_SHIP_TYPE[1:20] = 0
+_EPFD = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 15], dtype=np.int8)
+_NAV_STATUS = np.arange(16, dtype=np.int8)
 
 # Field layouts: name -> (start bit, width, signed), read from pyais's messages.py
 # (tests check them against pyais's own decoder plans).

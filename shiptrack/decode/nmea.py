@@ -19,6 +19,7 @@ A message whose receive time cannot be found is rejected as ``no_timestamp``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -28,8 +29,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import polars as pl
-from pyais.bit_vector import bit_vector
-from pyais.messages import MSG_CLASS
 
 from shiptrack.decode.records import Batch, BatchBuilder
 from shiptrack.read.chunks import LineChunk, chunks_from_lines
@@ -466,8 +465,19 @@ def _time_from_proprietary(kind: str, fields: list[str]) -> datetime | None:
 # ---------------------------------------------------------------- decoding
 
 
+@functools.cache
+def _pyais() -> tuple[Any, Any]:
+    """pyais's bit reader and message classes, imported on first use (about 0.1 s): an
+    ingest whose messages all take the fast path never needs them."""
+    from pyais.bit_vector import bit_vector
+    from pyais.messages import MSG_CLASS
+
+    return bit_vector, MSG_CLASS
+
+
 def decode_message(msg: Message, builder: BatchBuilder) -> None:
     """Decode one assembled message with pyais into position/static/base rows."""
+    bit_vector, msg_class = _pyais()
     payload = msg.payload
     bv = bit_vector(payload.encode("ascii"), msg.fill)
     nbits = len(bv)
@@ -480,7 +490,7 @@ def decode_message(msg: Message, builder: BatchBuilder) -> None:
     if msg_type not in POSITION_TYPES and msg_type not in STATIC_TYPES and msg_type not in BASE_STATION_TYPES:
         return
     try:
-        decoded = MSG_CLASS[msg_type].from_vector(bv)
+        decoded = msg_class[msg_type].from_vector(bv)
     except Exception as err:  # pyais raises many kinds; each becomes a reject
         builder.type_counts[msg_type] -= 1
         builder.reject(msg.line_no, "decode_error", msg.raw, f"{type(err).__name__}: {err}")

@@ -50,3 +50,15 @@ def test_no_match_suggests_close_names(store: duckdb.DuckDBPyConnection) -> None
     assert "URAL" in err.value.suggestions
     with pytest.raises(VesselNotFound):
         find_vessel(store, "999999999")
+
+
+def test_investigating_does_not_load_the_decoders() -> None:
+    """`shiptrack vessel` starts without numba, its kernels or pyais (about 0.3 s): the
+    dossier on a large store stays under a second with Python's start-up."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import shiptrack.cli, shiptrack.dossier; "
+            "print(sorted(m for m in ('numba', 'pyais', 'shiptrack.store.load') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

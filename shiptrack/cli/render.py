@@ -5,13 +5,16 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
-from shiptrack.ingest import IngestSummary, ProgressFn
-from shiptrack.read.sources import Source
 from shiptrack.units import iso_utc
+
+if TYPE_CHECKING:  # not imported at run time: `shiptrack vessel` need not load the decoders
+    from shiptrack.ingest import IngestSummary, ProgressFn
+    from shiptrack.read.sources import Source
 
 # A terminal gets its own width; a pipe or a file (cron, `make demo > log`) gets a wide,
 # stable one rather than rich's 80 columns, so tables are not folded into slivers.

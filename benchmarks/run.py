@@ -316,6 +316,12 @@ def render(ingest: list[dict], detect: list[dict], when: str, desc: str, startup
         a, b = detect[0], detect[-1]
         lines += ["", f"Detect grows {b['detect_s'] / a['detect_s']:.1f}× for {b['positions'] / a['positions']:.0f}× "
                       "the positions."]
+    if detect and ingest:
+        r, b = ingest[-1], detect[-1]
+        est = b["positions"] / (r["positions"] / r["ingest_s"])
+        lines += ["", f"Ingesting {b['positions']:,} positions at the rate measured for {r['sentences']:,} sentences "
+                      f"({r['positions'] / r['ingest_s']:,.0f} positions/s) would take about {est:.1f} s; detect on "
+                      f"them took {b['detect_s']:.1f} s ({b['detect_s'] / est:.2f}× the ingest)."]
     return "\n".join(lines) + "\n"
 
 

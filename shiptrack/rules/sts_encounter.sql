@@ -24,10 +24,9 @@
 -- param: bucket_min = 10  -- time bucket; each vessel's last position per bucket is used (minutes)
 -- param: max_fill_min = 30  -- a position stands in for missing reports for up to this long (minutes)
 WITH b AS (
-    -- each vessel's last position per time bucket
+    -- each vessel's last position per time bucket (what the pairing needs of it)
     SELECT mmsi, seg, CAST(floor(epoch(ts) / ($bucket_min * 60)) AS BIGINT) AS bucket,
-           arg_max(struct_pack(ts := ts, lat := lat, lon := lon, sog := sog, nav_status := nav_status,
-                               source_id := source_id, line_no := line_no),
+           arg_max(struct_pack(ts := ts, lat := lat, lon := lon, sog := sog),
                    -- the last by (ts, dup_key), as one number: faster than a row key
                    CAST(epoch_us(ts) AS HUGEINT) * 18446744073709551616 + dup_key) AS p
     FROM pos
@@ -138,14 +137,30 @@ WITH b AS (
     FROM static_reports
     WHERE mmsi IN (SELECT mmsi FROM meet UNION SELECT other_mmsi FROM meet)
     GROUP BY mmsi
+), ends AS (
+    -- the buckets whose positions are the evidence: both vessels' at the start and the end
+    SELECT DISTINCT mmsi, seg, bucket FROM (
+        SELECT mmsi, seg, unnest([a0, a1]) AS bucket FROM meet
+        UNION ALL
+        SELECT other_mmsi, other_seg, unnest([o0, o1]) FROM meet)
+), full_rows AS (
+    -- those positions in full, chosen as in b
+    SELECT p.mmsi, p.seg, e.bucket,
+           arg_max(struct_pack(ts := p.ts, lat := p.lat, lon := p.lon, sog := p.sog, nav_status := p.nav_status,
+                               source_id := p.source_id, line_no := p.line_no),
+                   CAST(epoch_us(p.ts) AS HUGEINT) * 18446744073709551616 + p.dup_key) AS p
+    FROM pos p
+    JOIN ends e ON e.mmsi = p.mmsi AND e.seg = p.seg
+               AND e.bucket = CAST(floor(epoch(p.ts) / ($bucket_min * 60)) AS BIGINT)
+    GROUP BY p.mmsi, p.seg, e.bucket
 ), ev AS (
     SELECT m.*, n.port, ba.p AS pa0, bo.p AS po0, ea.p AS pa1, eo.p AS po1
     FROM meet m
     JOIN nearest n USING (mmsi, seg, other_mmsi, other_seg, start_utc)
-    JOIN b ba ON ba.mmsi = m.mmsi AND ba.seg = m.seg AND ba.bucket = m.a0
-    JOIN b bo ON bo.mmsi = m.other_mmsi AND bo.seg = m.other_seg AND bo.bucket = m.o0
-    JOIN b ea ON ea.mmsi = m.mmsi AND ea.seg = m.seg AND ea.bucket = m.a1
-    JOIN b eo ON eo.mmsi = m.other_mmsi AND eo.seg = m.other_seg AND eo.bucket = m.o1
+    JOIN full_rows ba ON ba.mmsi = m.mmsi AND ba.seg = m.seg AND ba.bucket = m.a0
+    JOIN full_rows bo ON bo.mmsi = m.other_mmsi AND bo.seg = m.other_seg AND bo.bucket = m.o0
+    JOIN full_rows ea ON ea.mmsi = m.mmsi AND ea.seg = m.seg AND ea.bucket = m.a1
+    JOIN full_rows eo ON eo.mmsi = m.other_mmsi AND eo.seg = m.other_seg AND eo.bucket = m.o1
 )
 SELECT 'sts_encounter' AS kind, e.mmsi, e.other_mmsi, e.start_utc, e.end_utc,
        round(e.lat, 6) AS lat, round(e.lon, 6) AS lon,

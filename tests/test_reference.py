@@ -436,3 +436,35 @@ def test_land_geometries_and_geojson() -> None:
     assert xy[:, 1].min() >= bbox[1] and xy[:, 1].max() <= bbox[3]
     gj["features"].clear()  # a fresh dict each call
     assert land.land_geojson(bbox=bbox)["features"]
+
+
+def test_land_mask_cache_gives_the_same_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The packed land grid is kept in the cache folder after the first use and mapped from
+    there later; answers are those of global-land-mask itself, and a damaged or unwritable
+    cache is ignored."""
+    from global_land_mask import globe
+
+    rng = np.random.default_rng(7)
+    lat, lon = rng.uniform(-89.9, 89.9, 20_000), rng.uniform(-179.9, 179.9, 20_000)
+    expected = globe.is_land(lat, lon)
+
+    def fresh() -> np.ndarray:
+        land._mask.cache_clear()
+        try:
+            return land.is_land(lat, lon)
+        finally:
+            land._mask.cache_clear()
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SHIPTRACK_CACHE_DIR", str(cache))
+    assert np.array_equal(fresh(), expected)  # built, and written
+    npy = sorted(cache.glob("land-mask-*.npy"))
+    assert len(npy) == 1 and len(list(cache.glob("land-mask-*.json"))) == 1 and not list(cache.glob("*.tmp"))
+    land._mask.cache_clear()
+    assert isinstance(land._mask().bits, np.memmap)  # read back from the cache
+    assert np.array_equal(fresh(), expected)
+    npy[0].write_bytes(npy[0].read_bytes()[:1000])  # a damaged cache: rebuilt
+    assert np.array_equal(fresh(), expected)
+    assert npy[0].stat().st_size > 100_000_000
+    monkeypatch.setenv("SHIPTRACK_CACHE_DIR", "")  # no cache at all
+    assert land.cache_dir() is None and np.array_equal(fresh(), expected)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import json
+import os
 import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
@@ -106,11 +107,20 @@ def _read_npy_rows_packed(f: IO[bytes], step: int = 600) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _mask() -> _Mask:
-    """The global-land-mask grid, read without its 933 MB unpacked copy (about 117 MB packed)."""
+    """The global-land-mask grid, read without its 933 MB unpacked copy (about 117 MB packed).
+
+    Unpacking the package's compressed grid takes about 1.5 s; the packed grid is kept in
+    a cache folder (see :func:`cache_dir`) and mapped from there on later runs, where only
+    the pages a query touches are read. A cache that cannot be written or read is skipped.
+    """
     spec = importlib.util.find_spec("global_land_mask")
     if spec is None or spec.origin is None:
         raise ModuleNotFoundError("global-land-mask is not installed")
     path = Path(spec.origin).parent / _MASK_FILE
+    st = path.stat()
+    cached = _cached_mask(cache_dir(), f"land-mask-{st.st_size}-{st.st_mtime_ns}")
+    if cached is not None:
+        return cached
     with zipfile.ZipFile(path) as zf:
         with zf.open("mask.npy") as f:
             bits = _read_npy_rows_packed(f)
@@ -118,7 +128,7 @@ def _mask() -> _Mask:
             lat = np.load(f)
         with zf.open("lon.npy") as f:
             lon = np.load(f)
-    return _Mask(
+    mask = _Mask(
         bits=bits,
         lat0=float(lat[0]),
         dlat=float(lat[1] - lat[0]),
@@ -129,6 +139,49 @@ def _mask() -> _Mask:
         lon_lo=float(lon.min()),
         lon_hi=float(lon.max()),
     )
+    _store_mask(cache_dir(), f"land-mask-{st.st_size}-{st.st_mtime_ns}", mask)
+    return mask
+
+
+def cache_dir() -> Path | None:
+    """Where derived reference data is kept between runs: ``$SHIPTRACK_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/shiptrack`` or ``~/.cache/shiptrack`` (``SHIPTRACK_CACHE_DIR=""``: none)."""
+    env = os.environ.get("SHIPTRACK_CACHE_DIR")
+    if env is not None:
+        return Path(env) if env else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "shiptrack"
+
+
+def _cached_mask(folder: Path | None, key: str) -> _Mask | None:
+    if folder is None:
+        return None
+    try:
+        meta = json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))
+        bits = np.load(folder / f"{key}.npy", mmap_mode="r")
+        if bits.dtype != np.uint8 or list(bits.shape) != meta.pop("shape"):
+            return None
+        return _Mask(bits=bits, **{k: float(v) for k, v in meta.items()})
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _store_mask(folder: Path | None, key: str, mask: _Mask) -> None:
+    """Write the packed grid, then its description (which marks the cache as complete)."""
+    if folder is None:
+        return
+    meta = {f: getattr(mask, f) for f in ("lat0", "dlat", "lat_lo", "lat_hi", "lon0", "dlon", "lon_lo", "lon_hi")}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f"{key}.npy.{os.getpid()}.tmp"
+        with open(tmp, "wb") as f:
+            np.save(f, np.ascontiguousarray(mask.bits))
+        os.replace(tmp, folder / f"{key}.npy")
+        tmp = folder / f"{key}.json.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps({**meta, "shape": list(mask.bits.shape)}), encoding="utf-8")
+        os.replace(tmp, folder / f"{key}.json")
+    except OSError:
+        pass
 
 
 def is_land(lat: np.ndarray | float, lon: np.ndarray | float) -> np.ndarray:

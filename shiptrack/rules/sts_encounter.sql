@@ -24,24 +24,24 @@
 -- param: bucket_min = 10  -- time bucket; each vessel's last position per bucket is used (minutes)
 -- param: max_fill_min = 30  -- a position stands in for missing reports for up to this long (minutes)
 WITH b AS (
-    -- each vessel's last position per time bucket (what the pairing needs of it)
-    SELECT mmsi, seg, CAST(floor(epoch(ts) / ($bucket_min * 60)) AS BIGINT) AS bucket,
-           arg_max(struct_pack(ts := ts, lat := lat, lon := lon, sog := sog),
-                   -- the last by (ts, dup_key), as one number: faster than a row key
-                   CAST(epoch_us(ts) AS HUGEINT) * 18446744073709551616 + dup_key) AS p
-    FROM pos
-    WHERE mmsi BETWEEN 100000000 AND 799999999 AND mmsi NOT BETWEEN 111000000 AND 111999999
-      AND seg >= 0  -- negative segments are single bad fixes
-    GROUP BY mmsi, seg, bucket
+    -- each vessel's last position per time bucket (by ts, dup_key): the row whose next
+    -- row falls in another bucket; step: buckets to that vessel's next reported bucket
+    SELECT mmsi, seg, bucket, next_bucket - bucket AS step, ts, lat, lon, sog, nav_status, source_id, line_no
+    FROM (
+        SELECT mmsi, seg, ts, lat, lon, sog, nav_status, source_id, line_no,
+               CAST(floor(epoch(ts) / ($bucket_min * 60)) AS BIGINT) AS bucket,
+               lead(CAST(floor(epoch(ts) / ($bucket_min * 60)) AS BIGINT))
+                   OVER (PARTITION BY mmsi, seg ORDER BY ts, dup_key) AS next_bucket
+        FROM pos
+        WHERE mmsi BETWEEN 100000000 AND 799999999 AND mmsi NOT BETWEEN 111000000 AND 111999999
+          AND seg >= 0  -- negative segments are single bad fixes
+    )
+    WHERE next_bucket IS DISTINCT FROM bucket
 ), slow AS (
     -- from here on only narrow rows travel; b is read again for the evidence at the end
     SELECT mmsi, seg, bucket, step, lat, lon, ts,
            CAST(floor(lat / 0.1) AS INTEGER) AS py, CAST(floor(lon / 0.1) AS INTEGER) AS px
-    FROM (
-        SELECT mmsi, seg, bucket, p.lat AS lat, p.lon AS lon, p.ts AS ts, p.sog AS sog,
-               lead(bucket) OVER (PARTITION BY mmsi, seg ORDER BY bucket) - bucket AS step
-        FROM b
-    )
+    FROM b
     WHERE sog < $max_sog_kn
 ), port_cells AS (
     -- every 0.1-degree cell within min_port_distance_km of a port
@@ -137,30 +137,22 @@ WITH b AS (
     FROM static_reports
     WHERE mmsi IN (SELECT mmsi FROM meet UNION SELECT other_mmsi FROM meet)
     GROUP BY mmsi
-), ends AS (
-    -- the buckets whose positions are the evidence: both vessels' at the start and the end
-    SELECT DISTINCT mmsi, seg, bucket FROM (
-        SELECT mmsi, seg, unnest([a0, a1]) AS bucket FROM meet
-        UNION ALL
-        SELECT other_mmsi, other_seg, unnest([o0, o1]) FROM meet)
-), full_rows AS (
-    -- those positions in full, chosen as in b
-    SELECT p.mmsi, p.seg, e.bucket,
-           arg_max(struct_pack(ts := p.ts, lat := p.lat, lon := p.lon, sog := p.sog, nav_status := p.nav_status,
-                               source_id := p.source_id, line_no := p.line_no),
-                   CAST(epoch_us(p.ts) AS HUGEINT) * 18446744073709551616 + p.dup_key) AS p
-    FROM pos p
-    JOIN ends e ON e.mmsi = p.mmsi AND e.seg = p.seg
-               AND e.bucket = CAST(floor(epoch(p.ts) / ($bucket_min * 60)) AS BIGINT)
-    GROUP BY p.mmsi, p.seg, e.bucket
 ), ev AS (
-    SELECT m.*, n.port, ba.p AS pa0, bo.p AS po0, ea.p AS pa1, eo.p AS po1
+    SELECT m.*, n.port,
+           struct_pack(ts := ba.ts, lat := ba.lat, lon := ba.lon, sog := ba.sog, nav_status := ba.nav_status,
+                       source_id := ba.source_id, line_no := ba.line_no) AS pa0,
+           struct_pack(ts := bo.ts, lat := bo.lat, lon := bo.lon, sog := bo.sog, nav_status := bo.nav_status,
+                       source_id := bo.source_id, line_no := bo.line_no) AS po0,
+           struct_pack(ts := ea.ts, lat := ea.lat, lon := ea.lon, sog := ea.sog, nav_status := ea.nav_status,
+                       source_id := ea.source_id, line_no := ea.line_no) AS pa1,
+           struct_pack(ts := eo.ts, lat := eo.lat, lon := eo.lon, sog := eo.sog, nav_status := eo.nav_status,
+                       source_id := eo.source_id, line_no := eo.line_no) AS po1
     FROM meet m
     JOIN nearest n USING (mmsi, seg, other_mmsi, other_seg, start_utc)
-    JOIN full_rows ba ON ba.mmsi = m.mmsi AND ba.seg = m.seg AND ba.bucket = m.a0
-    JOIN full_rows bo ON bo.mmsi = m.other_mmsi AND bo.seg = m.other_seg AND bo.bucket = m.o0
-    JOIN full_rows ea ON ea.mmsi = m.mmsi AND ea.seg = m.seg AND ea.bucket = m.a1
-    JOIN full_rows eo ON eo.mmsi = m.other_mmsi AND eo.seg = m.other_seg AND eo.bucket = m.o1
+    JOIN b ba ON ba.mmsi = m.mmsi AND ba.seg = m.seg AND ba.bucket = m.a0
+    JOIN b bo ON bo.mmsi = m.other_mmsi AND bo.seg = m.other_seg AND bo.bucket = m.o0
+    JOIN b ea ON ea.mmsi = m.mmsi AND ea.seg = m.seg AND ea.bucket = m.a1
+    JOIN b eo ON eo.mmsi = m.other_mmsi AND eo.seg = m.other_seg AND eo.bucket = m.o1
 )
 SELECT 'sts_encounter' AS kind, e.mmsi, e.other_mmsi, e.start_utc, e.end_utc,
        round(e.lat, 6) AS lat, round(e.lon, 6) AS lon,

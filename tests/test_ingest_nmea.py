@@ -130,3 +130,25 @@ def test_sources_row_records_counts_and_sha256(db: Path) -> None:
     assert lines == 223 and pos == 136 and fmt == "nmea"
     assert rej == query(db, "SELECT count(*) FROM rejects")[0][0]
     assert '"5"' in types
+
+
+def test_store_span_is_what_the_vessels_view_gives(db: Path) -> None:
+    """The summary's 'Store now holds N vessels, A to B' is computed without the vessels view."""
+    import duckdb
+
+    from shiptrack.ingest import store_span
+
+    con = duckdb.connect(str(db))
+    from shiptrack.store.db import ensure_schema
+
+    ensure_schema(con)
+    assert store_span(con) == (0, None, None)
+    con.close()
+    ingest(db, NMEA / "norwegian.raw", NMEA / "test.aivdm", FIXTURES / "ural" / "ural.nmea")
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute("SET TimeZone = 'UTC'")
+    view = con.sql("SELECT count(*), min(first_seen), max(last_seen) FROM vessels").fetchall()[0]
+    static_only = con.sql("SELECT count(*) FROM (SELECT mmsi FROM static_reports EXCEPT SELECT mmsi FROM positions)"
+                          ).fetchall()[0][0]
+    assert store_span(con) == view and view[0] > 0 and static_only > 0  # vessels heard only by static reports count
+    con.close()

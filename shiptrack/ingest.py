@@ -208,7 +208,7 @@ def ingest_source(
             specs = src.plan(CHUNK_BYTES)  # and the SHA-256, in the same read
         # The SHA-256 is needed first only when the store holds a source of this size (the
         # same file again?); otherwise it is computed while decoding reads the file.
-        if src.streamed_sha256 is not None or src.member is not None or _size_seen(con, src.size_bytes):
+        if src.known_sha256 is not None or src.member is not None or _size_seen(con, src.size_bytes):
             sha: str | None = src.sha256
         else:
             sha = None

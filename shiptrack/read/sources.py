@@ -2,8 +2,9 @@
 
 Each :class:`Source` is one stream of lines with a stable identity (the SHA-256 of
 the bytes read, before decompression), so that ingesting the same file twice can
-be recognised. The hash is computed while the file is read (:attr:`Source.streamed_sha256`)
-or, when it is needed before, by a read of its own (:attr:`Source.sha256`).
+be recognised. The hash is computed while the file is read (:attr:`Source.known_sha256`
+once a read has reached its end) or, when it is needed before, by a read of its own
+(:attr:`Source.sha256`).
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ class Source:
     size_bytes: int = 0
     _sha256: str | None = None
     bytes_read: int = 0
-    _streamed: str | None = None  # SHA-256 of the last read that went to the end of the file
     temporary: bool = False  # a copy of stdin, removed by :func:`remove_temporary`
 
     @property
@@ -47,16 +47,14 @@ class Source:
         return f"{self.name}!{self.member}" if self.member else self.name
 
     @property
-    def streamed_sha256(self) -> str | None:
-        """The SHA-256 of the file, if a read through :meth:`open` reached its end (else None):
-        the same value as :attr:`sha256`, without reading the file a second time."""
-        if self._sha256 is None and self.member is None and self._streamed is not None:
-            self._sha256 = self._streamed
+    def known_sha256(self) -> str | None:
+        """The SHA-256, if it is known without reading the file again (else None): a read
+        through :meth:`open` that reached the end of a file hashed it on the way."""
         return self._sha256
 
     @property
     def sha256(self) -> str:
-        if self.streamed_sha256 is None:
+        if self._sha256 is None:
             h = hashlib.sha256()
             if self.member is not None:
                 with zipfile.ZipFile(self.path) as zf, zf.open(self.member) as f:
@@ -127,12 +125,14 @@ class Source:
 
 class _Counting(io.RawIOBase):
     """A read-only file wrapper that tells its Source how far it has read and, once the
-    read reaches the end of the file, the SHA-256 of the bytes read."""
+    read reaches the end of the file, the SHA-256 of the bytes read (when it is not known
+    yet; a zip member's identity also covers its name, see :attr:`Source.sha256`)."""
 
     def __init__(self, inner: BinaryIO, owner: Source) -> None:
         self.inner = inner
         self.owner = owner
-        self.hash: hashlib._Hash | None = hashlib.sha256()
+        unknown = owner._sha256 is None and owner.member is None
+        self.hash: hashlib._Hash | None = hashlib.sha256() if unknown else None
 
     def readable(self) -> bool:
         return True
@@ -144,7 +144,7 @@ class _Counting(io.RawIOBase):
             if n:
                 self.hash.update(memoryview(b)[:n])  # releases the GIL for large blocks
             elif n == 0 and len(b):  # end of file: every byte was hashed, in order
-                self.owner._streamed = self.hash.hexdigest()
+                self.owner._sha256 = self.hash.hexdigest()
                 self.hash = None
         return n
 

@@ -26,7 +26,9 @@
 WITH b AS (
     -- each vessel's last position per time bucket (by ts, dup_key): the row whose next
     -- row falls in another bucket; step: buckets to that vessel's next reported bucket
-    SELECT mmsi, seg, bucket, next_bucket - bucket AS step, ts, lat, lon, sog, nav_status, source_id, line_no
+    SELECT mmsi, seg, bucket, next_bucket - bucket AS step, ts, lat, lon, sog,
+           struct_pack(ts := ts, lat := lat, lon := lon, sog := sog, nav_status := nav_status,
+                       source_id := source_id, line_no := line_no) AS p  -- the evidence
     FROM (
         SELECT mmsi, seg, ts, lat, lon, sog, nav_status, source_id, line_no,
                CAST(floor(epoch(ts) / ($bucket_min * 60)) AS BIGINT) AS bucket,
@@ -138,15 +140,7 @@ WITH b AS (
     WHERE mmsi IN (SELECT mmsi FROM meet UNION SELECT other_mmsi FROM meet)
     GROUP BY mmsi
 ), ev AS (
-    SELECT m.*, n.port,
-           struct_pack(ts := ba.ts, lat := ba.lat, lon := ba.lon, sog := ba.sog, nav_status := ba.nav_status,
-                       source_id := ba.source_id, line_no := ba.line_no) AS pa0,
-           struct_pack(ts := bo.ts, lat := bo.lat, lon := bo.lon, sog := bo.sog, nav_status := bo.nav_status,
-                       source_id := bo.source_id, line_no := bo.line_no) AS po0,
-           struct_pack(ts := ea.ts, lat := ea.lat, lon := ea.lon, sog := ea.sog, nav_status := ea.nav_status,
-                       source_id := ea.source_id, line_no := ea.line_no) AS pa1,
-           struct_pack(ts := eo.ts, lat := eo.lat, lon := eo.lon, sog := eo.sog, nav_status := eo.nav_status,
-                       source_id := eo.source_id, line_no := eo.line_no) AS po1
+    SELECT m.*, n.port, ba.p AS pa0, bo.p AS po0, ea.p AS pa1, eo.p AS po1
     FROM meet m
     JOIN nearest n USING (mmsi, seg, other_mmsi, other_seg, start_utc)
     JOIN b ba ON ba.mmsi = m.mmsi AND ba.seg = m.seg AND ba.bucket = m.a0

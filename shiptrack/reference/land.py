@@ -118,7 +118,8 @@ def _mask() -> _Mask:
         raise ModuleNotFoundError("global-land-mask is not installed")
     path = Path(spec.origin).parent / _MASK_FILE
     st = path.stat()
-    cached = _cached_mask(cache_dir(), f"land-mask-{st.st_size}-{st.st_mtime_ns}")
+    folder, key = cache_dir(), f"land-mask-{st.st_size}-{st.st_mtime_ns}"
+    cached = _cached_mask(folder, key)
     if cached is not None:
         return cached
     with zipfile.ZipFile(path) as zf:
@@ -139,7 +140,7 @@ def _mask() -> _Mask:
         lon_lo=float(lon.min()),
         lon_hi=float(lon.max()),
     )
-    _store_mask(cache_dir(), f"land-mask-{st.st_size}-{st.st_mtime_ns}", mask)
+    _store_mask(folder, key, mask)
     return mask
 
 

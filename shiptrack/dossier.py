@@ -14,8 +14,8 @@ from typing import Any
 
 import duckdb
 
-from shiptrack.events import query_events
-from shiptrack.store.db import frame
+from shiptrack.events import event_rows
+from shiptrack.store.db import rows
 from shiptrack.units import iso_utc
 from shiptrack.vessels import Vessel, find_vessel
 
@@ -132,9 +132,8 @@ def build_dossier(
         win,
     ).fetchall()[0]
     n_pos, first, last, dist = stats
-    ev = query_events(con, mmsi=v.mmsi, since=since, until=until)
     timeline = []
-    for e in ev.to_dicts():
+    for e in event_rows(con, mmsi=v.mmsi, since=since, until=until):
         details = json.loads(e["details"]) if e["details"] else {}
         timeline.append({
             "start_utc": iso_utc(e["start_utc"]), "end_utc": iso_utc(e["end_utc"]), "kind": e["kind"],
@@ -143,20 +142,20 @@ def build_dossier(
             "evidence": e["evidence"], "event_id": e["event_id"], "details": details,
         })
     dark_h = float(sum(t["duration_h"] or 0 for t in timeline if t["kind"] == "dark_period"))
-    identities = frame(con, """
+    identities = rows(con, """
         SELECT field, value, first_seen, last_seen, reports FROM identity_history
         WHERE mmsi = $m AND field IN ('name', 'callsign', 'imo', 'ship_type', 'destination')
           AND ($since IS NULL OR last_seen >= $since) AND ($until IS NULL OR first_seen < $until)
         ORDER BY field, first_seen""", win)
-    flags = frame(con, """
+    flags = rows(con, """
         WITH imos AS (SELECT DISTINCT imo FROM static_reports WHERE mmsi = $m AND imo IS NOT NULL),
         ids AS (SELECT DISTINCT mmsi FROM static_reports WHERE imo IN (SELECT imo FROM imos)
                 UNION SELECT $m)
         SELECT v.mmsi, v.flag, v.flag_iso2, v.first_seen, v.last_seen FROM vessels v
         WHERE v.mmsi IN (SELECT mmsi FROM ids) ORDER BY v.first_seen""", win)
-    voyages = frame(con, """
+    voyages = rows(con, """
         SELECT v.voyage_id, v.ports AS declared, v.departed FROM declared_voyages v
-        WHERE v.mmsi = $m ORDER BY v.departed""", win).to_dicts()
+        WHERE v.mmsi = $m ORDER BY v.departed""", win)
     calls = [t for t in timeline if t["kind"] in ("port_call", "unplanned_port_call")]
     for voy in voyages:
         dep = voy["departed"]
@@ -172,7 +171,7 @@ def build_dossier(
         since=iso_utc(since), until=iso_utc(until),
         first_seen=iso_utc(first), last_seen=iso_utc(last), positions=int(n_pos),
         distance_nm=round(float(dist), 1), time_dark_h=round(dark_h, 1),
-        identities=_iso_rows(identities.to_dicts()), flags=_iso_rows(flags.to_dicts()),
+        identities=_iso_rows(identities), flags=_iso_rows(flags),
         voyages=voyages, port_calls=[t for t in timeline if t["kind"] == "port_call"], timeline=timeline,
     )
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import polars as pl
 
-from shiptrack.store.db import frame
+from shiptrack.store.db import frame, rows
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # The CSV interface, in this order (README documents each column).
 EVENT_COLUMNS = [
@@ -27,6 +30,23 @@ def query_events(
     until: datetime | None = None,
 ) -> pl.DataFrame:
     """Events matching the filters, oldest first, with ``evidence`` as 'file:line; ...'."""
+    sql, params = _events_query(kinds, mmsi, near_port_id, near_radius_nm, since, until)
+    return frame(con, sql, params).select(EVENT_COLUMNS)
+
+
+def event_rows(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    mmsi: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """:func:`query_events` for one vessel as a list of dicts (no polars: a quick dossier)."""
+    return rows(con, *_events_query(None, mmsi, None, 50.0, since, until))
+
+
+def _events_query(kinds: list[str] | None, mmsi: int | None, near_port_id: int | None, near_radius_nm: float,
+                  since: datetime | None, until: datetime | None) -> tuple[str, dict[str, Any]]:
     sql = """
         SELECT e.event_id, e.kind, e.mmsi, v.imo, v.name AS vessel_name, e.start_utc, e.end_utc,
                e.duration_h, round(e.lat, 5) AS lat, round(e.lon, 5) AS lon, e.port,
@@ -45,10 +65,9 @@ def query_events(
                 SELECT 1 FROM ports p WHERE p.port_id = $port_id
                   AND haversine_nm(p.lat, p.lon, e.lat, e.lon) <= $radius))
         ORDER BY e.start_utc, e.kind, e.mmsi, e.event_id
-    """
+    """  # the columns of EVENT_COLUMNS, in its order
     params = {
         "kinds": kinds or None, "mmsi": mmsi, "since": since, "until": until,
         "port_id": near_port_id, "radius": near_radius_nm,
     }
-    df = frame(con, sql, params)
-    return df.select(EVENT_COLUMNS)
+    return sql, params

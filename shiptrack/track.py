@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import duckdb
-import polars as pl
 
 from shiptrack.store.db import frame
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # Stable, documented columns of `shiptrack track --format csv`.
 TRACK_COLUMNS = ["ts", "mmsi", "lat", "lon", "sog", "cog", "heading", "nav_status", "msg_type",

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
-from rapidfuzz import fuzz, process
 
 from shiptrack.errors import AmbiguousVessel, VesselNotFound
 
@@ -112,5 +111,7 @@ def suggest_names(con: duckdb.DuckDBPyConnection, text: str, limit: int = 5) -> 
         "SELECT DISTINCT value FROM identity_history WHERE field = 'name'").fetchall()]
     if not names:
         return []
+    from rapidfuzz import fuzz, process
+
     matches = process.extract(text.upper(), names, scorer=fuzz.WRatio, limit=limit, score_cutoff=60)
     return [m[0] for m in matches]

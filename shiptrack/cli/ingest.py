@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
-import polars as pl
 
 from shiptrack.cli import Context, main
 from shiptrack.cli.render import print_ingest_summary, progress_reporter
-from shiptrack.decode.nmea import TIME_SOURCES
+from shiptrack.decode.timesource import TIME_SOURCES
 from shiptrack.errors import InputError
-from shiptrack.read.sources import Source
+
+if TYPE_CHECKING:
+    from shiptrack.read.sources import Source
 
 _DECODE_COLUMNS = [
     "record", "line_no", "mmsi", "ts", "msg_type", "lat", "lon", "sog", "cog", "heading", "nav_status",
@@ -106,6 +108,8 @@ def decode(path: str, out_format: str, fmt: str, columns: str | None, time_from:
 
 def _decode_sources(sources: list[Source], fmt: str, columns: str | None, time_from: str, out_format: str,
                     rejects: bool) -> None:
+    import polars as pl
+
     from shiptrack.decode.normalize import clean_base_stations, clean_positions, clean_statics
     from shiptrack.ingest import decode_source
 

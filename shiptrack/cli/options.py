@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import polars as pl
 
 from shiptrack.units import parse_utc
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 class UtcTime(click.ParamType):

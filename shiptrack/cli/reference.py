@@ -5,15 +5,20 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import polars as pl
 
 from shiptrack.cli import Context, main
 from shiptrack.cli.options import UTC_TIME, emit, output_options
 
+if TYPE_CHECKING:
+    import polars as pl
+
 
 def _ports_table(ports: list) -> pl.DataFrame:  # list[Port]
+    import polars as pl
+
     return pl.DataFrame(
         {
             "port_id": [p.port_id for p in ports], "name": [p.name for p in ports],

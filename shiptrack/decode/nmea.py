@@ -25,19 +25,18 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
 from shiptrack.decode.records import Batch, BatchBuilder
+from shiptrack.decode.timesource import TIME_SOURCES, TimeSource
 from shiptrack.read.chunks import LineChunk, chunks_from_lines
 
 if TYPE_CHECKING:
     from shiptrack.decode.batch import FramedMessages
 
-TimeSource = Literal["auto", "tagblock", "pghp", "prefix", "trailer", "rmc"]
-TIME_SOURCES: tuple[str, ...] = ("tagblock", "pghp", "prefix", "trailer", "rmc")
 
 POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
 STATIC_TYPES = frozenset({5, 19, 24})

@@ -11,13 +11,17 @@ import os
 import re
 import time
 import warnings
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import polars as pl
 
 from shiptrack.errors import InputError, StoreBusy
+
+if TYPE_CHECKING:
+    import polars as pl
 
 DEFAULT_DB = "shiptrack.duckdb"
 SCHEMA_VERSION = "3"
@@ -108,17 +112,40 @@ def _load_ports(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("_ports_frame")
 
 
-def frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = None) -> pl.DataFrame:
-    """Run a parameterised query and return a polars frame (times in UTC)."""
+def _params(sql: str, params: dict | list | None) -> dict | list:
     if isinstance(params, dict):
         used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))
         params = {k: v for k, v in params.items() if k in used}  # DuckDB refuses unused names
+    return params or {}
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = None) -> pl.DataFrame:
+    """Run a parameterised query and return a polars frame (times in UTC)."""
+    import polars as pl
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the DB-API arrow copy is fine for our sizes
-        table = con.execute(sql, params or {}).to_arrow_table()
+        table = con.execute(sql, _params(sql, params)).to_arrow_table()
     df = pl.from_arrow(table)
     assert isinstance(df, pl.DataFrame)
     return df.with_columns(
         pl.col(c).dt.convert_time_zone("UTC") for c, t in df.schema.items()
         if isinstance(t, pl.Datetime) and t.time_zone is not None
     )
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = None) -> list[dict[str, Any]]:
+    """Run a parameterised query and return its rows as dicts (times as UTC datetimes):
+    :func:`frame` without polars and Arrow, for the small answers of a command that
+    should start quickly (``shiptrack vessel``)."""
+    cur = con.execute(sql, _params(sql, params))
+    names = [d[0] for d in cur.description or []]
+    return [{k: _utc(v) for k, v in zip(names, r, strict=True)} for r in cur.fetchall()]
+
+
+def _utc(v: Any) -> Any:  # noqa: ANN401 - any SQL value
+    if isinstance(v, datetime) and v.tzinfo is not None:
+        from datetime import UTC
+
+        return v.astimezone(UTC)
+    return v

@@ -468,3 +468,19 @@ def test_land_mask_cache_gives_the_same_answers(tmp_path: Path, monkeypatch: pyt
     assert npy[0].stat().st_size > 100_000_000
     monkeypatch.setenv("SHIPTRACK_CACHE_DIR", "")  # no cache at all
     assert land.cache_dir() is None and np.array_equal(fresh(), expected)
+
+
+def test_a_new_store_holds_the_gazetteer_and_mid_table_as_their_readers_give_them(tmp_path: Path) -> None:
+    """The store loads ports.csv and mid.csv with DuckDB's CSV reader; the rows must be
+    those of the Python readers (ports_frame, mid_frame), an empty LOCODE as NULL."""
+    from shiptrack.store.db import connect, frame
+
+    con = connect(tmp_path / "s.duckdb")
+    ports = frame(con, "SELECT * FROM ports ORDER BY port_id")
+    want = ports_frame().sort("port_id")
+    assert ports.height == want.height == 3798
+    assert ports.equals(want.cast(dict(ports.schema)))
+    assert ports["locode"].null_count() == want["locode"].null_count() > 0
+    mids = frame(con, "SELECT * FROM mid_flags ORDER BY mid")
+    assert mids.equals(mid_frame().sort("mid").cast(dict(mids.schema)))
+    con.close()

@@ -64,7 +64,8 @@ def ingest(obj: Context, paths: tuple[str, ...], fmt: str, source_name: str | No
     from shiptrack.ingest import ingest as run_ingest
 
     mapping = _columns(columns)
-    # the decoding kernels load (about 0.3 s) while the store opens
+    # the decoding kernels load while the store opens (0.3-0.5 s when numba compiles them
+    # just in time, milliseconds from the module built ahead of time: shiptrack.kernels)
     warming = threading.Thread(target=warm_up, name="shiptrack-warm-up", daemon=True)
     warming.start()
     con = obj.connect()

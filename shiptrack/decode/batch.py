@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import numba
 import numpy as np
 import numpy.typing as npt
 import polars as pl
@@ -47,6 +46,7 @@ from shiptrack.decode.records import (
     BatchBuilder,
     empty_frame,
 )
+from shiptrack.kernels import compiled, jit
 from shiptrack.read.chunks import LineChunk
 
 IntArray = npt.NDArray[np.int64]
@@ -128,7 +128,7 @@ class FramedMessages:
         return int(self.first.size)
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _text_views(buf: U8Array, rows: IntArray, first: IntArray, second: IntArray, starts: IntArray, ends: IntArray,
                 sep: int) -> tuple[U8Array, U8Array]:
     """Arrow string views of a text column of the messages ``rows`` (see
@@ -188,6 +188,9 @@ def _text_views(buf: U8Array, rows: IntArray, first: IntArray, second: IntArray,
             v32[k, 3] = pos
             pos += length
     return v8, joined
+
+
+_text_views = compiled("text_views", _text_views)
 
 
 def decode_framed(msgs: FramedMessages, builder: BatchBuilder) -> tuple[pl.DataFrame, ...]:
@@ -264,13 +267,13 @@ def _count_and_fall_back(dec: Decoded, builder: BatchBuilder, message: Callable[
         builder.type_counts[ty] += int(counts[ty])
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _put_digits(views: U8Array, k: int, at: int, value: int) -> None:
     views[k, at] = 48 + value // 10
     views[k, at + 1] = 48 + value % 10
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _eta_views(msg_type: npt.NDArray[np.int8], month: npt.NDArray[np.int8], day: npt.NDArray[np.int8],
                hour: npt.NDArray[np.int8], minute: npt.NDArray[np.int8]) -> tuple[U8Array, npt.NDArray[np.bool_]]:
     """The ETA of type 5 rows as broadcast, ``MM-DDTHH:MM``, or ``MM-DD`` when the time is
@@ -298,10 +301,13 @@ def _eta_views(msg_type: npt.NDArray[np.int8], month: npt.NDArray[np.int8], day:
     return views, valid
 
 
+_eta_views = compiled("eta_views", _eta_views)
+
+
 _MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _station_times(year: npt.NDArray[np.int16], month: npt.NDArray[np.int8], day: npt.NDArray[np.int8],
                    hour: npt.NDArray[np.int8], minute: npt.NDArray[np.int8],
                    second: npt.NDArray[np.int8]) -> tuple[IntArray, npt.NDArray[np.bool_]]:
@@ -328,6 +334,9 @@ def _station_times(year: npt.NDArray[np.int16], month: npt.NDArray[np.int8], day
         us[k] = (((days * 24 + h) * 60 + mi) * 60 + s) * 1_000_000
         valid[k] = True
     return us, valid
+
+
+_station_times = compiled("station_times", _station_times)
 
 
 def _record_frames(dec: Decoded, meta: Meta) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:

@@ -41,11 +41,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
+
+from shiptrack.kernels import compiled, jit
 
 __all__ = [
     "BASE_STATION_SCHEMA",
@@ -298,7 +299,7 @@ _KEEP = 72
 _NAME_W, _CALLSIGN_W, _DEST_W = _TYPE5_TEXT["shipname"][1], _TYPE5_TEXT["callsign"][1], _TYPE5_TEXT["destination"][1]
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _get(six: IntArray, start: int, width: int, signed: int) -> int:
     """Bits ``start .. start+width-1`` (width <= 30) of the message whose 6-bit characters
     are ``six``, two's complement when ``signed``.
@@ -315,7 +316,7 @@ def _get(six: IntArray, start: int, width: int, signed: int) -> int:
     return v
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _text(six: IntArray, out: U8Array, row: int, start: int, n: int) -> int:
     """A 6-bit text field as ASCII into ``out[row]``, stripped as pyais's get_str does
     (``"".join(chars).rstrip("@").strip()``: the only whitespace among the 64 text
@@ -338,7 +339,7 @@ def _text(six: IntArray, out: U8Array, row: int, start: int, n: int) -> int:
     return end - begin
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _unarmour(buf: U8Array, lo: int, hi: int, armour: U8Array, six: IntArray, k: int) -> int:
     """The 6-bit values of ``buf[lo:hi]`` into ``six`` from index ``k`` on (those past
     _KEEP are only checked); returns the next index, or -1 at a character outside the armour."""
@@ -352,20 +353,20 @@ def _unarmour(buf: U8Array, lo: int, hi: int, armour: U8Array, six: IntArray, k:
     return k
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _latlon(raw: int) -> float:
     """pyais's to_lat_lon for integers: round(raw / 600000, 6) computed as the nearest
     integer to raw*5/3 (never a tie), over 1e6: bit-identical, see pyais."""
     return ((10 * raw + 3) // 6) / 1e6
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _latlon600(raw: int) -> float:
     """pyais's to_lat_lon_600 (type 27, 1/10 minutes), the same way."""
     return ((10000 * raw + 3) // 6) / 1e6
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _decode(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray, second: IntArray, fill: IntArray,
             forced: npt.NDArray[np.bool_], armour: U8Array, need: IntArray, ship_tab: npt.NDArray[np.int16],
             epfd_tab: npt.NDArray[np.int8], nav_tab: npt.NDArray[np.int8], raw_codes: bool) -> tuple:  # type: ignore[type-arg]
@@ -611,6 +612,9 @@ def _decode(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray, sec
     return msg_type, n_bits, handled, positions, statics, bases
 
 
+_decode = compiled("decode", _decode)
+
+
 _POSITION_COLUMNS = ("row", "msg_type", "mmsi", "lat", "lon", "speed", "course", "heading", "status", "accuracy",
                      "second")
 _STATIC_COLUMNS = ("row", "msg_type", "mmsi", "partno", "imo", "ship_type", "to_bow", "to_stern", "to_port",
@@ -673,7 +677,7 @@ def decode_parts(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray
 # ---------------------------------------------------------------- Arrow columns
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _matrix_views(mat: U8Array, lens: IntArray) -> tuple[U8Array, U8Array]:
     """Arrow string views of row ``k`` of ``mat`` cut to ``lens[k]`` (data buffer: ``mat``)."""
     m, width = mat.shape
@@ -690,6 +694,9 @@ def _matrix_views(mat: U8Array, lens: IntArray) -> tuple[U8Array, U8Array]:
                 views[k, 4 + j] = mat[k, j]
             v32[k, 3] = k * width
     return views, mat
+
+
+_matrix_views = compiled("matrix_views", _matrix_views)
 
 
 def bitmap(valid: npt.NDArray[np.bool_] | None) -> tuple[pa.Buffer | None, int]:

@@ -803,8 +803,9 @@ _WARM_UP_LINES = [
 
 
 def warm_up() -> None:
-    """Load the JIT-compiled kernels of the fast path (from numba's cache; compiled on a
-    machine's first run), so that an ingest can do it while it opens the store."""
+    """Load the compiled kernels of the fast path (the AOT module, or numba's JIT from its
+    cache, compiled on a machine's first run), so that an ingest can do it while it opens
+    the store."""
     from shiptrack.read.chunks import chunk_from_texts
     from shiptrack.store.load import prepare_batch
 

@@ -29,11 +29,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from shiptrack.kernels import compiled, jit
 from shiptrack.read.chunks import LineChunk
 
 IntArray = npt.NDArray[np.int64]
@@ -122,7 +122,7 @@ def frame_chunk(chunk: LineChunk, untimed_second_part: bool = True) -> Framed:
 # negative-index handling and LLVM vectorizes them (three times faster).
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _any_bad(buf: U8Array, a: int, b: int) -> bool:
     """Whether ``buf[a:b]`` holds a byte that keeps a line off the fast path: a control
     character other than CR and LF, DEL and above (not ASCII), or '$' (proprietary sentences)."""
@@ -133,7 +133,7 @@ def _any_bad(buf: U8Array, a: int, b: int) -> bool:
     return bad
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _all_armour(buf: U8Array, a: int, b: int) -> bool:
     """Whether ``buf[a:b]`` is all AIS armour characters ('0'..'W', '`'..'w')."""
     other = False
@@ -143,7 +143,7 @@ def _all_armour(buf: U8Array, a: int, b: int) -> bool:
     return not other
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _holds(buf: U8Array, a: int, b: int, byte: int) -> bool:
     """Whether ``buf[a:b]`` holds ``byte``."""
     found = False
@@ -152,7 +152,7 @@ def _holds(buf: U8Array, a: int, b: int, byte: int) -> bool:
     return found
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _xor(buf: U8Array, a: int, b: int) -> int:
     """XOR of the bytes ``buf[a:b]`` (an NMEA checksum)."""
     acc = np.uint8(0)
@@ -161,7 +161,7 @@ def _xor(buf: U8Array, a: int, b: int) -> int:
     return int(acc)
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _find(buf: U8Array, a: int, b: int, byte: int) -> int:
     """Position of the first ``byte`` in ``buf[a:b]``, or ``b`` if none."""
     for p in range(a, b):
@@ -170,7 +170,7 @@ def _find(buf: U8Array, a: int, b: int, byte: int) -> int:
     return b
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _same_text(buf: U8Array, a: int, a_end: int, b: int, b_end: int) -> bool:
     """Whether ``buf[a:a_end]`` and ``buf[b:b_end]`` hold the same text."""
     if a_end - a != b_end - b:
@@ -181,7 +181,7 @@ def _same_text(buf: U8Array, a: int, a_end: int, b: int, b_end: int) -> bool:
     return True
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _common_layout(buf: U8Array, b: int, t: int) -> tuple[bool, int, int, bool, int, int]:
     """The tag body ``buf[b:t]`` as ``s:<station>,c:<time>``, ``c:<time>,s:<station>`` or
     ``c:<time>``, a time of 10 or 13 characters (its digits are checked later), the station
@@ -208,12 +208,12 @@ def _common_layout(buf: U8Array, b: int, t: int) -> tuple[bool, int, int, bool, 
     return False, 0, 0, False, 0, 0
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _station_ok(buf: U8Array, s: int, e: int) -> bool:
     return e - s <= _MAX_STATION and not _holds(buf, s, e, _COMMA)
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _searched_items(buf: U8Array, i: int, start: int, t: int, sta_s: IntArray, sta_e: IntArray,
                     grp_s: IntArray, grp_e: IntArray) -> tuple[bool, bool, int, int, bool, bool]:
     """The items c:, s: and g: of a tag block of another layout (body ``buf[start+1:t]``),
@@ -271,7 +271,7 @@ def _searched_items(buf: U8Array, i: int, start: int, t: int, sta_s: IntArray, s
     return True, n_c == 1, c_s, c_e, n_s == 1, n_g == 1
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _frame_lines(buf: U8Array, starts: IntArray, ends: IntArray, untimed_second_part: bool) -> tuple[np.ndarray, ...]:
     """The fields of :class:`Framed`, in order."""
     n = starts.size
@@ -398,6 +398,9 @@ def _frame_lines(buf: U8Array, starts: IntArray, ends: IntArray, untimed_second_
             slow[j] = False
     return (single[:n_single].copy(), pair[:n_pair].copy(), slow, ts_us, has_c, pay_s, pay_e, fill,
             sta_s, sta_e, has_s, seq, channel, grp_s, grp_e, has_g)
+
+
+_frame_lines = compiled("frame_lines", _frame_lines)
 
 
 def _xor_of(strings: pl.Series) -> np.ndarray:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import duckdb
-import numba
 import numpy as np
 import numpy.typing as npt
 import polars as pl
@@ -24,6 +23,7 @@ import pyarrow as pa
 from shiptrack.decode.fast import _readonly
 from shiptrack.decode.normalize import clean_base_stations, clean_positions, clean_statics
 from shiptrack.decode.records import Batch
+from shiptrack.kernels import compiled, jit
 
 _COLUMNS = {
     "positions": "mmsi, ts, lat, lon, sog, cog, heading, nav_status, accuracy, msg_type, station",
@@ -104,7 +104,7 @@ def dup_keys(texts: pl.Series) -> npt.NDArray[np.uint64]:
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _hash_spans(data: npt.NDArray[np.uint8], words: npt.NDArray[np.uint64], starts: npt.NDArray[np.int64],
                 lengths: npt.NDArray[np.int64], selected: npt.NDArray[np.bool_], out: npt.NDArray[np.uint64]) -> None:
     """``out[i]`` = :func:`dup_keys` of ``data[starts[i]:starts[i] + lengths[i]]`` where
@@ -127,6 +127,9 @@ def _hash_spans(data: npt.NDArray[np.uint8], words: npt.NDArray[np.uint64], star
                     w |= np.uint64(data[j + b]) << np.uint64(8 * b)
             h = ((h ^ w) * _M2) ^ (h >> shift)
         out[i] = h
+
+
+_hash_spans = compiled("hash_spans", _hash_spans)
 
 
 def _words(data: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint64]:
@@ -363,7 +366,7 @@ def _by_key(rows: Rows) -> _Keys:
     return _Keys(rows.mmsi, rows.key, rows.t, slots)
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _fill_slots(key: npt.NDArray[np.uint64], slots: npt.NDArray[np.int64]) -> None:
     mask = np.uint64(slots.size - 1)
     for j in range(key.size):
@@ -373,7 +376,10 @@ def _fill_slots(key: npt.NDArray[np.uint64], slots: npt.NDArray[np.int64]) -> No
         slots[h] = j + 1
 
 
-@numba.njit(cache=True, nogil=True)
+_fill_slots = compiled("fill_slots", _fill_slots)
+
+
+@jit
 def _seen_in(mmsi: npt.NDArray[np.int64], key: npt.NDArray[np.uint64], t: npt.NDArray[np.int64],
              p_mmsi: npt.NDArray[np.int64], p_key: npt.NDArray[np.uint64], p_t: npt.NDArray[np.int64],
              slots: npt.NDArray[np.int64], window_us: int, out: npt.NDArray[np.bool_]) -> bool:
@@ -391,6 +397,9 @@ def _seen_in(mmsi: npt.NDArray[np.int64], key: npt.NDArray[np.uint64], t: npt.ND
                 break
             h = (h + np.uint64(1)) & mask
     return found
+
+
+_seen_in = compiled("seen_in", _seen_in)
 
 
 def prepare_batch(batch: Batch, key_hash: str = KEY_HASH) -> Prepared:

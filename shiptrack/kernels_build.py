@@ -1,0 +1,98 @@
+"""Compile the loops of :mod:`shiptrack.kernels` ahead of time into ``shiptrack._kernels``.
+
+    python -m shiptrack.kernels_build [--output-dir DIR]
+
+``make`` runs it after installing; a plain ``pip install`` can run it the same way.
+It needs numba and a C compiler (it uses numba's ``pycc``), takes about half a
+minute, and targets this machine's CPU (as the JIT does). Without the module,
+shiptrack compiles the same loops just in time; the two give the same results.
+
+Two things numba's pycc does not do by itself are set here: the exported functions
+release the GIL, as the JIT ones do with ``nogil=True`` (an ingest decodes in one
+thread while DuckDB stores in another), and the module carries the fingerprint of
+the sources it was built from, so that a module left over from other sources is
+not used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from shiptrack.kernels import AOT_MODULE, KERNELS, dispatcher, fingerprint
+
+
+def _numba_type(text: str):  # noqa: ANN202 - a numba type
+    from numba import types
+
+    readonly = text.startswith("ro ")
+    text = text.removeprefix("ro ")
+    if text == "bool":
+        return types.boolean
+    if text == "i8":
+        return types.int64
+    code, dims = text.split("[", 1)
+    dims = dims.rstrip("]").split(",")
+    dtype = {"u1": types.uint8, "i1": types.int8, "i2": types.int16, "i8": types.int64, "u8": types.uint64,
+             "b1": types.boolean}[code]
+    layout = "C" if dims[-1].strip() == "::1" else "A"
+    return types.Array(dtype, len(dims), layout, readonly=readonly)
+
+
+def build(output_dir: Path) -> Path:
+    """Compile every kernel into ``output_dir``; returns the module's path."""
+    os.environ["SHIPTRACK_JIT"] = "1"  # the modules below bind their JIT functions
+    import numba
+    import numba.pycc.compiler as pycc_compiler
+    from numba.core.compiler import Flags
+    from numba.pycc import CC
+
+    class _NoGilFlags(Flags):
+        def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+            super().__init__(*args, **kwargs)
+            self.release_gil = True
+
+    pycc_compiler.Flags = _NoGilFlags  # pycc builds its wrappers with these flags
+
+    name = AOT_MODULE.rsplit(".", 1)[1]
+    cc = CC(name)
+    cc.output_dir = str(output_dir)
+    cc.target_cpu = "host"
+    cc.verbose = False
+    for kernel, (module, function, args) in KERNELS.items():
+        py_func = getattr(importlib.import_module(module), function).py_func
+        argtypes = tuple(_numba_type(a) for a in args)
+        jitted = dispatcher(py_func)
+        jitted.compile(argtypes)  # for the return type, as numba infers it
+        cc.export(kernel, jitted.overloads[argtypes].signature.return_type(*argtypes))(py_func)
+    stamp = fingerprint()
+
+    @numba.njit
+    def _fingerprint() -> int:
+        return stamp
+
+    cc.export("fingerprint", "i8()")(_fingerprint.py_func)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pycc is marked for deprecation; it works, and is pinned
+        cc.compile()
+    return output_dir / cc.output_file
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--output-dir", type=Path, default=Path(__file__).parent,
+                    help="where to write the module (default: the installed package)")
+    args = ap.parse_args(argv)
+    t = time.perf_counter()
+    path = build(args.output_dir)
+    sys.stderr.write(f"compiled {len(KERNELS)} loops into {path} ({time.perf_counter() - t:.0f} s)\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -140,9 +140,12 @@ def store_span(con: duckdb.DuckDBPyConnection) -> tuple[int, datetime | None, da
 CHUNK_BYTES = 1 << 22
 # Prepared batches (about 15 MB each) that may wait for the writer, so that decoding goes
 # on while DuckDB inserts. Measured on 3M lines: 8 instead of 2 took the ingest from 5.1 s
-# to 4.5 s but its peak memory from 580 to 630 MB; 5 keeps most of the gain at ~575 MB
-# (the memory is the same at any file size: the queue is bounded).
-PREPARED_AHEAD = 5
+# to 4.5 s but its peak memory from 580 to 630 MB. With the loops compiled ahead of time
+# (no numba in memory) the queue is a larger share of the peak: in alternating runs, 3
+# against 5 gave the same times (3M lines 6.0-7.0 s against 6.3-7.5 s) and a peak of 415
+# against 460 MB at 3M lines, 375 against 390 MB at 1M (the queue is bounded: a longer
+# file fills it, and no more).
+PREPARED_AHEAD = 3
 # Rows held back that the writer inserts when no prepared batch is waiting (rather than
 # wait for FLUSH_ROWS), so that less is left to insert once decoding ends. Measured
 # (alternating runs): 1M lines 0.15-0.2 s faster, 3M lines the same.

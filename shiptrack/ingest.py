@@ -158,13 +158,21 @@ PARALLEL_MIN_CHUNKS = 3
 # RAM by default), so without a lower limit the memory of a one-transaction ingest grows
 # with the file. Those pages are on disk already: evicting them costs nothing.
 INGEST_MEMORY_LIMIT = "64MB"
+# DuckDB's block allocator keeps up to this much memory for its blocks once it has it,
+# rather than give freed blocks back to the system and fault fresh pages in for the next
+# ones (an ingest allocates and evicts blocks all along, the memory limit being low).
+# Measured in alternating runs: 20-30% fewer page faults, 1M lines ~0.1 s and 3M lines
+# ~0.5 s faster, the same peak memory. DuckDB cannot lower it again, so it stays for the
+# connection's life (an ingest never raises it above this).
+INGEST_BLOCK_MEMORY = "128MB"
 
 
 @contextlib.contextmanager
 def ingest_settings(con: duckdb.DuckDBPyConnection, limit: str = INGEST_MEMORY_LIMIT) -> Iterator[None]:
     """Lower DuckDB's memory_limit to ``limit`` for the duration (never raise it), and let
     DuckDB use one thread: the other core decodes (measured: the same inserts cost less CPU
-    with one thread, and a 3M-line ingest was about 10% faster).
+    with one thread, and a 3M-line ingest was about 10% faster). Its block allocator keeps
+    :data:`INGEST_BLOCK_MEMORY` (this one is not given back: DuckDB cannot lower it).
 
     (preserve_insertion_order stays on: measured, turning it off let DuckDB insert with
     two threads but wrote row groups 1.7x larger, which the checkpoint at close then
@@ -174,6 +182,7 @@ def ingest_settings(con: duckdb.DuckDBPyConnection, limit: str = INGEST_MEMORY_L
     if lower:
         con.execute(f"SET memory_limit = '{limit}'")
     con.execute("SET threads = 1")
+    _keep_block_memory(con)
     try:
         yield
     finally:
@@ -182,7 +191,16 @@ def ingest_settings(con: duckdb.DuckDBPyConnection, limit: str = INGEST_MEMORY_L
             con.execute(f"SET memory_limit = '{before}'")
 
 
-_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+def _keep_block_memory(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        have = con.sql("SELECT current_setting('block_allocator_memory')").fetchall()[0][0]
+        if _bytes(str(have)) < _bytes(INGEST_BLOCK_MEMORY):
+            con.execute(f"SET block_allocator_memory = '{INGEST_BLOCK_MEMORY}'")
+    except duckdb.Error:  # a DuckDB without the setting (before 1.3): only slower
+        pass
+
+
+_UNITS = {"b": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -58,27 +59,56 @@ def ingest(obj: Context, paths: tuple[str, ...], fmt: str, source_name: str | No
       zcat day.nmea.gz | shiptrack ingest - --source feed-2018-02-12
       shiptrack ingest track.jsonl --columns mmsi=ssvid,ts=timestamp
     """
-    import threading
-
-    from shiptrack.decode.nmea import warm_up
+    mapping = _columns(columns)
+    con = _open_while(obj, _load_decoder)
     from shiptrack.ingest import ingest as run_ingest
 
-    mapping = _columns(columns)
-    # the decoding kernels load while the store opens (0.3-0.5 s when numba compiles them
-    # just in time, milliseconds from the module built ahead of time: shiptrack.kernels)
-    warming = threading.Thread(target=warm_up, name="shiptrack-warm-up", daemon=True)
-    warming.start()
-    con = obj.connect()
     try:
         with progress_reporter() as progress:
             summary = run_ingest(con, list(paths), fmt=fmt, source_name=source_name, columns=mapping,
                                  time_from=time_from, progress=progress, workers=workers)  # type: ignore[arg-type]
     finally:
         con.close()
-        warming.join()
     print_ingest_summary(summary)
     if not summary.ok:
         sys.exit(1)
+
+
+def _load_decoder() -> None:
+    """Import the ingest modules and load the decoding kernels (about 0.4 s; 0.3-0.5 s more
+    when numba compiles the kernels just in time instead: shiptrack.kernels)."""
+    from shiptrack.decode.nmea import warm_up
+
+    warm_up()
+
+
+def _open_while(obj: Context, work: Callable[[], None]):  # noqa: ANN202 - a DuckDB connection
+    """Open (or create) the store in a thread while this one does ``work``: creating a store
+    takes 0.15-0.25 s, mostly inside DuckDB, which lets the GIL go. Errors of either are
+    raised here, and the store is closed if ``work`` failed."""
+    import threading
+
+    opened: dict[str, Any] = {}
+
+    def open_store() -> None:
+        try:
+            opened["con"] = obj.connect()
+        except BaseException as err:  # noqa: BLE001 - raised again below, in this thread
+            opened["error"] = err
+
+    opening = threading.Thread(target=open_store, name="shiptrack-open-store", daemon=True)
+    opening.start()
+    try:
+        work()
+    except BaseException:
+        opening.join()
+        if "con" in opened:
+            opened["con"].close()
+        raise
+    opening.join()
+    if "error" in opened:
+        raise opened["error"]
+    return opened["con"]
 
 
 @main.command()

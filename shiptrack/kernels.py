@@ -123,7 +123,11 @@ def _aot_module() -> Any:  # noqa: ANN401 - the extension module, or None
         mod = importlib.import_module(AOT_MODULE)
     except ImportError:
         return None
-    if mod.fingerprint() != fingerprint():  # built from other sources: rebuild it (make)
+    if mod.fingerprint() != fingerprint():
+        import warnings
+
+        warnings.warn("shiptrack._kernels was built from other sources than these: numba compiles the "
+                      "loops instead (slower to start); `make kernels` rebuilds it", RuntimeWarning, stacklevel=2)
         return None
     return mod
 

@@ -108,7 +108,8 @@ def test_a_module_built_from_other_sources_is_not_used(monkeypatch: pytest.Monke
     kernels._aot_module.cache_clear()
     monkeypatch.setattr(kernels, "fingerprint", lambda: 1)
     try:
-        assert kernels.mode() == "jit"
+        with pytest.warns(RuntimeWarning, match="make kernels"):
+            assert kernels.mode() == "jit"
         assert kernels.compiled("fill_slots", "lazy") == "lazy"  # type: ignore[arg-type]
     finally:
         monkeypatch.undo()

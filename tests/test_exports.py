@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ingest_lines, ping, run_cli, voyage
+from tests.conftest import FIXTURES, ingest_lines, ping, run_cli, voyage
 
 EVIL = '=HYPERLINK("X.CO")'  # AIS text is 6-bit: upper case, at most 20 characters
 
@@ -96,11 +96,17 @@ def test_report_during_an_ingest_waits_then_fails_clearly(store: Path) -> None:
         result = subprocess.run([sys.executable, "-m", "shiptrack", "--db", str(store), "--wait", "2",
                                  "report", "run", "identity_changes"], capture_output=True, text=True)
         waited = time.monotonic() - t0
+        # an ingest opens the store in a thread while it loads the decoder: the same answer
+        ingest = subprocess.run([sys.executable, "-m", "shiptrack", "--db", str(store), "--wait", "1",
+                                 "ingest", str(FIXTURES / "nmea" / "norwegian.raw")],
+                                capture_output=True, text=True)
     finally:
         holder.kill()
         holder.wait()
     assert result.returncode == 1
     assert "in use by another process" in result.stderr and "Traceback" not in result.stderr
     assert 1.5 <= waited < 15
+    assert ingest.returncode == result.returncode
+    assert "in use by another process" in ingest.stderr and "Traceback" not in ingest.stderr
     # once the writer is gone, the same report runs
     assert run_cli(["report", "run", "identity_changes", "--param", "since=2018-01-01"], store).exit_code == 0

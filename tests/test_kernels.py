@@ -25,7 +25,8 @@ from shiptrack.store import load
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 BUILT = importlib.util.find_spec(kernels.AOT_MODULE) is not None
-needs_aot = pytest.mark.skipif(not BUILT, reason="shiptrack._kernels not built (make kernels)")
+needs_aot = pytest.mark.skipif(not BUILT or bool(os.environ.get("SHIPTRACK_JIT")),
+                               reason="shiptrack._kernels not built (make kernels), or SHIPTRACK_JIT set")
 
 
 def _run(args: list[str], jit: bool, **kw: object) -> subprocess.CompletedProcess:

@@ -274,11 +274,44 @@ def machine() -> str:
             f"polars {polars.__version__}, pyais {pyais.__version__}")
 
 
+def targets(ingest: list[dict], detect: list[dict]) -> list[tuple[str, str, bool | None]]:
+    """The targets of the speed issue: (what, the figure of this run, met? None: not measured)."""
+    out: list[tuple[str, str, bool | None]] = []
+    for r in ingest:
+        speed = r["ingest_messages_per_s"]
+        x = speed / r["pyais_messages_per_s"]
+        out.append((f"ingest {r['sentences']:,} sentences ≥ 5× the pyais loop", f"{x:.1f}×", x >= 5))
+        g = r.get("gpsdecode_messages_per_s")
+        out.append((f"ingest {r['sentences']:,} sentences ≥ 1.5× gpsdecode", f"{speed / g:.2f}×" if g else "n/a",
+                    speed / g >= 1.5 if g else None))
+    if len(ingest) >= 2:
+        x = ingest[-1]["ingest_rss_mb"] / ingest[0]["ingest_rss_mb"]
+        out.append((f"peak RSS at {ingest[-1]['sentences']:,} ≤ 1.2× that at {ingest[0]['sentences']:,}",
+                    f"{x:.2f}×", x <= 1.2))
+    if len(detect) >= 2:
+        a, b = detect[0], detect[-1]
+        grow, scale = b["detect_s"] / a["detect_s"], b["positions"] / a["positions"]
+        out.append((f"detect grows ≤ {1.2 * scale:.0f}× for {scale:.0f}× the positions", f"{grow:.1f}×",
+                    grow <= 1.2 * scale))
+    if detect and ingest:
+        r, b = ingest[-1], detect[-1]
+        x = b["detect_s"] / (b["positions"] / (r["positions"] / r["ingest_s"]))
+        out.append((f"detect on {b['positions']:,} positions ≤ the time to ingest them", f"{x:.2f}×", x <= 1))
+    if detect:
+        b = detect[-1]
+        out.append((f"dossier on the {b['positions']:,}-position store < 1 s",
+                    f"{b['dossier_s']:.2f} s ({b['dossier_cli_s']:.2f} s with start-up)", b["dossier_cli_s"] < 1))
+    return out
+
+
 def render(ingest: list[dict], detect: list[dict], when: str, desc: str, startup: dict | None = None,
            stages: dict | None = None) -> str:
     lines = [f"# shiptrack benchmarks — {when}", "", f"Machine: {desc}.", "",
              "Ratios are measured in the same run; seconds depend on how busy the machine was.", "",
-             "## Ingest (file to committed DuckDB rows)", "",
+             "## Targets", "", "| target | this run | met |", "|---|---:|---|"]
+    lines += [f"| {what} | {fig} | {'n/a' if ok is None else ('yes' if ok else '**no**')} |"
+              for what, fig, ok in targets(ingest, detect)]
+    lines += ["", "## Ingest (file to committed DuckDB rows)", "",
              f"Each figure is the median of {ingest[0].get('runs', 1) if ingest else 1} runs; shiptrack, the pyais "
              "loop and gpsdecode take turns, so that a busy moment of the machine falls on all three.", "",
              "| sentences | messages | shiptrack msg/s | peak RSS | pyais loop msg/s | × pyais | gpsdecode msg/s | × gpsdecode |",

@@ -22,4 +22,45 @@ def test_benchmark_script_runs_on_a_tiny_corpus(tmp_path: Path) -> None:
     assert "| 2,000 |" in text and "| 20,000 |" in text
     assert "the first time on a machine" in text  # start-up with a cold, then a warm JIT cache
     assert "| imports | read | decode | prepare | store | commit | total |" in text
+    assert "## Targets" in text and "| ingest 2,000 sentences ≥ 5× the pyais loop |" in text
     assert text in result.stdout  # the same table is printed
+
+
+def _run_module():  # noqa: ANN202 - benchmarks/run.py, imported as a module
+    import importlib.util
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))  # run.py imports its neighbours (corpus, stages)
+    try:
+        spec = importlib.util.spec_from_file_location("benchmark_run", ROOT / "benchmarks" / "run.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+
+
+def test_targets_are_judged_from_the_run_figures() -> None:
+    """The Targets table of RESULTS.md: each of the issue's targets, its figure, met or not
+    (from the 12:39 UTC run of 2026-11-29, where 1M sentences missed 1.5× gpsdecode)."""
+    run = _run_module()
+    ingest = [
+        {"sentences": 1_000_000, "messages": 908_947, "positions": 727_156, "ingest_s": 2.45, "ingest_messages_per_s": 371_393,
+         "pyais_messages_per_s": 64_971, "gpsdecode_messages_per_s": 271_472, "ingest_rss_mb": 370},
+        {"sentences": 3_000_000, "messages": 2_727_005, "positions": 2_181_468, "ingest_s": 5.55, "ingest_messages_per_s": 491_196,
+         "pyais_messages_per_s": 63_670, "gpsdecode_messages_per_s": None, "ingest_rss_mb": 419},
+    ]
+    detect = [{"positions": 1_000_000, "detect_s": 3.2, "dossier_s": 0.04, "dossier_cli_s": 0.24, "events": 678,
+               "detect_rss_mb": 556},
+              {"positions": 10_000_000, "detect_s": 20.7, "dossier_s": 0.16, "dossier_cli_s": 1.46, "events": 45_620,
+               "detect_rss_mb": 2_692}]
+    got = {what: (fig, ok) for what, fig, ok in run.targets(ingest, detect)}
+    assert got["ingest 1,000,000 sentences ≥ 5× the pyais loop"] == ("5.7×", True)
+    assert got["ingest 1,000,000 sentences ≥ 1.5× gpsdecode"] == ("1.37×", False)
+    assert got["ingest 3,000,000 sentences ≥ 1.5× gpsdecode"] == ("n/a", None)  # gpsdecode not installed
+    assert got["peak RSS at 3,000,000 ≤ 1.2× that at 1,000,000"] == ("1.13×", True)
+    assert got["detect grows ≤ 12× for 10× the positions"] == ("6.5×", True)
+    assert got["detect on 10,000,000 positions ≤ the time to ingest them"] == ("0.81×", True)
+    assert got["dossier on the 10,000,000-position store < 1 s"] == ("0.16 s (1.46 s with start-up)", False)
+    table = run.render(ingest, detect, "now", "a machine")
+    assert "| ingest 1,000,000 sentences ≥ 1.5× gpsdecode | 1.37× | **no** |" in table

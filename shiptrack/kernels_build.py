@@ -24,24 +24,21 @@ import time
 import warnings
 from pathlib import Path
 
-from shiptrack.kernels import AOT_MODULE, KERNELS, dispatcher, fingerprint
+from shiptrack.kernels import AOT_MODULE, KERNELS, _parse, dispatcher, fingerprint
 
 
 def _numba_type(text: str):  # noqa: ANN202 - a numba type
-    from numba import types
+    """The numba type of an argument written as in :data:`KERNELS` (read by the same
+    parser as the runtime check, :func:`shiptrack.kernels._parse`)."""
+    from numba import from_dtype, types
 
-    readonly = text.startswith("ro ")
-    text = text.removeprefix("ro ")
-    if text == "bool":
+    spec = _parse(text)
+    if spec[0] == "bool":
         return types.boolean
-    if text == "i8":
+    if spec[0] == "int":
         return types.int64
-    code, dims = text.split("[", 1)
-    dims = dims.rstrip("]").split(",")
-    dtype = {"u1": types.uint8, "i1": types.int8, "i2": types.int16, "i8": types.int64, "u8": types.uint64,
-             "b1": types.boolean}[code]
-    layout = "C" if dims[-1].strip() == "::1" else "A"
-    return types.Array(dtype, len(dims), layout, readonly=readonly)
+    _, dtype, ndim, contiguous, writable = spec
+    return types.Array(from_dtype(dtype), ndim, "C" if contiguous else "A", readonly=not writable)
 
 
 def build(output_dir: Path) -> Path:

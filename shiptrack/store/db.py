@@ -11,7 +11,7 @@ import os
 import re
 import time
 import warnings
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -157,7 +157,5 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = 
 
 def _utc(v: Any) -> Any:  # noqa: ANN401 - any SQL value
     if isinstance(v, datetime) and v.tzinfo is not None:
-        from datetime import UTC
-
         return v.astimezone(UTC)
     return v

@@ -274,6 +274,11 @@ def machine() -> str:
             f"polars {polars.__version__}, pyais {pyais.__version__}")
 
 
+def _ingest_estimate_s(run: dict, positions: int) -> float:
+    """Seconds to ingest ``positions`` positions at the rate of an ingest ``run``."""
+    return positions / (run["positions"] / run["ingest_s"])
+
+
 def targets(ingest: list[dict], detect: list[dict]) -> list[tuple[str, str, bool | None]]:
     """The targets of the speed issue: (what, the figure of this run, met? None: not measured)."""
     out: list[tuple[str, str, bool | None]] = []
@@ -295,7 +300,7 @@ def targets(ingest: list[dict], detect: list[dict]) -> list[tuple[str, str, bool
                     grow <= 1.2 * scale))
     if detect and ingest:
         r, b = ingest[-1], detect[-1]
-        x = b["detect_s"] / (b["positions"] / (r["positions"] / r["ingest_s"]))
+        x = b["detect_s"] / _ingest_estimate_s(r, b["positions"])
         out.append((f"detect on {b['positions']:,} positions ≤ the time to ingest them", f"{x:.2f}×", x <= 1))
     if detect:
         b = detect[-1]
@@ -358,7 +363,7 @@ def render(ingest: list[dict], detect: list[dict], when: str, desc: str, startup
                       "the positions."]
     if detect and ingest:
         r, b = ingest[-1], detect[-1]
-        est = b["positions"] / (r["positions"] / r["ingest_s"])
+        est = _ingest_estimate_s(r, b["positions"])
         lines += ["", f"Ingesting {b['positions']:,} positions at the rate measured for {r['sentences']:,} sentences "
                       f"({r['positions'] / r['ingest_s']:,.0f} positions/s) would take about {est:.1f} s; detect on "
                       f"them took {b['detect_s']:.1f} s ({b['detect_s'] / est:.2f}× the ingest)."]

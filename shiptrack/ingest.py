@@ -148,7 +148,9 @@ CHUNK_BYTES = 1 << 22
 PREPARED_AHEAD = 3
 # Rows held back that the writer inserts when no prepared batch is waiting (rather than
 # wait for FLUSH_ROWS), so that less is left to insert once decoding ends. Measured
-# (alternating runs): 1M lines 0.15-0.2 s faster, 3M lines the same.
+# (alternating runs): 1M lines 0.15-0.2 s faster, 3M lines the same. The first batch is
+# inserted at once, whatever its size: the writer has nothing else to do until the next
+# one (1M lines: 0.04 s faster in alternating runs).
 IDLE_FLUSH_ROWS = 100_000
 # A file of fewer chunks than this is decoded in this process (starting workers costs more).
 PARALLEL_MIN_CHUNKS = 3
@@ -254,11 +256,13 @@ def ingest_source(
             # decoding (numpy, polars) runs in helper threads while DuckDB stores the
             # previous batch: they release the GIL for much of their work
             prepared_batches = prefetch(loader.prepare, prefetch(_same, batches), PREPARED_AHEAD)
+        inserted = False
         for prepared in prepared_batches:
             loader.store(prepared)
             if isinstance(prepared_batches, prefetch) and not prepared_batches.ready() and (
-                    loader.pending_rows >= IDLE_FLUSH_ROWS):
+                    loader.pending_rows >= IDLE_FLUSH_ROWS or not inserted):
                 loader.flush()  # rather than wait for the next batch
+                inserted = True
             if progress is not None:
                 progress(src, prepared.bytes_done or src.bytes_read)
         loader.finish()

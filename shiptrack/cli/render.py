@@ -4,21 +4,41 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from shiptrack.units import iso_utc
 
 if TYPE_CHECKING:  # not imported at run time: `shiptrack vessel` need not load the decoders
+    from rich.console import Console
+
     from shiptrack.ingest import IngestSummary, ProgressFn
     from shiptrack.read.sources import Source
 
-# A terminal gets its own width; a pipe or a file (cron, `make demo > log`) gets a wide,
-# stable one rather than rich's 80 columns, so tables are not folded into slivers.
-console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 140)
+_console: Console | None = None
+_loading = threading.Lock()
+
+
+def _out() -> Console:
+    """The console all output goes to, made on first use: rich is imported then (40-50 ms
+    that a command printing JSON or CSV does not spend).
+
+    A terminal gets its own width; a pipe or a file (cron, `make demo > log`) gets a wide,
+    stable one rather than rich's 80 columns, so tables are not folded into slivers."""
+    global _console
+    with _loading:
+        if _console is None:
+            from rich.console import Console
+
+            _console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 140)
+        return _console
+
+
+def __getattr__(name: str) -> Any:  # noqa: ANN401 - `from shiptrack.cli.render import console`
+    if name == "console":
+        return _out()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @contextlib.contextmanager
@@ -27,6 +47,7 @@ def progress_reporter() -> Iterator[ProgressFn | None]:
     if not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     tasks: dict[str, int] = {}
@@ -46,16 +67,18 @@ def _n(v: int) -> str:
 
 
 def print_ingest_summary(summary: IngestSummary) -> None:
+    from rich.table import Table
+
     for r in summary.results:
         if r.status == "already":
-            console.print(
+            _out().print(
                 f"[bold]{r.source.display}[/]: already ingested as source #{r.source_id} "
                 f"on {iso_utc(r.previous_ingest)} (same SHA-256); nothing added."
             )
         elif r.status == "failed":
-            console.print(f"[bold red]{r.source.display}: failed[/]: {r.error} (nothing stored from it)")
+            _out().print(f"[bold red]{r.source.display}: failed[/]: {r.error} (nothing stored from it)")
         else:
-            console.print(f"[bold]{r.source.display}[/]: source #{r.source_id}, {r.format} ({r.format_detail})")
+            _out().print(f"[bold]{r.source.display}[/]: source #{r.source_id}, {r.format} ({r.format_detail})")
     done = [r for r in summary.results if r.status == "ingested"]
     if not done:
         return
@@ -75,8 +98,8 @@ def print_ingest_summary(summary: IngestSummary) -> None:
     table.add_row("lines rejected", _n(t.rejects))
     for reason, n in sorted(t.reject_counts.items(), key=lambda kv: (-kv[1], kv[0])):
         table.add_row(f"  {reason}", _n(n))
-    console.print(table)
-    console.print(
+    _out().print(table)
+    _out().print(
         f"Store now holds {_n(summary.vessels)} vessels, "
         f"{iso_utc(summary.first_ts) or '-'} to {iso_utc(summary.last_ts) or '-'}."
     )
@@ -86,6 +109,7 @@ def print_frame(df, title: str | None = None, max_rows: int = 200) -> None:  # n
     """A rich table of a polars frame; long text is folded, times shown as ISO UTC."""
     import polars as pl
     from rich.markup import escape
+    from rich.table import Table
 
     shown = df.head(max_rows).with_columns(
         pl.col(pl.Datetime).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -95,66 +119,69 @@ def print_frame(df, title: str | None = None, max_rows: int = 200) -> None:  # n
         table.add_column(c, overflow="fold")
     for row in shown.iter_rows():
         table.add_row(*("" if v is None else escape(str(v)) for v in row))
-    console.print(table)
+    _out().print(table)
     if df.height > max_rows:
-        console.print(f"... {df.height - max_rows} more rows (use --format csv -o FILE for all)")
+        _out().print(f"... {df.height - max_rows} more rows (use --format csv -o FILE for all)")
     elif df.height == 0:
-        console.print("(no rows)")
+        _out().print("(no rows)")
 
 
 def print_rules(rules) -> None:  # noqa: ANN001
     for r in rules.values():
-        console.print(f"[bold]{r.name}[/]  kinds: {', '.join(r.kinds)}")
-        console.print(f"  {r.title}. {r.description}")
+        _out().print(f"[bold]{r.name}[/]  kinds: {', '.join(r.kinds)}")
+        _out().print(f"  {r.title}. {r.description}")
         for line in r.header_lines():
-            console.print(f"  {line}")
-        console.print()
+            _out().print(f"  {line}")
+        _out().print()
 
 
 def print_detect_summary(summary) -> None:  # noqa: ANN001
+    from rich.table import Table
+
     table = Table(title="Detection", show_header=True, header_style="bold")
     table.add_column("kind")
     table.add_column("events", justify="right")
     for kind, n in summary.counts.items():
         table.add_row(kind, _n(n))
-    console.print(table)
+    _out().print(table)
     window = f"{iso_utc(summary.since) or 'start'} to {iso_utc(summary.until) or 'end'}"
-    console.print(f"Rules run: {', '.join(summary.rules_run)}; window {window}.")
+    _out().print(f"Rules run: {', '.join(summary.rules_run)}; window {window}.")
 
 
 def print_dossier(d) -> None:  # noqa: ANN001
     """The dossier in the terminal. AIS text is escaped for rich markup."""
     from rich.markup import escape
+    from rich.table import Table
 
     from shiptrack.dossier import compact_evidence
 
     v = d.vessel
-    console.print(f"[bold]{escape(str(v['name'] or ''))}[/]  MMSI {v['mmsi']}  IMO {v['imo'] or '-'}  "
+    _out().print(f"[bold]{escape(str(v['name'] or ''))}[/]  MMSI {v['mmsi']}  IMO {v['imo'] or '-'}  "
                   f"call sign {escape(str(v['callsign'] or '-'))}  flag {escape(str(v['flag'] or '-'))}")
-    console.print(f"Seen {d.first_seen or '-'} to {d.last_seen or '-'}: {d.positions:,} positions, "
+    _out().print(f"Seen {d.first_seen or '-'} to {d.last_seen or '-'}: {d.positions:,} positions, "
                   f"{d.distance_nm:,.0f} nm sailed, {d.time_dark_h:,.1f} h dark.")
     ids = Table(title="Identity history", header_style="bold")
     for c in ("field", "value", "first seen", "last seen", "reports"):
         ids.add_column(c)
     for r in d.identities:
         ids.add_row(r["field"], escape(str(r["value"])), r["first_seen"], r["last_seen"], str(r["reports"]))
-    console.print(ids)
+    _out().print(ids)
     if d.flags:
         fl = Table(title="Flags (from each MMSI that broadcast this IMO)", header_style="bold")
         for c in ("mmsi", "flag", "first seen", "last seen"):
             fl.add_column(c)
         for r in d.flags:
             fl.add_row(str(r["mmsi"]), escape(str(r["flag"])), r["first_seen"], r["last_seen"])
-        console.print(fl)
+        _out().print(fl)
     for voy in d.voyages:
-        console.print(f"[bold]Declared voyage[/] {escape(voy['declared'])}, departed {voy['departed'] or '-'}")
+        _out().print(f"[bold]Declared voyage[/] {escape(voy['declared'])}, departed {voy['departed'] or '-'}")
         for c in voy["observed_calls"]:
             tag = "  [bold red]UNPLANNED[/]" if c["unplanned"] else ""
-            console.print(f"  called at {escape(str(c['port']))} {c['arrival_utc']} to {c['departure_utc']}{tag}")
+            _out().print(f"  called at {escape(str(c['port']))} {c['arrival_utc']} to {c['departure_utc']}{tag}")
     tl = Table(title="Timeline", header_style="bold")
     for c in ("start (UTC)", "end (UTC)", "kind", "finding", "evidence"):
         tl.add_column(c, overflow="fold")
     for t in d.timeline:
         tl.add_row(t["start_utc"], t["end_utc"] or "", t["kind"], escape(t["summary"]),
                    escape(compact_evidence(t["evidence"])))
-    console.print(tl)
+    _out().print(tl)

@@ -351,6 +351,12 @@ def render(ingest: list[dict], detect: list[dict], when: str, desc: str, startup
                       "(benchmarks/stages.py; `ingest` overlaps decoding with the DuckDB writes):", "",
                   "| " + " | ".join(STAGES) + " | total |", "|" + "---:|" * (len(STAGES) + 1),
                   "| " + " | ".join(f"{stages[s]:.2f} s" for s in STAGES) + f" | {total:.2f} s |"]
+        if "store_no_raw" in stages:
+            db_s = stages["store"] + stages["commit"]
+            lines += ["", f"The store and commit stages again, with the `raw` column (each sentence as "
+                          f"received) left empty: {stages['store_no_raw']:.2f} s instead of {db_s:.2f} s. "
+                          f"Writing and compressing that text is {1 - stages['store_no_raw'] / db_s:.0%} of "
+                          "the DuckDB work, the longest stage of an ingest."]
     lines += ["", "## Detection and dossier", "",
               "| positions | detect | detect peak RSS | events | dossier (in process) | `shiptrack vessel` (with start-up) |",
               "|---:|---:|---:|---:|---:|---:|"]

@@ -22,6 +22,7 @@ def test_benchmark_script_runs_on_a_tiny_corpus(tmp_path: Path) -> None:
     assert "| 2,000 |" in text and "| 20,000 |" in text
     assert "the first time on a machine" in text  # start-up with a cold, then a warm JIT cache
     assert "| imports | read | decode | prepare | store | commit | total |" in text
+    assert "with the `raw` column (each sentence as received) left empty" in text
     assert "## Targets" in text and "| ingest 2,000 sentences ≥ 5× the pyais loop |" in text
     assert text in result.stdout  # the same table is printed
 

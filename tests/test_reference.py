@@ -341,6 +341,23 @@ def test_is_land_is_vectorised() -> None:
         land.is_land(95.0, 0.0)
 
 
+def test_is_land_by_blocks_gives_global_land_masks_answers() -> None:
+    """Large inputs are read in blocks (land._BLOCK points at a time): the same answers as
+    global-land-mask, in the input's shape, a scalar coordinate broadcast to all."""
+    from global_land_mask import globe
+
+    rng = np.random.default_rng(11)
+    n = 2 * land._BLOCK + 12_340
+    lat, lon = rng.uniform(-89.9, 89.9, n), rng.uniform(-540.0, 540.0, n)
+    expected = globe.is_land(lat, (lon + 180.0) % 360.0 - 180.0)
+    assert np.array_equal(land.is_land(lat, lon), expected)
+    assert np.array_equal(land.is_land(lat.reshape(-1, 4), lon.reshape(-1, 4)), expected.reshape(-1, 4))
+    assert np.array_equal(land.is_land(lat, 17.0), globe.is_land(lat, np.full(n, 17.0)))
+    lat[n - 3] = 95.0  # in the last block
+    with pytest.raises(ValueError):
+        land.is_land(lat, lon)
+
+
 def test_central_libya_is_far_inland_and_the_med_is_sea() -> None:
     d = land.inland_distance_km(
         np.array([CENTRAL_LIBYA[0], CENTRAL_MED[0]]), np.array([CENTRAL_LIBYA[1], CENTRAL_MED[1]])

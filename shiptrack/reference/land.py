@@ -193,7 +193,24 @@ def is_land(lat: np.ndarray | float, lon: np.ndarray | float) -> np.ndarray:
     The answer matches `global_land_mask.globe.is_land` cell for cell (it reads the
     same grid, bit-packed: about 1.5 s and 117 MB the first time, not 933 MB).
     """
-    la, lo = _coords(lat, lon)
+    la, lo = np.broadcast_arrays(np.asarray(lat, dtype=float), np.asarray(lon, dtype=float))
+    if la.size <= _BLOCK:
+        return _is_land(*_coords(la, lo))
+    # by blocks: the dozen temporaries of a block stay in the CPU's cache
+    out = np.empty(la.shape, dtype=bool)
+    flat_la, flat_lo, flat_out = la.reshape(-1), lo.reshape(-1), out.reshape(-1)
+    for k in range(0, la.size, _BLOCK):
+        flat_out[k : k + _BLOCK] = _is_land(*_coords(flat_la[k : k + _BLOCK], flat_lo[k : k + _BLOCK]))
+    return out
+
+
+# Points per block of :func:`is_land`. Measured on the 10M positions of the benchmark:
+# 0.37 s by blocks of 65,536, 2.1 s in one go (each of a dozen temporaries 80 MB, every
+# page of them faulted in).
+_BLOCK = 1 << 16
+
+
+def _is_land(la: np.ndarray, lo: np.ndarray) -> np.ndarray:
     ok = np.isfinite(la) & np.isfinite(lo)
     m = _mask()
     la_c = np.clip(np.where(ok, la, 0.0), m.lat_lo, m.lat_hi)

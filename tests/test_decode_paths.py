@@ -164,6 +164,13 @@ def test_byte_chunks_split_lines_as_source_lines(tmp_path: Path) -> None:
             got = [(int(c.line_nos[i]), c.text(i)) for c in read_chunks(f, block) for i in range(len(c))]
         assert got == expected, block
     assert [t for _, t in expected][:3] == ["line one", "line two", ""]
+    # a chunk larger than the newline scan's step (read.chunks._SCAN), \r\n and \n endings
+    big = b"".join(b"%d %s%s" % (i, b"y" * (i % 97), b"\r\n" if i % 3 else b"\n") for i in range(20_000))
+    path.write_bytes(big)
+    expected = list(expand_inputs([str(path)])[0].lines())
+    with path.open("rb") as f:
+        got = [(int(c.line_nos[i]), c.text(i)) for c in read_chunks(f, 1 << 20) for i in range(len(c))]
+    assert len(big) > 2 * (1 << 18) and got == expected and len(got) == 20_000
 
 
 def test_base_station_times_and_etas_agree_at_their_edges() -> None:

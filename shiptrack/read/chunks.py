@@ -104,7 +104,7 @@ def split_lines(data: bytes, size: int, first_line: int, first: bool) -> LineChu
             text = text[1:]
         texts = [ln.rstrip("\r\n") for ln in io.StringIO(text, newline="")]
         return chunk_from_texts(list(range(first_line, first_line + len(texts))), texts)
-    nl = np.flatnonzero(buf == 10)
+    nl = _newlines(buf)
     if size and data[size - 1] == 10:
         ends = nl
         starts = np.empty(nl.size, dtype=np.int64)
@@ -144,6 +144,18 @@ def read_chunks(stream: BinaryIO, block_bytes: int = 1 << 22) -> Iterator[LineCh
         first = False
         line_no += len(chunk)
         yield chunk
+
+
+# Bytes per step of :func:`_newlines`: its temporary mask stays in the CPU's cache instead of
+# being a fresh 4 MB array (1,000 page faults) for every chunk.
+_SCAN = 1 << 18
+
+
+def _newlines(buf: npt.NDArray[np.uint8]) -> IntArray:
+    """Offsets of the ``\n`` bytes in ``buf``, ascending."""
+    if buf.size <= _SCAN:
+        return np.flatnonzero(buf == 10)
+    return np.concatenate([np.flatnonzero(buf[k : k + _SCAN] == 10) + k for k in range(0, buf.size, _SCAN)])
 
 
 def line_count(data: bytes, first: bool = False) -> int:

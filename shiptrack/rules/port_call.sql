@@ -130,7 +130,9 @@ WITH area_ids AS (
     FROM with_static2 w ASOF LEFT JOIN dest de ON w.mmsi = de.mmsi AND w.arrival_utc >= de.ts
 )
 SELECT 'port_call' AS kind, w.mmsi, CAST(NULL AS INTEGER) AS other_mmsi,
-       w.arrival_utc AS start_utc, w.departure_utc AS end_utc, w.lat, w.lon,
+       w.arrival_utc AS start_utc, w.departure_utc AS end_utc,
+       -- the mean position, to 0.1 m: a parallel sum's last bits vary from run to run
+       round(w.lat, 6) AS lat, round(w.lon, 6) AS lon,
        w.port, w.port_id, w.min_distance_nm AS port_distance_nm,
        json_object(
            'arrival_utc', strftime(w.arrival_utc, '%Y-%m-%dT%H:%M:%SZ'),

@@ -75,7 +75,7 @@ def build(output_dir: Path) -> Path:
 
     cc.export("fingerprint", "i8()")(_fingerprint.py_func)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pycc is marked for deprecation; it works, and is pinned
+        warnings.simplefilter("ignore")  # pycc is marked for deprecation upstream (it works in numba 0.68)
         cc.compile()
     return output_dir / cc.output_file
 

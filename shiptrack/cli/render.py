@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +16,6 @@ if TYPE_CHECKING:  # not imported at run time: `shiptrack vessel` need not load 
     from shiptrack.read.sources import Source
 
 _console: Console | None = None
-_loading = threading.Lock()
 
 
 def _out() -> Console:
@@ -27,12 +25,11 @@ def _out() -> Console:
     A terminal gets its own width; a pipe or a file (cron, `make demo > log`) gets a wide,
     stable one rather than rich's 80 columns, so tables are not folded into slivers."""
     global _console
-    with _loading:
-        if _console is None:
-            from rich.console import Console
+    if _console is None:
+        from rich.console import Console
 
-            _console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 140)
-        return _console
+        _console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 140)
+    return _console
 
 
 def __getattr__(name: str) -> Any:  # noqa: ANN401 - `from shiptrack.cli.render import console`
@@ -157,9 +154,9 @@ def print_dossier(d) -> None:  # noqa: ANN001
 
     v = d.vessel
     _out().print(f"[bold]{escape(str(v['name'] or ''))}[/]  MMSI {v['mmsi']}  IMO {v['imo'] or '-'}  "
-                  f"call sign {escape(str(v['callsign'] or '-'))}  flag {escape(str(v['flag'] or '-'))}")
+                 f"call sign {escape(str(v['callsign'] or '-'))}  flag {escape(str(v['flag'] or '-'))}")
     _out().print(f"Seen {d.first_seen or '-'} to {d.last_seen or '-'}: {d.positions:,} positions, "
-                  f"{d.distance_nm:,.0f} nm sailed, {d.time_dark_h:,.1f} h dark.")
+                 f"{d.distance_nm:,.0f} nm sailed, {d.time_dark_h:,.1f} h dark.")
     ids = Table(title="Identity history", header_style="bold")
     for c in ("field", "value", "first seen", "last seen", "reports"):
         ids.add_column(c)

@@ -61,3 +61,26 @@ def test_unknown_param_and_rule_are_clear_errors(db: Path) -> None:
     assert result.exit_code == 1 and "unknown --param nonsense" in result.output
     result = run_cli(["detect", "--rules", "no_such_rule"], db)
     assert result.exit_code == 1 and "no rule or event kind" in result.output
+
+
+def test_seconds_between_is_exact_and_reaches_stores_of_the_previous_schema(db: Path) -> None:
+    """The rules take durations with ``seconds_between`` (microsecond counts, not ICU's
+    interval subtraction). A store made before the macro existed gets it when opened for
+    writing, as `detect` does."""
+    from shiptrack.store.db import SCHEMA_VERSION, connect
+
+    con = connect(db)
+    con.execute("DROP MACRO seconds_between")
+    con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    con.close()
+    con = connect(db)  # an older store, opened by this version
+    pairs = [("2018-02-10 23:59:59.999999+00", "2018-02-11 00:00:00+00", 1e-6),
+             ("2018-01-01 00:00:00+00", "2018-03-01 06:30:00.25+00", 59 * 86400 + 6.5 * 3600 + 0.25),
+             ("2020-02-28 12:00:00+00", "2020-03-01 12:00:00+00", 2 * 86400.0),  # across 29 February
+             ("2018-02-11 00:00:00+00", "2018-02-10 00:00:00+00", -86400.0)]
+    for a, b, want in pairs:
+        got = con.execute("SELECT seconds_between(CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ)), "
+                          "epoch(CAST(? AS TIMESTAMPTZ) - CAST(? AS TIMESTAMPTZ))", [a, b, b, a]).fetchall()[0]
+        assert got[0] == want and abs(got[1] - want) < 1e-6
+    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()[0][0] == SCHEMA_VERSION
+    con.close()

@@ -34,12 +34,12 @@ WITH nxt AS (  -- one narrow window pass; the next position's other fields are j
     FROM pos
     WINDOW w AS (PARTITION BY mmsi, seg ORDER BY ts, dup_key)
 ), g1 AS (
-    SELECT * FROM nxt WHERE epoch(n_ts - ts) >= least($min_gap_h, $min_gap_slow_h) * 3600.0
+    SELECT * FROM nxt WHERE seconds_between(ts, n_ts) >= least($min_gap_h, $min_gap_slow_h) * 3600.0
 ), g0 AS (
     SELECT a.mmsi, a.seg, a.ts, a.dup_key, a.lat, a.lon, a.sog, a.cog, a.nav_status, a.msg_type,
            a.source_id, a.line_no, b.ts AS n_ts, b.lat AS n_lat, b.lon AS n_lon, b.sog AS n_sog, b.cog AS n_cog,
            b.nav_status AS n_nav_status, b.msg_type AS n_msg_type, b.source_id AS n_source_id,
-           b.line_no AS n_line_no, epoch(b.ts - a.ts) / 3600.0 AS gap_h,
+           b.line_no AS n_line_no, seconds_between(a.ts, b.ts) / 3600.0 AS gap_h,
            coalesce(a.msg_type IN (18, 19), false)
                OR coalesce(a.nav_status IN (1, 5) AND b.nav_status IN (1, 5), false) AS slow
     FROM g1

@@ -76,7 +76,7 @@ WITH area_ids AS (
     WHERE in_enter OR (in_leave AND (sog IS NULL OR sog <= $leave_sog_kn))
 ), islands AS (
     -- runs of consecutive positions that stay at one place (gaps and islands)
-    SELECT *, rn - row_number() OVER w AS island, epoch(ts - lag(ts) OVER w) / 3600.0 AS gap_h
+    SELECT *, rn - row_number() OVER w AS island, seconds_between(lag(ts) OVER w, ts) / 3600.0 AS gap_h
     FROM stay
     WINDOW w AS (PARTITION BY mmsi, seg, place_id ORDER BY rn)
 ), bounds AS (
@@ -104,7 +104,7 @@ WITH area_ids AS (
            arg_max(lat, rn) AS departure_lat, arg_max(lon, rn) AS departure_lon
     FROM in_call
     GROUP BY mmsi, seg, place_id, island
-    HAVING epoch(max(ts) - min(ts)) / 3600.0 >= $min_duration_h
+    HAVING seconds_between(min(ts), max(ts)) / 3600.0 >= $min_duration_h
 ), kept AS (
     -- one call per stay: drop a call that overlaps a better one (area first, then closest)
     SELECT c.* FROM calls c
@@ -137,7 +137,7 @@ SELECT 'port_call' AS kind, w.mmsi, CAST(NULL AS INTEGER) AS other_mmsi,
        json_object(
            'arrival_utc', strftime(w.arrival_utc, '%Y-%m-%dT%H:%M:%SZ'),
            'departure_utc', strftime(w.departure_utc, '%Y-%m-%dT%H:%M:%SZ'),
-           'duration_h', round(epoch(w.departure_utc - w.arrival_utc) / 3600.0, 2),
+           'duration_h', round(seconds_between(w.arrival_utc, w.departure_utc) / 3600.0, 2),
            'still_in_port', w.island_last_rn = l.last_rn,
            'n_positions', w.n_positions,
            'mean_lat', round(w.lat, 5), 'mean_lon', round(w.lon, 5),

@@ -76,7 +76,7 @@ WITH seq AS (
 ), jump AS (
     SELECT *,
            haversine_nm(before.lat, before.lon, first.lat, first.lon) * 1.852 AS jump_km,
-           epoch(first.ts - before.ts) / 3600.0 AS jump_h
+           seconds_between(before.ts, first.ts) / 3600.0 AS jump_h
     FROM runs
 )
 SELECT 'position_on_land' AS kind, j.mmsi, CAST(NULL AS INTEGER) AS other_mmsi,

@@ -289,7 +289,7 @@ def _run_rule(
                              || coalesce('|' || json_extract_string(CAST(details AS JSON), '$.event_key'), '')),
                           1, 16) AS event_id,
                    kind, mmsi, other_mmsi, start_utc, end_utc,
-                   round(epoch(end_utc - start_utc) / 3600.0, 2) AS duration_h,
+                   round(seconds_between(start_utc, end_utc) / 3600.0, 2) AS duration_h,
                    lat, lon, port, port_id, round(port_distance_nm, 2), CAST(details AS JSON), evidence,
                    $now AS detected_at
             FROM _found

@@ -28,7 +28,7 @@ WITH o AS (
                AS max_pos
     FROM runs WHERE outside
     GROUP BY voyage_id, mmsi, seg, run
-    HAVING epoch(max(ts) - min(ts)) / 3600.0 >= $min_duration_h
+    HAVING seconds_between(min(ts), max(ts)) / 3600.0 >= $min_duration_h
 )
 SELECT 'route_deviation' AS kind, e.mmsi, CAST(NULL AS INTEGER) AS other_mmsi,
        e.start_utc, e.end_utc, e.max_pos.lat AS lat, e.max_pos.lon AS lon,
@@ -45,7 +45,7 @@ SELECT 'route_deviation' AS kind, e.mmsi, CAST(NULL AS INTEGER) AS other_mmsi,
            'end_utc', strftime(e.end_utc, '%Y-%m-%dT%H:%M:%SZ'),
            'end_lat', e.last_pos.lat, 'end_lon', e.last_pos.lon,
            'end_offset_nm', round(e.last_pos.offset_nm, 1),
-           'duration_h', round(epoch(e.end_utc - e.start_utc) / 3600.0, 2),
+           'duration_h', round(seconds_between(e.start_utc, e.end_utc) / 3600.0, 2),
            'n_positions', e.n_positions,
            'max_offset_limit_nm', $max_offset_nm
        ) AS details,

@@ -36,11 +36,11 @@ WITH split AS (  -- only MMSIs the segmenter split can have a jump between segme
     FROM pos p JOIN keep k ON p.mmsi = k.mmsi AND p.seg = k.seg
     WINDOW w AS (PARTITION BY p.mmsi ORDER BY p.ts, p.dup_key)
 ), jumps AS (
-    SELECT pr.*, haversine_nm(p_lat, p_lon, lat, lon) AS dist_nm, epoch(ts - p_ts) AS dt_s
+    SELECT pr.*, haversine_nm(p_lat, p_lon, lat, lon) AS dist_nm, seconds_between(p_ts, ts) AS dt_s
     FROM pr
     WHERE p_seg IS NOT NULL AND p_seg <> seg
       AND haversine_nm(p_lat, p_lon, lat, lon)
-          > greatest($min_jump_nm, $max_speed_kn * (epoch(ts - p_ts) + $jitter_s) / 3600.0)
+          > greatest($min_jump_nm, $max_speed_kn * (seconds_between(p_ts, ts) + $jitter_s) / 3600.0)
 ), iv AS (  -- a jump's reach: until the other (non-main) segment it touches was last heard
     SELECT j.*, m.main_seg, m.n_segs,
            greatest(j.ts, CASE WHEN j.p_seg <> m.main_seg THEN a.last_ts END,

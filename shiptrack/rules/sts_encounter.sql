@@ -104,7 +104,7 @@ WITH b AS (
         FROM pairs
     )
     GROUP BY mmsi, seg, other_mmsi, other_seg, run
-    HAVING epoch(max(t) - min(t)) >= $min_duration_h * 3600
+    HAVING seconds_between(min(t), max(t)) >= $min_duration_h * 3600
 ), port_blocks AS (
     -- each port in its 1-degree cell and the 8 around it
     SELECT port_id, name, country, lat, lon,

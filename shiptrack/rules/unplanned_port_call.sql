@@ -44,7 +44,7 @@ SELECT 'unplanned_port_call' AS kind, u.mmsi, CAST(NULL AS INTEGER) AS other_mms
            'voyage_end_utc', strftime(u.voyage_end_utc, '%Y-%m-%dT%H:%M:%SZ'),
            'arrival_utc', strftime(u.start_utc, '%Y-%m-%dT%H:%M:%SZ'),
            'departure_utc', strftime(u.end_utc, '%Y-%m-%dT%H:%M:%SZ'),
-           'duration_h', round(epoch(u.end_utc - u.start_utc) / 3600.0, 2),
+           'duration_h', round(seconds_between(u.start_utc, u.end_utc) / 3600.0, 2),
            'route_offset_nm', round(o.route_offset_nm, 1),
            'port_call_event_id', u.event_id
        ) AS details,

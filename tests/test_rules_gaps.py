@@ -293,6 +293,36 @@ def test_shared_mmsi_416000000_is_one_identity_clash(db: Path) -> None:
         (1048, 24, 121), (482, 25, 122), (30, -9, 60)]
 
 
+def test_pos_neighbours_are_those_of_each_segment(db: Path) -> None:
+    """pos carries each row's order in its segment and the segment's next position, as a
+    window over (mmsi, seg) gives them: for the MMSI split in 4 segments (its rows
+    replaced), the one with 12 fixes set aside as bad (one- or two-position segments), the
+    two transmitters on one MMSI, and a ship that is one segment."""
+    ingest_gfw(db, "416000000.json")
+    ingest_gfw(db, "338013000.json")
+    ingest_lines(db, two_transmitters() + pings(0, 5, 10, SEA2, mmsi=OTHER))
+    con = duckdb.connect(str(db))
+    try:
+        segments.prepare(con, None, None)
+        cols = [r[0] for r in con.execute("DESCRIBE pos").fetchall()]
+        per_seg = dict(con.execute("SELECT mmsi, count(DISTINCT seg) FROM pos GROUP BY mmsi").fetchall())
+        wrong = con.execute(
+            """
+            SELECT count(*) FROM (
+                SELECT rn, n_ts, row_number() OVER w AS want_rn, lead(ts) OVER w AS want_ts
+                FROM pos WINDOW w AS (PARTITION BY mmsi, seg ORDER BY ts, dup_key))
+            WHERE rn <> want_rn OR n_ts IS DISTINCT FROM want_ts
+            """).fetchall()[0][0]
+        lasts = con.execute("SELECT count(*) FILTER (WHERE n_ts IS NULL), count(DISTINCT (mmsi, seg)) FROM pos"
+                            ).fetchall()[0]
+    finally:
+        con.close()
+    assert cols[-3:] == ["seg", "rn", "n_ts"]
+    assert per_seg == {416000000: 4, 338013000: 12, SHIP: 2, OTHER: 1}
+    assert wrong == 0
+    assert lasts[0] == lasts[1]  # one last position per segment
+
+
 def test_segments_agree_with_gfw_expected_on_338013000(db: Path) -> None:
     ingest_gfw(db, "338013000.json")
     con = duckdb.connect(str(db))

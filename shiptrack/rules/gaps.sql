@@ -29,22 +29,16 @@
 -- param: reach_speed_kn = 15.0 -- knots; top speed for the reachability test (not spoofing_jump's max_speed_kn)
 -- param: min_berth_h = 6.0 -- hours alongside for a call during the gap to count as possible
 -- param: call_radius_nm = 60.0 -- nm; both gap ends this close to one reachable port = probable unreported call
-WITH nxt AS (  -- one narrow window pass; the next position's other fields are joined for the gaps only
-    SELECT mmsi, seg, ts, dup_key, lead(ts) OVER w AS n_ts, lead(dup_key) OVER w AS n_dup_key
-    FROM pos
-    WINDOW w AS (PARTITION BY mmsi, seg ORDER BY ts, dup_key)
-), g1 AS (
-    SELECT * FROM nxt WHERE seconds_between(ts, n_ts) >= least($min_gap_h, $min_gap_slow_h) * 3600.0
-), g0 AS (
+WITH g0 AS (  -- each position and the next of its segment (pos.rn, n_ts), when far enough apart
     SELECT a.mmsi, a.seg, a.ts, a.dup_key, a.lat, a.lon, a.sog, a.cog, a.nav_status, a.msg_type,
            a.source_id, a.line_no, b.ts AS n_ts, b.lat AS n_lat, b.lon AS n_lon, b.sog AS n_sog, b.cog AS n_cog,
            b.nav_status AS n_nav_status, b.msg_type AS n_msg_type, b.source_id AS n_source_id,
            b.line_no AS n_line_no, seconds_between(a.ts, b.ts) / 3600.0 AS gap_h,
            coalesce(a.msg_type IN (18, 19), false)
                OR coalesce(a.nav_status IN (1, 5) AND b.nav_status IN (1, 5), false) AS slow
-    FROM g1
-    JOIN pos a ON a.mmsi = g1.mmsi AND a.seg = g1.seg AND a.ts = g1.ts AND a.dup_key = g1.dup_key
-    JOIN pos b ON b.mmsi = g1.mmsi AND b.seg = g1.seg AND b.ts = g1.n_ts AND b.dup_key = g1.n_dup_key
+    FROM pos a
+    JOIN pos b ON b.mmsi = a.mmsi AND b.seg = a.seg AND b.rn = a.rn + 1
+    WHERE seconds_between(a.ts, a.n_ts) >= least($min_gap_h, $min_gap_slow_h) * 3600.0
 ), g AS (
     SELECT row_number() OVER (ORDER BY mmsi, seg, ts, dup_key) AS gid, *,
            CASE WHEN slow THEN $min_gap_slow_h ELSE $min_gap_h END AS threshold_h,

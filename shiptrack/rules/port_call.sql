@@ -46,8 +46,7 @@ WITH area_ids AS (
                          CAST(floor((lon + least(dlon, 180)) / 0.5) AS BIGINT) + 1)) + 720) % 720 AS cell_lon
     FROM place_lat_cells
 ), numbered AS (
-    SELECT mmsi, seg, ts, dup_key, lat, lon, sog, nav_status, source_id, line_no,
-           row_number() OVER (PARTITION BY mmsi, seg ORDER BY ts, dup_key) AS rn,
+    SELECT mmsi, seg, ts, dup_key, lat, lon, sog, nav_status, source_id, line_no, rn,  -- rn: order in the segment
            CAST(floor(lat / 0.5) AS BIGINT) AS cell_lat,
            (CAST(floor(lon / 0.5) AS BIGINT) + 720) % 720 AS cell_lon
     FROM pos

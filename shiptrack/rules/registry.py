@@ -21,10 +21,11 @@ Where SQL is awkward (sea-route corridors, the land mask, segmenting a track tha
 two transmitters share), a module ``shiptrack.rules.<name>`` may define
 ``prepare(con, params)`` that creates TEMP tables the SQL reads.
 
-Before any rule runs, :func:`prepare_inputs` creates the TEMP view ``pos``: the
-positions with a place, in the detection window, with ``seg`` (track segment, see
-``shiptrack.rules.segments``) and a content-based tiebreak ``ord_key`` so that
-results never depend on the order in which files were ingested.
+Before any rule runs, :func:`prepare_inputs` creates the TEMP table ``pos``: the
+positions with a place, in the detection window, with ``seg`` (track segment), ``rn``
+(order in the segment) and ``n_ts`` (the time of the segment's next position), see
+``shiptrack.rules.segments``. Order by ``ts, dup_key``: the content-based tiebreak
+``dup_key`` keeps results independent of the order in which files were ingested.
 """
 
 from __future__ import annotations
@@ -196,7 +197,7 @@ class DetectSummary:
 
 
 def prepare_inputs(con: duckdb.DuckDBPyConnection, since: datetime | None, until: datetime | None) -> None:
-    """TEMP view ``pos``: placed positions in the window, segmented, with a stable tiebreak."""
+    """TEMP table ``pos``: placed positions in the window, segmented, with their neighbours."""
     from shiptrack.rules import segments
 
     segments.prepare(con, since, until)

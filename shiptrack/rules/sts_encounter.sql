@@ -32,8 +32,7 @@ WITH b AS (
     FROM (
         SELECT mmsi, seg, ts, lat, lon, sog, nav_status, source_id, line_no,
                CAST(floor(epoch(ts) / ($bucket_min * 60)) AS BIGINT) AS bucket,
-               lead(CAST(floor(epoch(ts) / ($bucket_min * 60)) AS BIGINT))
-                   OVER (PARTITION BY mmsi, seg ORDER BY ts, dup_key) AS next_bucket
+               CAST(floor(epoch(n_ts) / ($bucket_min * 60)) AS BIGINT) AS next_bucket  -- of the segment's next position
         FROM pos
         WHERE mmsi BETWEEN 100000000 AND 799999999 AND mmsi NOT BETWEEN 111000000 AND 111999999
           AND seg >= 0  -- negative segments are single bad fixes

@@ -226,14 +226,53 @@ def bench_stages(work: Path, n: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1]) | {"sentences": n}
 
 
-def bench_detect(work: Path, n: int) -> dict:
-    db = work / f"detect_{n}.duckdb"
+def ingest_once(work: Path, n: int) -> dict:
+    """One shiptrack ingest of the corpus of ``n`` sentences (made by :func:`bench_ingest`)."""
+    db = work / f"paired_{n}.duckdb"
     for p in (db, Path(str(db) + ".wal")):
+        p.unlink(missing_ok=True)
+    run = measure(shiptrack("--db", str(db), "ingest", str(work / f"corpus_{n}.nmea")))
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    positions = con.execute("SELECT sum(positions) FROM sources").fetchall()[0][0]
+    con.close()
+    db.unlink(missing_ok=True)
+    return {"sentences": n, "positions": int(positions), "ingest_s": run["wall_s"]}
+
+
+def warm_land_cache() -> float:
+    """Seconds to make the land mask's cache ready (built once per machine, about 1.5 s),
+    so that no detect run below includes building it."""
+    from shiptrack.reference.land import is_land
+
+    t = time.perf_counter()
+    is_land(0.0, 0.0)
+    return time.perf_counter() - t
+
+
+def bench_detect(work: Path, n: int, repeat: int = 1, paired_ingest: int | None = None) -> dict:
+    """``shiptrack detect`` on a generated store of ``n`` positions, ``repeat`` times (each
+    on the store as generated; the median counts), then the dossier. With
+    ``paired_ingest``, an ingest of that corpus runs just before each detect run, so that
+    detect is compared with an ingest timed in the same state of the machine."""
+    db = work / f"detect_{n}.duckdb"
+    pristine = work / f"detect_{n}.generated.duckdb"
+    for p in (db, Path(str(db) + ".wal"), pristine):
         p.unlink(missing_ok=True)
     t = time.perf_counter()
     mmsi = make_position_store(db, n)
     build_s = time.perf_counter() - t
-    det = measure(shiptrack("--db", str(db), "detect"))
+    if repeat > 1:
+        shutil.copyfile(db, pristine)
+    runs, paired = [], []
+    for i in range(max(repeat, 1)):
+        if i:
+            shutil.copyfile(pristine, db)
+        if paired_ingest:
+            paired.append(ingest_once(work, paired_ingest))
+        runs.append(measure(shiptrack("--db", str(db), "detect")))
+    pristine.unlink(missing_ok=True)
     dossier_cli = measure(shiptrack("--db", str(db), "vessel", str(mmsi), "--format", "json"))
     # the dossier itself, without starting Python
     from shiptrack.dossier import build_dossier
@@ -247,8 +286,10 @@ def bench_detect(work: Path, n: int) -> dict:
     events = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
     con.close()
     db.unlink(missing_ok=True)
-    return {"positions": n, "store_build_s": build_s, "detect_s": det["wall_s"], "detect_rss_mb": det["rss_mb"],
-            "events": int(events), "dossier_cli_s": dossier_cli["wall_s"], "dossier_s": dossier_s}
+    return {"positions": n, "store_build_s": build_s, "detect_s": statistics.median(r["wall_s"] for r in runs),
+            "detect_all_s": [r["wall_s"] for r in runs], "detect_rss_mb": max(r["rss_mb"] for r in runs),
+            "paired_ingest": paired, "events": int(events), "dossier_cli_s": dossier_cli["wall_s"],
+            "dossier_s": dossier_s}
 
 
 def machine() -> str:
@@ -279,6 +320,19 @@ def _ingest_estimate_s(run: dict, positions: int) -> float:
     return positions / (run["positions"] / run["ingest_s"])
 
 
+def _detect_vs_ingest(ingest: list[dict], d: dict) -> tuple[dict, float]:
+    """The ingest run(s) that detect on ``d`` is compared with, and the seconds they give
+    for ingesting as many positions: the ingests paired with the detect runs if any
+    (median rate), else the largest ingest measured."""
+    paired = d.get("paired_ingest") or []
+    if paired:
+        rate = statistics.median(r["positions"] / r["ingest_s"] for r in paired)
+        run = {"sentences": paired[0]["sentences"], "positions": rate, "ingest_s": 1.0, "paired": len(paired)}
+    else:
+        run = ingest[-1]
+    return run, _ingest_estimate_s(run, d["positions"])
+
+
 def targets(ingest: list[dict], detect: list[dict]) -> list[tuple[str, str, bool | None]]:
     """The targets of the speed issue: (what, the figure of this run, met? None: not measured)."""
     out: list[tuple[str, str, bool | None]] = []
@@ -299,8 +353,8 @@ def targets(ingest: list[dict], detect: list[dict]) -> list[tuple[str, str, bool
         out.append((f"detect grows ≤ {1.2 * scale:.0f}× for {scale:.0f}× the positions", f"{grow:.1f}×",
                     grow <= 1.2 * scale))
     if detect and ingest:
-        r, b = ingest[-1], detect[-1]
-        x = b["detect_s"] / _ingest_estimate_s(r, b["positions"])
+        b = detect[-1]
+        x = b["detect_s"] / _detect_vs_ingest(ingest, b)[1]
         out.append((f"detect on {b['positions']:,} positions ≤ the time to ingest them", f"{x:.2f}×", x <= 1))
     if detect:
         b = detect[-1]
@@ -310,7 +364,7 @@ def targets(ingest: list[dict], detect: list[dict]) -> list[tuple[str, str, bool
 
 
 def render(ingest: list[dict], detect: list[dict], when: str, desc: str, startup: dict | None = None,
-           stages: dict | None = None) -> str:
+           stages: dict | None = None, land_s: float | None = None) -> str:
     lines = [f"# shiptrack benchmarks — {when}", "", f"Machine: {desc}.", "",
              "Ratios are measured in the same run; seconds depend on how busy the machine was.", "",
              "## Targets", "", "| target | this run | met |", "|---|---:|---|"]
@@ -368,11 +422,18 @@ def render(ingest: list[dict], detect: list[dict], when: str, desc: str, startup
         lines += ["", f"Detect grows {b['detect_s'] / a['detect_s']:.1f}× for {b['positions'] / a['positions']:.0f}× "
                       "the positions."]
     if detect and ingest:
-        r, b = ingest[-1], detect[-1]
-        est = _ingest_estimate_s(r, b["positions"])
-        lines += ["", f"Ingesting {b['positions']:,} positions at the rate measured for {r['sentences']:,} sentences "
+        b = detect[-1]
+        r, est = _detect_vs_ingest(ingest, b)
+        when = (f"in the ingests of {r['sentences']:,} sentences run just before each detect run (the median of "
+                f"{r['paired']})" if r.get("paired") else f"for {r['sentences']:,} sentences")
+        runs = b.get("detect_all_s") or [b["detect_s"]]
+        took = f"{b['detect_s']:.1f} s" + (f" (median of {', '.join(f'{x:.1f}' for x in runs)} s)" if len(runs) > 1 else "")
+        lines += ["", f"Ingesting {b['positions']:,} positions at the rate measured {when} "
                       f"({r['positions'] / r['ingest_s']:,.0f} positions/s) would take about {est:.1f} s; detect on "
-                      f"them took {b['detect_s']:.1f} s ({b['detect_s'] / est:.2f}× the ingest)."]
+                      f"them took {took}, {b['detect_s'] / est:.2f}× the ingest."]
+    if land_s is not None:
+        lines += ["", f"The land mask's cache (built once per machine, then memory-mapped) was made ready before the "
+                      f"detect runs, in {land_s:.2f} s: none of them includes building it."]
     return "\n".join(lines) + "\n"
 
 
@@ -402,11 +463,15 @@ def main() -> None:
     stages = bench_stages(work, sizes[0])
     if not shutil.which("gpsdecode"):
         print("gpsdecode not found (Debian package gpsd-clients): its column is n/a", flush=True)
+    land_s = warm_land_cache()
     detect = []
     for n in dsizes:
         print(f"detect: {n:,} positions ...", flush=True)
-        detect.append(bench_detect(work, n))
-    text = render(ingest, detect, when, desc, startup, stages)
+        last = n == dsizes[-1]
+        # the largest store: detect twice, each run just after an ingest of the largest corpus
+        detect.append(bench_detect(work, n, repeat=2 if last and not args.quick else 1,
+                                   paired_ingest=sizes[-1] if last else None))
+    text = render(ingest, detect, when, desc, startup, stages, land_s)
     print()
     print(text)
     args.output.write_text(text, encoding="utf-8")

@@ -424,16 +424,17 @@ def render(ingest: list[dict], detect: list[dict], when: str, desc: str, startup
     if detect and ingest:
         b = detect[-1]
         r, est = _detect_vs_ingest(ingest, b)
-        when = (f"in the ingests of {r['sentences']:,} sentences run just before each detect run (the median of "
-                f"{r['paired']})" if r.get("paired") else f"for {r['sentences']:,} sentences")
+        rate = f"{r['positions'] / r['ingest_s']:,.0f} positions/s"
+        when = (f"of the ingests of {r['sentences']:,} sentences run just before each detect run ({rate}, the "
+                f"median of {r['paired']})" if r.get("paired") else f"measured for {r['sentences']:,} sentences ({rate})")
         runs = b.get("detect_all_s") or [b["detect_s"]]
         took = f"{b['detect_s']:.1f} s" + (f" (median of {', '.join(f'{x:.1f}' for x in runs)} s)" if len(runs) > 1 else "")
-        lines += ["", f"Ingesting {b['positions']:,} positions at the rate measured {when} "
-                      f"({r['positions'] / r['ingest_s']:,.0f} positions/s) would take about {est:.1f} s; detect on "
-                      f"them took {took}, {b['detect_s'] / est:.2f}× the ingest."]
+        lines += ["", f"Ingesting {b['positions']:,} positions at the rate {when} would take about {est:.1f} s; "
+                      f"detect on them took {took}, {b['detect_s'] / est:.2f}× the ingest."]
     if land_s is not None:
-        lines += ["", f"The land mask's cache (built once per machine, then memory-mapped) was made ready before the "
-                      f"detect runs, in {land_s:.2f} s: none of them includes building it."]
+        ready = "was already built" if land_s < 0.1 else f"was built first, in {land_s:.1f} s"
+        lines += ["", f"The land mask's cache (built once per machine, then memory-mapped) {ready}: no detect run "
+                      "above includes building it."]
     return "\n".join(lines) + "\n"
 
 

@@ -84,3 +84,26 @@ def test_seconds_between_is_exact_and_reaches_stores_of_the_previous_schema(db: 
         assert got[0] == want and abs(got[1] - want) < 1e-6
     assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()[0][0] == SCHEMA_VERSION
     con.close()
+
+
+def test_a_rule_of_ones_own_reads_pos_neighbours_and_the_macros(db: Path, tmp_path: Path) -> None:
+    """What the README promises a rule in --rules-dir: pos with seg, rn and n_ts, and the macros."""
+    ingest_lines(db, [ping("2018-02-01T00:00:00Z", 44.7, 37.8, 0.0), ping("2018-02-01T00:10:00Z", 44.7, 37.8, 0.0),
+                      ping("2018-02-01T03:10:00Z", 44.8, 37.9, 0.0)])
+    rules = tmp_path / "mine"
+    rules.mkdir()
+    (rules / "long_silence.sql").write_text(
+        "-- kind: long_silence\n-- title: Long silences\n"
+        "-- description: two consecutive positions of one segment at least min_h apart (a test rule).\n"
+        "-- param: min_h = 1.0 -- hours\n"
+        "SELECT 'long_silence' AS kind, mmsi, CAST(NULL AS INTEGER) AS other_mmsi, ts AS start_utc,\n"
+        "       n_ts AS end_utc, lat, lon, CAST(NULL AS VARCHAR) AS port, CAST(NULL AS INTEGER) AS port_id,\n"
+        "       CAST(NULL AS DOUBLE) AS port_distance_nm,\n"
+        "       json_object('rn', rn, 'seg', seg, 'km', round(haversine_nm(lat, lon, 44.8, 37.9) * 1.852, 1)) AS details,\n"
+        "       [struct_pack(source_id := source_id, line_no := line_no)] AS evidence\n"
+        "FROM pos WHERE seconds_between(ts, n_ts) >= $min_h * 3600\n")
+    result = run_cli(["detect", "--rules-dir", str(rules), "--rules", "long_silence"], db)
+    assert result.exit_code == 0, result.output
+    rows = query(db, "SELECT strftime(start_utc, '%H:%M'), strftime(end_utc, '%H:%M'), duration_h, details "
+                     "FROM events WHERE kind = 'long_silence'")
+    assert rows == [("00:10", "03:10", 3.0, '{"rn":2,"seg":0,"km":13.6}')]  # 0.1 deg N, 0.1 deg E at 44.7 N

@@ -97,11 +97,7 @@ def bench_ingest(work: Path, n: int, repeat: int = 1) -> dict:
         for p in (db, Path(str(db) + ".wal")):
             p.unlink(missing_ok=True)
         runs["ingest"].append(measure(shiptrack("--db", str(db), "ingest", str(corpus))))
-        import duckdb
-
-        con = duckdb.connect(str(db), read_only=True)
-        messages, positions = con.execute("SELECT sum(messages), sum(positions) FROM sources").fetchall()[0]
-        con.close()
+        messages, positions = _ingested(db)
         runs["pyais"].append(measure([sys.executable, "-c", _PYAIS_LOOP, str(corpus)]))
         if gpsdecode:
             runs["gpsdecode"].append(measure([gpsdecode, "-s"], stdin=bare))
@@ -232,13 +228,19 @@ def ingest_once(work: Path, n: int) -> dict:
     for p in (db, Path(str(db) + ".wal")):
         p.unlink(missing_ok=True)
     run = measure(shiptrack("--db", str(db), "ingest", str(work / f"corpus_{n}.nmea")))
+    positions = _ingested(db)[1]
+    db.unlink(missing_ok=True)
+    return {"sentences": n, "positions": positions, "ingest_s": run["wall_s"]}
+
+
+def _ingested(db: Path) -> tuple[int, int]:
+    """(messages, positions) that the ingests into ``db`` recorded."""
     import duckdb
 
     con = duckdb.connect(str(db), read_only=True)
-    positions = con.execute("SELECT sum(positions) FROM sources").fetchall()[0][0]
+    messages, positions = con.execute("SELECT sum(messages), sum(positions) FROM sources").fetchall()[0]
     con.close()
-    db.unlink(missing_ok=True)
-    return {"sentences": n, "positions": int(positions), "ingest_s": run["wall_s"]}
+    return int(messages), int(positions)
 
 
 def warm_land_cache() -> float:

@@ -91,9 +91,9 @@ _DROPPED = np.iinfo(np.int32).min
 _COLUMNS = "mmsi, ts, lat, lon, sog, cog, heading, nav_status, msg_type, source_id, line_no, dup_key"
 # Each position's place in its segment and its neighbours there (ordered by ts, dup_key),
 # computed once for every rule: rn (1, 2, ...) and the next position's time (NULL for the
-# last). Each rule that sorted the 10M positions of the benchmark in a window
-# of its own took 1.3-2.1 s for it. The previous position's time and place serve to find
-# the implausible pairs, and are then dropped.
+# last). Each rule that sorted the 10M positions of the benchmark in a window of its own
+# took 1.3-2.1 s for it. The previous position's time and place serve to find the
+# implausible pairs, and are then dropped.
 _NEIGHBOURS = """row_number() OVER w AS rn,
            lag(ts) OVER w AS p_ts, lag(lat) OVER w AS p_lat, lag(lon) OVER w AS p_lon,
            lead(ts) OVER w AS n_ts"""

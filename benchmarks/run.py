@@ -317,22 +317,15 @@ def machine() -> str:
             f"polars {polars.__version__}, pyais {pyais.__version__}")
 
 
-def _ingest_estimate_s(run: dict, positions: int) -> float:
-    """Seconds to ingest ``positions`` positions at the rate of an ingest ``run``."""
-    return positions / (run["positions"] / run["ingest_s"])
-
-
-def _detect_vs_ingest(ingest: list[dict], d: dict) -> tuple[dict, float]:
-    """The ingest run(s) that detect on ``d`` is compared with, and the seconds they give
-    for ingesting as many positions: the ingests paired with the detect runs if any
-    (median rate), else the largest ingest measured."""
+def _ingest_rate(ingest: list[dict], d: dict) -> dict:
+    """The ingest rate that detect on ``d`` is compared with: ``rate`` (positions/s), from
+    the ingests paired with its runs if any (median; ``paired``: how many), else from the
+    largest ingest measured; ``sentences``: the size of that ingest's corpus."""
     paired = d.get("paired_ingest") or []
     if paired:
-        rate = statistics.median(r["positions"] / r["ingest_s"] for r in paired)
-        run = {"sentences": paired[0]["sentences"], "positions": rate, "ingest_s": 1.0, "paired": len(paired)}
-    else:
-        run = ingest[-1]
-    return run, _ingest_estimate_s(run, d["positions"])
+        return {"sentences": paired[0]["sentences"], "paired": len(paired),
+                "rate": statistics.median(r["positions"] / r["ingest_s"] for r in paired)}
+    return {"sentences": ingest[-1]["sentences"], "paired": 0, "rate": ingest[-1]["positions"] / ingest[-1]["ingest_s"]}
 
 
 def targets(ingest: list[dict], detect: list[dict]) -> list[tuple[str, str, bool | None]]:
@@ -356,7 +349,7 @@ def targets(ingest: list[dict], detect: list[dict]) -> list[tuple[str, str, bool
                     grow <= 1.2 * scale))
     if detect and ingest:
         b = detect[-1]
-        x = b["detect_s"] / _detect_vs_ingest(ingest, b)[1]
+        x = b["detect_s"] / (b["positions"] / _ingest_rate(ingest, b)["rate"])
         out.append((f"detect on {b['positions']:,} positions ≤ the time to ingest them", f"{x:.2f}×", x <= 1))
     if detect:
         b = detect[-1]
@@ -425,10 +418,11 @@ def render(ingest: list[dict], detect: list[dict], when: str, desc: str, startup
                       "the positions."]
     if detect and ingest:
         b = detect[-1]
-        r, est = _detect_vs_ingest(ingest, b)
-        rate = f"{r['positions'] / r['ingest_s']:,.0f} positions/s"
+        r = _ingest_rate(ingest, b)
+        est = b["positions"] / r["rate"]
+        rate = f"{r['rate']:,.0f} positions/s"
         when = (f"of the ingests of {r['sentences']:,} sentences run just before each detect run ({rate}, the "
-                f"median of {r['paired']})" if r.get("paired") else f"measured for {r['sentences']:,} sentences ({rate})")
+                f"median of {r['paired']})" if r["paired"] else f"measured for {r['sentences']:,} sentences ({rate})")
         runs = b.get("detect_all_s") or [b["detect_s"]]
         took = f"{b['detect_s']:.1f} s" + (f" (median of {', '.join(f'{x:.1f}' for x in runs)} s)" if len(runs) > 1 else "")
         lines += ["", f"Ingesting {b['positions']:,} positions at the rate {when} would take about {est:.1f} s; "

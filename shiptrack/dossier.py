@@ -68,17 +68,33 @@ def summarise_event(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
             parts.append(f"went silent {start['distance_nm']:.0f} nm from {start.get('port')}{toward}")
         if end.get("distance_nm") is not None:
             parts.append(f"reappeared {end['distance_nm']:.0f} nm from {end.get('port')}")
-        cov = (d.get("coverage") or {}).get("other_vessels")
-        if cov is not None:
-            parts.append(f"{cov} other vessel{'s' if cov != 1 else ''} heard within "
-                         f"{(d.get('coverage') or {}).get('radius_nm', 50):.0f} nm meanwhile")
+        parts.append(_coverage_phrase(d))
         if d.get("probable_unreported_call"):
             parts.append(f"probable unreported call at {d.get('probable_call_port') or port}")
+        elif d.get("possible_call_port"):
+            parts.append(_unclaimed_call(d))
         if d.get("draught_before_m") is not None and d.get("draught_after_m") is not None:
             parts.append(f"draught {d['draught_before_m']} m before, {d['draught_after_m']} m after")
         return "; ".join(parts)
     if kind == "ais_gap":
-        return f"no AIS for {dur:.1f} h in open sea" if dur is not None else "no AIS in open sea"
+        hours = f"{dur:.1f} h" if dur is not None else "a while"
+        hole = d.get("archive_hole") or {}
+        if d.get("piece") == "before_hole":
+            return (f"no AIS for at least {hours}, until a {hole.get('hours', 0):.0f} h hole in the archive "
+                    "(nobody heard at all): how long the ship was silent is unknown")
+        if d.get("piece") == "after_hole":
+            return (f"no AIS for at least {hours} after a {hole.get('hours', 0):.0f} h hole in the archive "
+                    "(nobody heard at all): how long the ship was silent is unknown")
+        if d.get("in_port"):
+            where = f" in port at {port}" if port else " in port"
+            return f"AIS silent {hours}{where}, reappeared where it was: an in-port gap, not a dark approach"
+        where = f" near {port}" if port else " at sea"
+        return f"no AIS for {hours}{where}; {_coverage_phrase(d)}"
+    if kind == "implausible_gap":
+        return (f"no AIS for {dur:.1f} h, but its two ends are {d.get('displacement_nm', 0):,.0f} nm apart: "
+                f"{d.get('implied_speed_kn', 0):.0f} kn, more than this ship can sail "
+                f"({d.get('max_plausible_speed_kn', 30):.0f} kn): a wrong clock or another transmitter, not a "
+                "dark period")
     if kind == "port_call":
         return f"called at {port} for {dur:.1f} h" if dur is not None else f"called at {port}"
     if kind == "unplanned_port_call":
@@ -102,6 +118,56 @@ def summarise_event(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
         km = d.get("max_inland_km") or d.get("inland_km")
         return f"reported a position {km:.0f} km inland" if km else "reported a position on land"
     return kind.replace("_", " ")
+
+
+_CONDITIONS = {
+    "reception_live_near_port": "reception near the port was not shown to be live",
+    "reception_live_at_both_ends": "reception at both ends of the gap was not shown to be live",
+    "went_silent_heading_for_port": "it was not shown heading for the port when it went silent",
+    "reappeared_heading_away": "it was not shown leaving the port when it reappeared",
+    "moved": "it reappeared where it went silent",
+    "not_in_port": "it was in port",
+    "round_trip_fits": "the round trip does not fit the gap",
+}
+
+
+def _coverage_phrase(d: dict[str, Any]) -> str:
+    """What the store heard around the gap: the reason a silence is, or is not, the ship's."""
+    cov = d.get("coverage") or {}
+    radius = cov.get("radius_nm") or 50
+    status = cov.get("status")
+    n = cov.get("other_vessels") or 0
+    if status == "live":
+        return f"{n} other vessel{'s' if n != 1 else ''} heard within {radius:.0f} nm meanwhile"
+    if status == "low":
+        return f"reception low: other vessels heard within {radius:.0f} nm in fewer hours than usual"
+    if status == "none":
+        return (f"nobody else heard within {radius:.0f} nm either, where others usually are: "
+                "the receivers, not the ship, may have been silent")
+    return f"reception unknown: no other vessel heard within {radius:.0f} nm to compare with"
+
+
+def _unclaimed_call(d: dict[str, Any]) -> str:
+    """Why a call that fits the gap is not claimed: the conditions that do not hold."""
+    cond = d.get("call_conditions") or {}
+    missing = [text for key, text in _CONDITIONS.items() if cond.get(key) is not True]
+    port = d.get("possible_call_port")
+    return f"a call at {port} fits the time but is not claimed: " + ", ".join(missing or ["see details"])
+
+
+def _union_hours(spans: list[tuple[datetime, datetime]]) -> float:
+    """Hours covered by the union of the intervals (overlapping segments count once)."""
+    total, cur_start, cur_end = 0.0, None, None
+    for a, b in sorted(spans):
+        if cur_end is None or a > cur_end:
+            if cur_end is not None:
+                total += (cur_end - cur_start).total_seconds()
+            cur_start, cur_end = a, b
+        elif b > cur_end:
+            cur_end = b
+    if cur_end is not None:
+        total += (cur_end - cur_start).total_seconds()
+    return total / 3600.0
 
 
 def build_dossier(
@@ -133,7 +199,8 @@ def build_dossier(
     ).fetchall()[0]
     n_pos, first, last, dist = stats
     timeline = []
-    for e in event_rows(con, mmsi=v.mmsi, since=since, until=until):
+    events = event_rows(con, mmsi=v.mmsi, since=since, until=until)
+    for e in events:
         details = json.loads(e["details"]) if e["details"] else {}
         timeline.append({
             "start_utc": iso_utc(e["start_utc"]), "end_utc": iso_utc(e["end_utc"]), "kind": e["kind"],
@@ -141,7 +208,10 @@ def build_dossier(
             "lat": e["lat"], "lon": e["lon"], "duration_h": e["duration_h"],
             "evidence": e["evidence"], "event_id": e["event_id"], "details": details,
         })
-    dark_h = float(sum(t["duration_h"] or 0 for t in timeline if t["kind"] == "dark_period"))
+    # time dark: the union of the dark periods, so that the overlapping segments of a shared
+    # MMSI never make a vessel dark for longer than it was observed
+    dark_h = _union_hours([(e["start_utc"], e["end_utc"]) for e in events
+                           if e["kind"] == "dark_period" and e["end_utc"] is not None])
     identities = rows(con, """
         SELECT field, value, first_seen, last_seen, reports FROM identity_history
         WHERE mmsi = $m AND field IN ('name', 'callsign', 'imo', 'ship_type', 'destination')

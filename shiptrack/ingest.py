@@ -25,6 +25,7 @@ from shiptrack.errors import InputError
 from shiptrack.read.chunks import ChunkSpec
 from shiptrack.read.sniff import sniff
 from shiptrack.read.sources import Source, expand_inputs, remove_temporary
+from shiptrack.store import coverage
 from shiptrack.store.load import LoadCounts, Loader
 
 if TYPE_CHECKING:
@@ -272,6 +273,7 @@ def ingest_source(
                 con.execute("ROLLBACK")
                 return SourceResult(src, "already", source_id=prev[0], previous_ingest=prev[1])
         c = loader.counts
+        coverage.update(con, source_id, c.first_ts, c.last_ts)
         if c.time_sources:
             detail += "; time from " + ", ".join(f"{k} ({v:,})" for k, v in c.time_sources.most_common())
         # the sources row goes in last, when its SHA-256 and counts are known: in the same

@@ -193,15 +193,30 @@ def two_ports_at_once(con: duckdb.DuckDBPyConnection) -> list[dict]:
 
 
 def dark_longer_than_observed(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Vessels (MMSI) whose gap events add up to more hours than the MMSI was observed."""
-    return _rows(con, """
-        WITH obs AS (SELECT mmsi, (epoch(max(ts)) - epoch(min(ts))) / 3600.0 AS observed_h
-                     FROM positions GROUP BY mmsi),
-             dark AS (SELECT mmsi, sum(duration_h) AS dark_h FROM events
-                      WHERE kind IN ('dark_period', 'ais_gap') GROUP BY mmsi)
-        SELECT mmsi, round(dark_h, 1) AS dark_h, round(observed_h, 1) AS observed_h
-        FROM dark JOIN obs USING (mmsi) WHERE dark_h > observed_h + 0.01 ORDER BY mmsi
-    """)
+    """Transmitters (MMSI and track segment) whose gap events add up to more hours than the
+    segment was observed, and vessels whose dossier says they were dark longer than observed."""
+    seg = "coalesce(segment, 0)" if _has_column(con, "events", "segment") else "0"
+    out = _rows(con, f"""
+        WITH e AS (SELECT mmsi, {seg} AS seg, start_utc, end_utc, duration_h FROM events
+                   WHERE kind IN ('dark_period', 'ais_gap')),
+             obs AS (SELECT e.mmsi, e.seg, (epoch(max(p.ts)) - epoch(min(p.ts))) / 3600.0 AS observed_h
+                     FROM (SELECT DISTINCT mmsi, seg FROM e) e JOIN positions p ON p.mmsi = e.mmsi GROUP BY ALL),
+             dark AS (SELECT mmsi, seg, sum(duration_h) AS dark_h FROM e GROUP BY ALL)
+        SELECT mmsi, seg, round(dark_h, 1) AS dark_h, round(observed_h, 1) AS observed_h
+        FROM dark JOIN obs USING (mmsi, seg) WHERE dark_h > observed_h + 0.01 ORDER BY mmsi
+    """)  # noqa: S608 - a constant expression
+    from shiptrack.dossier import build_dossier
+    from shiptrack.vessels import _vessels
+
+    for (mmsi,) in con.execute("SELECT DISTINCT mmsi FROM events WHERE kind = 'dark_period'").fetchall():
+        d = build_dossier(con, _vessels(con, [mmsi])[0])
+        if d.first_seen and d.last_seen:
+            from shiptrack.units import parse_utc
+
+            observed_h = (parse_utc(d.last_seen) - parse_utc(d.first_seen)).total_seconds() / 3600.0
+            if d.time_dark_h > observed_h + 0.05:
+                out.append({"mmsi": mmsi, "dossier_dark_h": d.time_dark_h, "observed_h": round(observed_h, 1)})
+    return out
 
 
 CHECKS = {

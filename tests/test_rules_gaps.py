@@ -42,6 +42,14 @@ def gap_track(gap_min: float, start=NEAR, end=NEAR2, **kw) -> list[str]:
     return pings(0, 6, 10, start, **kw) + pings(50 + gap_min, 6, 10, end, **kw)
 
 
+def listener(start_min: float = -12 * 60, end_min: float = 36 * 60, where: tuple[float, float] = (32.12, 20.06),
+             mmsi: int = OTHER + 500, step_min: float = 30) -> list[str]:
+    """Another vessel heard every ``step_min`` minutes at ``where`` (by default moored at
+    Banghazi, 43.9 nm from NEAR and 32.4 nm from NEAR2): the receivers there are working."""
+    n = int((end_min - start_min) // step_min) + 1
+    return pings(start_min, n, step_min, where, sog=0.0, status=5, mmsi=mmsi)
+
+
 def detect(db: Path, *extra: str) -> list[dict]:
     result = run_cli(["detect", "--rules", "gaps,spoofing_jump", *extra], db)
     assert result.exit_code == 0, result.output
@@ -58,8 +66,9 @@ def detect(db: Path, *extra: str) -> list[dict]:
 def test_gap_near_port_counts_from_six_hours(db: Path) -> None:
     near_sfax = (34.5, 11.2)  # 25.6 nm from Mersa Sfax
     ingest_lines(db, gap_track(361, cog=131.0)  # 6 h 01 min
-                 + gap_track(359, start=near_sfax, end=near_sfax, mmsi=SHIP + 1))  # 5 h 59 min
-    (e,) = detect(db)  # exactly one event, and not for the 5 h 59 min gap
+                 + gap_track(359, start=near_sfax, end=near_sfax, mmsi=SHIP + 1)  # 5 h 59 min
+                 + listener())
+    (e,) = [e for e in detect(db) if e["mmsi"] != OTHER + 500]  # one event, not for the 5 h 59 min gap
     assert e["kind"] == "dark_period" and e["mmsi"] == SHIP
     assert (e["port"], e["port_id"]) == ("Banghazi", BANGHAZI)
     assert e["start"] == T0 + timedelta(minutes=50) and e["end"] == T0 + timedelta(minutes=50 + 361)
@@ -75,9 +84,12 @@ def test_gap_near_port_counts_from_six_hours(db: Path) -> None:
     assert d["nearest_port_end"]["distance_nm"] == pytest.approx(32.42, abs=0.05)
     assert d["displacement_nm"] == pytest.approx(11.77, abs=0.05)
     assert d["implied_speed_kn"] == pytest.approx(11.77 / 6.0167, abs=0.02)
-    assert d["coverage"] == {"radius_nm": 50.0, "other_vessels": 0, "other_positions": 0}
+    cov = d["coverage"]
+    assert cov["status"] == "live" and cov["other_vessels"] == 1
+    assert cov["start"]["status"] == cov["end"]["status"] == "live" and cov["start"]["other_positions"] == 12
     # (43.9 + 32.4) / 15 kn + 6 h = 11.1 h > 6 h: no time to berth at Banghazi
     assert d["probable_unreported_call"] is False and d["reachable_ports"] == []
+    assert d["possible_call_port"] is None and d["call_conditions"] is None
 
 
 def test_open_sea_gap_is_ais_gap_not_dark_period(db: Path) -> None:
@@ -112,15 +124,16 @@ SLOW_CASES = [  # (gap hours, fields before, fields after, threshold that applie
 
 
 def test_slow_reporters_have_a_longer_threshold(db: Path) -> None:
-    lines = []
+    lines = listener()
     for k, (gap_h, before, after, _) in enumerate(SLOW_CASES):
         lines += pings(0, 6, 10, NEAR, sog=0.0, mmsi=SHIP + k, **before)
         lines += pings(50 + gap_h * 60, 6, 10, NEAR, sog=0.0, mmsi=SHIP + k, **after)
     ingest_lines(db, lines)
-    events = {e["mmsi"] - SHIP: e for e in detect(db)}
+    events = {e["mmsi"] - SHIP: e for e in detect(db) if e["mmsi"] != OTHER + 500}
     assert sorted(events) == [k for k, case in enumerate(SLOW_CASES) if case[3] is not None]
     for k, e in events.items():
-        assert e["kind"] == "dark_period" and e["port"] == "Banghazi"
+        # stopped, and back where it was: an in-port gap, never a dark approach
+        assert e["kind"] == "ais_gap" and e["details"]["in_port"] is True and e["port"] == "Banghazi"
         assert e["details"]["threshold_h"] == SLOW_CASES[k][3]
         assert e["details"]["slow_reporter"] is (SLOW_CASES[k][3] == 12.0)
 
@@ -137,15 +150,19 @@ def test_coverage_counts_other_vessels_heard_near_the_gap_start_during_the_gap(d
     ingest_lines(db, lines)
     (e,) = detect(db)
     assert e["mmsi"] == SHIP and e["kind"] == "dark_period"
-    assert e["details"]["coverage"] == {"radius_nm": 50.0, "other_vessels": 3, "other_positions": 21}
+    cov = e["details"]["coverage"]
+    assert cov["radius_nm"] == 50.0 and cov["status"] == "live" and cov["other_vessels"] == 3
+    # near the start: the three 18 nm north (7 reports each); OTHER + 11 was heard only before
+    assert (cov["start"]["other_vessels"], cov["start"]["other_positions"]) == (3, 21)
+    assert cov["start"]["hours_heard"] == cov["start"]["hours_archive_live"] == 6
 
 
 def test_heading_to_port_when_it_went_silent(db: Path) -> None:
     cases = [(131.0, 10.0, True), (311.0, 10.0, False), (170.0, 10.0, True), (180.0, 10.0, False),
              (131.0, 0.0, None)]  # (cog, sog, heading to Banghazi: within 45 deg of 131.2; None if stopped)
     ingest_lines(db, [line for k, (cog, sog, _) in enumerate(cases)
-                      for line in gap_track(7 * 60, cog=cog, sog=sog, mmsi=SHIP + k)])
-    events = detect(db)
+                      for line in gap_track(7 * 60, cog=cog, sog=sog, mmsi=SHIP + k)] + listener())
+    events = [e for e in detect(db) if e["mmsi"] != OTHER + 500]
     assert [e["mmsi"] - SHIP for e in events] == list(range(len(cases)))
     for e, (_, _, toward) in zip(events, cases, strict=True):
         d = e["details"]
@@ -154,7 +171,7 @@ def test_heading_to_port_when_it_went_silent(db: Path) -> None:
 
 
 def test_draught_before_and_after_the_gap(db: Path) -> None:
-    lines = gap_track(7 * 60)
+    lines = gap_track(7 * 60) + listener()
     lines += voyage(at(-600), draught=5.0, seq_id=1)
     lines += voyage(at(5), draught=6.5, seq_id=2)
     lines += voyage(at(50 + 7 * 60 + 5), draught=9.8, seq_id=3)
@@ -169,8 +186,12 @@ def test_draught_before_and_after_the_gap(db: Path) -> None:
 def test_reachability_and_probable_unreported_call(db: Path) -> None:
     # both silent within 50 nm of Banghazi at both ends; a call there needs
     # (43.9 + 32.4) / 15 kn + 6 h alongside = 11.1 h
-    ingest_lines(db, gap_track(20 * 60) + gap_track(10 * 60, mmsi=SHIP + 1))
-    e, short = detect(db)
+    def approach_and_leave(gap_min: float, mmsi: int) -> list[str]:
+        # silent heading for Banghazi (bearing 131), back heading away from it (bearing 311 from the port)
+        return pings(0, 6, 10, NEAR, cog=131.0, mmsi=mmsi) + pings(50 + gap_min, 6, 10, NEAR2, cog=311.0, mmsi=mmsi)
+
+    ingest_lines(db, approach_and_leave(20 * 60, SHIP) + approach_and_leave(10 * 60, SHIP + 1) + listener())
+    e, short = [e for e in detect(db) if e["mmsi"] != OTHER + 500]
     assert e["mmsi"] == SHIP and e["kind"] == "dark_period"
     assert (e["port"], e["port_id"]) == ("Banghazi", BANGHAZI)
     d = e["details"]
@@ -182,6 +203,11 @@ def test_reachability_and_probable_unreported_call(db: Path) -> None:
     assert 1 <= len(d["reachable_ports"]) <= 5 and d["reachable_ports_total"] >= len(d["reachable_ports"])
     detours = [p["detour_nm"] for p in d["reachable_ports"]]
     assert detours == sorted(detours)
+    assert d["call_conditions"] == {
+        "reception_live_near_port": True, "reception_live_at_both_ends": True,
+        "went_silent_heading_for_port": True, "reappeared_heading_away": True, "moved": True,
+        "not_in_port": True, "round_trip_fits": True}
+    assert d["coverage"]["port"]["status"] == "live"
     # 10 h: too short to berth there: still a dark period at Banghazi, but no probable call
     assert short["mmsi"] == SHIP + 1 and short["kind"] == "dark_period" and short["port"] == "Banghazi"
     assert short["details"]["probable_unreported_call"] is False
@@ -256,6 +282,7 @@ def scenario_groups() -> list[list[str]]:
     groups += [[line] for line in pings(0, 72, 10, SEA, mmsi=OTHER + 2)
                + pings(5, 24, 30, (40.0, 5.0), mmsi=OTHER + 2)]
     groups += [voyage(at(5), draught=6.5, seq_id=1), voyage(at(1255), draught=9.8, seq_id=2)]
+    groups += [[line] for line in listener(end_min=24 * 60)]
     return groups
 
 

@@ -1,191 +1,209 @@
--- kind: dark_period, ais_gap
--- title: Dark periods near ports and AIS gaps at sea
--- description: Consecutive positions of one vessel track segment (see
---   shiptrack.rules.segments: a shared MMSI is split per transmitter, so its
---   interleaved ships make no false gaps) at least min_gap_h apart, or
---   min_gap_slow_h for slow reporters: Class B (type 18/19) before the gap, or
---   at anchor/moored (status 1/5) on both sides (one that was anchored and is
---   under way after the silence moved unseen: the normal threshold applies).
---   dark_period when the last position before or the first after lies within
---   port_radius_nm of a port, else ais_gap: a long gap far from every port is
---   never a dark period. The event's port is the probable call port (below),
---   else the port nearest to either end; port_distance_nm is from the nearer
---   end; lat/lon is the last position before the gap. Evidence: both positions,
---   the nearest port and its distance at each end, displacement_nm and
---   implied_speed_kn, heading_to_port (COG within toward_port_deg of the bearing
---   to the event's port, else to the port nearest the start; null when stopped,
---   SOG < 1 kn), draught before and after (type 5, as of the gap ends), coverage
---   (OTHER vessels and their positions heard within port_radius_nm of the gap
---   start during the gap: many = the receivers worked, the silence was the
---   ship's), and reachability: port P is reachable when d(start,P) /
---   reach_speed_kn + min_berth_h + d(P,end) / reach_speed_kn <= the gap (up to
---   5, least detour first); probable_unreported_call when both ends are within
---   call_radius_nm of the same reachable port (a ship that goes silent ~50 nm
---   out and reappears there, with time to berth, probably called).
+-- kind: dark_period, ais_gap, implausible_gap
+-- title: Dark periods near ports, AIS gaps, and gaps no ship could sail
+-- description: Consecutive positions of one transmitter's track segment (see
+--   shiptrack.rules.segments: a shared MMSI is split per transmitter) at least
+--   min_gap_h apart, or min_gap_slow_h for slow reporters (Class B before the gap,
+--   or at anchor/moored on both sides). A silence is the ship's only if someone was
+--   listening: reception is measured from the coverage table (shiptrack.rules.gaps)
+--   near the last position before, the first after, and the port a call would have
+--   been at: live (other vessels heard there during the gap at least live_ratio times
+--   as often as usual), low, none (nobody heard where others usually are: the
+--   receiver, not the ship) or unknown (nobody else is ever heard there). A gap that
+--   spans an archive hole (archive_hole_h or more in which the store heard nobody at
+--   all) is split at it: the piece before the hole and the piece after it are ais_gap
+--   at most, each with one end. dark_period: a whole gap with live reception at both
+--   ends, an end within port_radius_nm of a port, a plausible displacement, and not an
+--   in-port gap (a ship inside an observed port call, or stopped/at anchor, that
+--   reappears within same_place_nm of where it fell silent). implausible_gap: the
+--   two ends imply more than the ship can sail (max_speed_kn; max_speed_fast_kn for
+--   high-speed craft, WIG, pilot, SAR, law enforcement and military types): a wrong
+--   clock or another transmitter, never a dark period. Everything else is a neutral
+--   ais_gap, with its coverage. A probable unreported call is claimed only when every
+--   condition in details.call_conditions holds: reception live near the port and at
+--   both ends, the ship went silent heading for the port (COG within toward_port_deg
+--   of the bearing) and reappeared heading away from it, it moved at least
+--   same_place_nm, and out-and-back at reach_speed_kn with min_berth_h alongside fits
+--   the gap (both ends within call_radius_nm). Evidence: both positions, the nearest
+--   port at each end, displacement and implied speed, draught before and after, the
+--   coverage figures, the reachable ports, and each call condition.
+-- after: port_call
 -- param: min_gap_h = 6.0 -- hours between consecutive positions that make a gap
 -- param: min_gap_slow_h = 12.0 -- hours, for Class B or anchored/moored (status 1/5 both sides) ships
--- param: port_radius_nm = 50.0 -- nm; a gap end this close to a port makes it a dark_period (and the coverage radius)
+-- param: port_radius_nm = 50.0 -- nm; a gap end this close to a port can make it a dark_period
+-- param: coverage_radius_nm = 50.0 -- nm; other vessels heard this close to a point show reception there
+-- param: coverage_context_h = 72.0 -- hours either side of a gap over which a place's usual reception is measured
+-- param: live_ratio = 0.5 -- share of the usual reception (hours with others heard) that counts as live
+-- param: archive_hole_h = 6.0 -- hours in which the store heard nobody at all: a hole in the archive
+-- param: same_place_nm = 2.0 -- nm; a ship that reappears this close to where it fell silent went nowhere we can show
+-- param: max_speed_kn = 30.0 -- knots; ends further apart than this speed allows: not the same ship's silence
+-- param: max_speed_fast_kn = 60.0 -- knots; the same, for high-speed craft and other fast types
 -- param: toward_port_deg = 45.0 -- degrees; COG within this of the bearing to the port = heading to port
--- param: reach_speed_kn = 15.0 -- knots; top speed for the reachability test (not spoofing_jump's max_speed_kn)
+-- param: reach_speed_kn = 15.0 -- knots; top speed for the reachability test
 -- param: min_berth_h = 6.0 -- hours alongside for a call during the gap to count as possible
--- param: call_radius_nm = 60.0 -- nm; both gap ends this close to one reachable port = probable unreported call
-WITH g0 AS (  -- each position and the next of its segment (pos.rn, n_ts), when far enough apart
-    SELECT a.mmsi, a.seg, a.ts, a.dup_key, a.lat, a.lon, a.sog, a.cog, a.nav_status, a.msg_type,
-           a.source_id, a.line_no, b.ts AS n_ts, b.lat AS n_lat, b.lon AS n_lon, b.sog AS n_sog, b.cog AS n_cog,
-           b.nav_status AS n_nav_status, b.msg_type AS n_msg_type, b.source_id AS n_source_id,
-           b.line_no AS n_line_no, seconds_between(a.ts, b.ts) / 3600.0 AS gap_h,
-           coalesce(a.msg_type IN (18, 19), false)
-               OR coalesce(a.nav_status IN (1, 5) AND b.nav_status IN (1, 5), false) AS slow
-    FROM pos a
-    JOIN pos b ON b.mmsi = a.mmsi AND b.seg = a.seg AND b.rn = a.rn + 1
-    WHERE seconds_between(a.ts, a.n_ts) >= least($min_gap_h, $min_gap_slow_h) * 3600.0
-), g AS (
-    SELECT row_number() OVER (ORDER BY mmsi, seg, ts, dup_key) AS gid, *,
-           CASE WHEN slow THEN $min_gap_slow_h ELSE $min_gap_h END AS threshold_h,
-           haversine_nm(lat, lon, n_lat, n_lon) AS displacement_nm
-    FROM g0
-    WHERE gap_h >= CASE WHEN slow THEN $min_gap_slow_h ELSE $min_gap_h END
-), gp AS (  -- gaps are few: every gap against every port (3,798), two distances each
-    SELECT g.gid, g.gap_h, pt.port_id,
-           haversine_nm(g.lat, g.lon, pt.lat, pt.lon) AS d_start_nm,
-           haversine_nm(g.n_lat, g.n_lon, pt.lat, pt.lon) AS d_end_nm,
-           pt.port_id * 1e-9 AS tie  -- equal distances go to the lower port_id (1e-9 nm per id: < 0.2 m)
-    FROM g CROSS JOIN ports pt
-), pa AS (
-    SELECT gid,
-           arg_min(port_id, d_start_nm + tie) AS start_port_id, min(d_start_nm) AS start_port_nm,
-           arg_min(port_id, d_end_nm + tie) AS end_port_id, min(d_end_nm) AS end_port_nm,
-           arg_min(port_id, d_start_nm + d_end_nm + tie)
-               FILTER (WHERE d_start_nm <= $call_radius_nm AND d_end_nm <= $call_radius_nm
-                       AND (d_start_nm + d_end_nm) / $reach_speed_kn + $min_berth_h <= gap_h) AS call_port_id,
-           count(*) FILTER (WHERE (d_start_nm + d_end_nm) / $reach_speed_kn + $min_berth_h <= gap_h)
-               AS reachable_total,
-           arg_min(port_id, d_start_nm + d_end_nm + tie, 5)
-               FILTER (WHERE (d_start_nm + d_end_nm) / $reach_speed_kn + $min_berth_h <= gap_h) AS reach_ids
-    FROM gp
-    GROUP BY gid
-), reach AS (  -- the (up to 5) reachable ports with the least detour, with their figures
-    SELECT gid,
-           list(struct_pack(port := name, port_id := port_id, country := country,
-                            detour_nm := round(d_s + d_e - displacement_nm, 1),
-                            distance_from_start_nm := round(d_s, 1), distance_to_end_nm := round(d_e, 1),
-                            min_time_h := round((d_s + d_e) / $reach_speed_kn + $min_berth_h, 2))
-                ORDER BY d_s + d_e, port_id) AS reachable
-    FROM (SELECT g.gid, g.displacement_nm, pt.port_id, pt.name, pt.country,
-                 haversine_nm(g.lat, g.lon, pt.lat, pt.lon) AS d_s,
-                 haversine_nm(g.n_lat, g.n_lon, pt.lat, pt.lon) AS d_e
-          FROM (SELECT gid, unnest(reach_ids) AS port_id FROM pa) u
-          JOIN g ON g.gid = u.gid
-          JOIN ports pt ON pt.port_id = u.port_id)
-    GROUP BY gid
-), cells AS (  -- the 0.5-degree cells within port_radius_nm of each gap start, for each UTC hour of the gap
-    SELECT DISTINCT c.gid, c.mmsi, c.t0, c.t1, c.lat, c.lon, a.cy, ((b.cx + 360) % 720 + 720) % 720 AS cx, h.hour
-    FROM (SELECT gid, mmsi, ts AS t0, n_ts AS t1, lat, lon,
-                 least(180.0, $port_radius_nm
-                       / (60.0 * greatest(0.01, cos(radians(least(89.9, abs(lat) + $port_radius_nm / 60.0))))))
-                     AS dlon
-          FROM g) c,
-         unnest(range(CAST(floor(2 * (c.lat - $port_radius_nm / 60.0)) AS BIGINT),
-                      CAST(floor(2 * (c.lat + $port_radius_nm / 60.0)) AS BIGINT) + 1)) AS a(cy),
-         unnest(range(CAST(floor(2 * (c.lon - c.dlon)) AS BIGINT),
-                      CAST(floor(2 * (c.lon + c.dlon)) AS BIGINT) + 1)) AS b(cx),
-         unnest(range(CAST(floor(epoch(c.t0) / 3600) AS BIGINT),
-                      CAST(floor(epoch(c.t1) / 3600) AS BIGINT) + 1)) AS h(hour)
-), cov AS (  -- other vessels heard near the gap start while this one was silent (equality join on cell+hour)
-    SELECT c.gid, count(DISTINCT p.mmsi) AS other_vessels, count(*) AS other_positions
-    FROM cells c
-    JOIN (SELECT mmsi, ts, lat, lon, CAST(floor(2 * lat) AS BIGINT) AS cy,
-                 ((CAST(floor(2 * lon) AS BIGINT) + 360) % 720 + 720) % 720 AS cx,
-                 CAST(floor(epoch(ts) / 3600) AS BIGINT) AS hour
-          FROM pos) p
-      ON p.cy = c.cy AND p.cx = c.cx AND p.hour = c.hour
-    WHERE p.mmsi <> c.mmsi AND p.ts > c.t0 AND p.ts < c.t1
-      AND haversine_nm(c.lat, c.lon, p.lat, p.lon) <= $port_radius_nm
-    GROUP BY c.gid
+-- param: call_radius_nm = 60.0 -- nm; both gap ends this close to one reachable port: a call there is possible
+WITH cov AS (  -- reception at each point of each piece, one row per piece
+    SELECT gid, part,
+           any_value(c) FILTER (WHERE role = 'start') AS c_start,
+           any_value(c) FILTER (WHERE role = 'end') AS c_end,
+           any_value(c) FILTER (WHERE role = 'port') AS c_port
+    FROM (SELECT gid, part, role,
+                 struct_pack(status := status, other_vessels := other_vessels, other_positions := other_positions,
+                             hours_heard := in_near, hours_archive_live := in_hours,
+                             usual_share := round(usual_share, 3), gap_share := round(gap_share, 3)) AS c
+          FROM gap_coverage)
+    GROUP BY gid, part
 ), ns AS (  -- segments of each MMSI with a gap (> 1: a shared MMSI, see spoofing_jump)
     SELECT mmsi, count(DISTINCT seg) FILTER (WHERE seg >= 0) AS n_segs
-    FROM pos SEMI JOIN (SELECT DISTINCT mmsi FROM g) USING (mmsi)
+    FROM pos SEMI JOIN (SELECT DISTINCT mmsi FROM gap_g) USING (mmsi)
     GROUP BY mmsi
 ), dr AS (
     SELECT mmsi, ts, draught FROM static_reports WHERE draught IS NOT NULL
+), base AS (
+    SELECT pc.part, pc.w0, pc.w1, pc.piece_h, pc.hole_start, pc.hole_end, pc.holes, pc.hole_h, g.*,
+           gp.start_port_nm, gp.end_port_nm, gp.call_port_id, gp.reachable_total, gp.reachable,
+           ps.port_id AS ps_id, ps.name AS ps_name, ps.country AS ps_country,
+           pe.port_id AS pe_id, pe.name AS pe_name, pe.country AS pe_country,
+           pc2.name AS call_port, pc2.lat AS call_lat, pc2.lon AS call_lon,
+           cov.c_start, cov.c_end, cov.c_port,
+           coalesce(ic.start_in_call, false) AS start_in_call, coalesce(ic.end_in_call, false) AS end_in_call,
+           ic.port AS in_call_port, ic.port_id AS in_call_port_id,
+           pc.part = 'whole' AS whole,
+           g.cog IS NOT NULL AND coalesce(g.sog, 1) >= 1 AS moving_before,
+           g.n_cog IS NOT NULL AND coalesce(g.n_sog, 1) >= 1 AS moving_after,
+           coalesce(g.sog < 1, false) OR coalesce(g.nav_status IN (1, 5), false) AS stopped_before
+    FROM gap_pieces pc
+    JOIN gap_g g USING (gid)
+    LEFT JOIN gap_ports gp USING (gid)
+    LEFT JOIN ports ps ON ps.port_id = gp.start_port_id
+    LEFT JOIN ports pe ON pe.port_id = gp.end_port_id
+    LEFT JOIN ports pc2 ON pc2.port_id = gp.call_port_id
+    LEFT JOIN cov ON cov.gid = pc.gid AND cov.part = pc.part
+    LEFT JOIN gap_in_call ic ON ic.gid = pc.gid
+), judged AS (
+    SELECT *,
+           whole AND displacement_nm / gap_h > max_speed AS too_fast,
+           -- in port: inside one observed call throughout, or sitting (stopped, at anchor or in a
+           -- call) and back within same_place_nm of where it fell silent
+           whole AND ((start_in_call AND end_in_call)
+                      OR (displacement_nm < $same_place_nm AND (start_in_call OR end_in_call OR stopped_before)))
+               AS in_port,
+           (part IN ('whole', 'before_hole') AND start_port_nm <= $port_radius_nm)
+               OR (part IN ('whole', 'after_hole') AND end_port_nm <= $port_radius_nm) AS near_port,
+           c_start.status = 'live' AND c_end.status = 'live' AS ends_live
+    FROM base
+), claimed AS (
+    SELECT *,
+           CASE WHEN too_fast THEN 'implausible_gap'
+                WHEN whole AND NOT in_port AND near_port AND ends_live THEN 'dark_period'
+                ELSE 'ais_gap' END AS kind,
+           CASE WHEN call_port_id IS NOT NULL AND whole AND NOT too_fast THEN struct_pack(
+               reception_live_near_port := c_port.status = 'live',
+               reception_live_at_both_ends := ends_live,
+               went_silent_heading_for_port := CASE WHEN moving_before THEN
+                   angle_diff(cog, bearing_deg(lat, lon, call_lat, call_lon)) < $toward_port_deg END,
+               reappeared_heading_away := CASE WHEN moving_after THEN
+                   angle_diff(n_cog, bearing_deg(call_lat, call_lon, n_lat, n_lon)) < $toward_port_deg END,
+               moved := displacement_nm >= $same_place_nm,
+               not_in_port := NOT in_port,
+               round_trip_fits := true) END AS cond
+    FROM judged
 ), ev AS (
-    SELECT g.*, coalesce(reach.reachable, []) AS reachable, coalesce(pa.reachable_total, 0) AS n_reach,
-           coalesce(cov.other_vessels, 0) AS other_vessels, coalesce(cov.other_positions, 0) AS other_positions,
-           struct_pack(port_id := ps.port_id, name := ps.name, country := ps.country,
-                       distance_nm := pa.start_port_nm) AS near_start,
-           struct_pack(port_id := pe.port_id, name := pe.name, country := pe.country,
-                       distance_nm := pa.end_port_nm) AS near_end,
-           pc.name AS call_port, pc.port_id AS call_port_id,
+    SELECT *,
+           kind = 'dark_period' AND cond IS NOT NULL
+               AND coalesce(cond.reception_live_near_port AND cond.reception_live_at_both_ends
+                            AND cond.went_silent_heading_for_port AND cond.reappeared_heading_away
+                            AND cond.moved AND cond.not_in_port, false) AS probable_call,
            CASE
-               WHEN pc.port_id IS NOT NULL THEN
-                   struct_pack(port_id := pc.port_id, name := pc.name,
-                               distance_nm := least(haversine_nm(g.lat, g.lon, pc.lat, pc.lon),
-                                                    haversine_nm(g.n_lat, g.n_lon, pc.lat, pc.lon)))
-               WHEN pa.start_port_nm <= $port_radius_nm AND pa.start_port_nm <= pa.end_port_nm THEN
-                   struct_pack(port_id := ps.port_id, name := ps.name, distance_nm := pa.start_port_nm)
-               WHEN pa.end_port_nm <= $port_radius_nm THEN
-                   struct_pack(port_id := pe.port_id, name := pe.name, distance_nm := pa.end_port_nm)
+               WHEN kind = 'implausible_gap' THEN NULL
+               WHEN kind = 'dark_period' AND call_port_id IS NOT NULL THEN
+                   struct_pack(port_id := call_port_id, name := call_port,
+                               distance_nm := least(haversine_nm(lat, lon, call_lat, call_lon),
+                                                    haversine_nm(n_lat, n_lon, call_lat, call_lon)))
+               WHEN in_port AND in_call_port IS NOT NULL THEN
+                   struct_pack(port_id := in_call_port_id, name := in_call_port,
+                               distance_nm := least(start_port_nm, end_port_nm))
+               WHEN part IN ('whole', 'before_hole') AND start_port_nm <= $port_radius_nm
+                    AND (part = 'before_hole' OR start_port_nm <= end_port_nm) THEN
+                   struct_pack(port_id := ps_id, name := ps_name, distance_nm := start_port_nm)
+               WHEN part IN ('whole', 'after_hole') AND end_port_nm <= $port_radius_nm THEN
+                   struct_pack(port_id := pe_id, name := pe_name, distance_nm := end_port_nm)
            END AS ev_port
-    FROM g
-    LEFT JOIN pa USING (gid)
-    LEFT JOIN reach USING (gid)
-    LEFT JOIN cov USING (gid)
-    LEFT JOIN ports ps ON ps.port_id = pa.start_port_id
-    LEFT JOIN ports pe ON pe.port_id = pa.end_port_id
-    LEFT JOIN ports pc ON pc.port_id = pa.call_port_id
+    FROM claimed
 ), ev2 AS (
     SELECT ev.*, db.draught AS draught_before_m, db.ts AS draught_before_ts,
            da.draught AS draught_after_m, da.ts AS draught_after_ts,
-           hp.name AS heading_port, bearing_deg(ev.lat, ev.lon, hp.lat, hp.lon) AS bearing_to_port_deg,
-           ev.cog IS NOT NULL AND coalesce(ev.sog, 1) >= 1 AS moving, ns.n_segs
+           hp.name AS heading_port, bearing_deg(ev.lat, ev.lon, hp.lat, hp.lon) AS bearing_to_port_deg, ns.n_segs
     FROM ev
     ASOF LEFT JOIN dr db ON ev.mmsi = db.mmsi AND ev.ts >= db.ts
     ASOF LEFT JOIN dr da ON ev.mmsi = da.mmsi AND ev.n_ts <= da.ts
-    LEFT JOIN ports hp ON hp.port_id = coalesce(ev.ev_port.port_id, ev.near_start.port_id)
+    LEFT JOIN ports hp ON hp.port_id = coalesce(ev.ev_port.port_id, ev.ps_id)
     LEFT JOIN ns ON ns.mmsi = ev.mmsi
 )
-SELECT CASE WHEN ev_port IS NOT NULL THEN 'dark_period' ELSE 'ais_gap' END AS kind,
-       mmsi, CAST(NULL AS INTEGER) AS other_mmsi, ts AS start_utc, n_ts AS end_utc, lat, lon,
+SELECT kind, mmsi, CAST(NULL AS INTEGER) AS other_mmsi, w0 AS start_utc, w1 AS end_utc,
+       CASE WHEN part = 'after_hole' THEN n_lat ELSE lat END AS lat,
+       CASE WHEN part = 'after_hole' THEN n_lon ELSE lon END AS lon,
        ev_port.name AS port, ev_port.port_id AS port_id, ev_port.distance_nm AS port_distance_nm,
        json_object(
-           'gap_h', round(gap_h, 2),
+           'gap_h', round(piece_h, 2),
            'threshold_h', threshold_h,
            'slow_reporter', slow,
            'segment', seg,
            'track_segments', n_segs,
-           'before', json_object('time', strftime(ts, '%Y-%m-%dT%H:%M:%SZ'), 'lat', round(lat, 5),
-                                 'lon', round(lon, 5), 'sog_kn', sog, 'cog_deg', cog,
-                                 'nav_status', nav_status, 'msg_type', msg_type),
-           'after', json_object('time', strftime(n_ts, '%Y-%m-%dT%H:%M:%SZ'), 'lat', round(n_lat, 5),
-                                'lon', round(n_lon, 5), 'sog_kn', n_sog, 'cog_deg', n_cog,
-                                'nav_status', n_nav_status, 'msg_type', n_msg_type),
-           'displacement_nm', round(displacement_nm, 2),
-           'implied_speed_kn', round(displacement_nm / gap_h, 2),
-           'nearest_port_start', json_object('port', near_start.name, 'port_id', near_start.port_id,
-                                             'country', near_start.country,
-                                             'distance_nm', round(near_start.distance_nm, 2)),
-           'nearest_port_end', json_object('port', near_end.name, 'port_id', near_end.port_id,
-                                           'country', near_end.country,
-                                           'distance_nm', round(near_end.distance_nm, 2)),
+           'piece', part,
+           'silence_h', round(gap_h, 2),
+           'archive_hole', CASE WHEN part <> 'whole' THEN json_object(
+               'holes', holes, 'hours', round(hole_h, 1),
+               'first_hole_start', strftime(hole_start, '%Y-%m-%dT%H:%M:%SZ'),
+               'last_hole_end', strftime(hole_end, '%Y-%m-%dT%H:%M:%SZ')) END,
+           'before', CASE WHEN part <> 'after_hole' THEN json_object(
+               'time', strftime(ts, '%Y-%m-%dT%H:%M:%SZ'), 'lat', round(lat, 5), 'lon', round(lon, 5),
+               'sog_kn', sog, 'cog_deg', cog, 'nav_status', nav_status, 'msg_type', msg_type) END,
+           'after', CASE WHEN part <> 'before_hole' THEN json_object(
+               'time', strftime(n_ts, '%Y-%m-%dT%H:%M:%SZ'), 'lat', round(n_lat, 5), 'lon', round(n_lon, 5),
+               'sog_kn', n_sog, 'cog_deg', n_cog, 'nav_status', n_nav_status, 'msg_type', n_msg_type) END,
+           'displacement_nm', CASE WHEN whole THEN round(displacement_nm, 2) END,
+           'implied_speed_kn', CASE WHEN whole THEN round(displacement_nm / gap_h, 2) END,
+           'ship_type', ship_type,
+           'max_plausible_speed_kn', max_speed,
+           'in_port', in_port,
+           'in_port_call', CASE WHEN start_in_call OR end_in_call THEN in_call_port END,
+           'nearest_port_start', CASE WHEN part <> 'after_hole' THEN json_object(
+               'port', ps_name, 'port_id', ps_id, 'country', ps_country, 'distance_nm', round(start_port_nm, 2)) END,
+           'nearest_port_end', CASE WHEN part <> 'before_hole' THEN json_object(
+               'port', pe_name, 'port_id', pe_id, 'country', pe_country, 'distance_nm', round(end_port_nm, 2)) END,
            'heading_port', heading_port,
            'bearing_to_port_deg', round(bearing_to_port_deg, 1),
-           'course_offset_deg', CASE WHEN moving THEN round(angle_diff(cog, bearing_to_port_deg), 1) END,
-           'heading_to_port', CASE WHEN moving THEN angle_diff(cog, bearing_to_port_deg) < $toward_port_deg END,
+           'course_offset_deg', CASE WHEN moving_before THEN round(angle_diff(cog, bearing_to_port_deg), 1) END,
+           'heading_to_port', CASE WHEN moving_before THEN angle_diff(cog, bearing_to_port_deg) < $toward_port_deg END,
            'draught_before_m', draught_before_m,
            'draught_before_utc', strftime(draught_before_ts, '%Y-%m-%dT%H:%M:%SZ'),
            'draught_after_m', draught_after_m,
            'draught_after_utc', strftime(draught_after_ts, '%Y-%m-%dT%H:%M:%SZ'),
            'draught_change_m', round(draught_after_m - draught_before_m, 2),
-           'coverage', json_object('radius_nm', $port_radius_nm, 'other_vessels', other_vessels,
-                                   'other_positions', other_positions),
+           'coverage', json_object(
+               'radius_nm', $coverage_radius_nm,
+               'status', CASE WHEN (c_start IS NULL OR c_start.status = 'live') AND (c_end IS NULL OR c_end.status = 'live')
+                              THEN 'live'
+                              WHEN c_start.status = 'none' OR c_end.status = 'none' THEN 'none'
+                              WHEN c_start.status = 'low' OR c_end.status = 'low' THEN 'low'
+                              ELSE 'unknown' END,
+               'other_vessels', greatest(coalesce(c_start.other_vessels, 0), coalesce(c_end.other_vessels, 0)),
+               'start', c_start, 'end', c_end, 'port', c_port),
            'reach_speed_kn', $reach_speed_kn,
            'min_berth_h', $min_berth_h,
-           'reachable_ports_total', n_reach,
-           'reachable_ports', reachable,
-           'probable_unreported_call', call_port_id IS NOT NULL,
-           'probable_call_port', call_port,
-           'probable_call_port_id', call_port_id
+           'reachable_ports_total', CASE WHEN whole THEN reachable_total END,
+           'reachable_ports', CASE WHEN whole THEN reachable END,
+           'possible_call_port', call_port,
+           'call_conditions', cond,
+           'probable_unreported_call', probable_call,
+           'probable_call_port', CASE WHEN probable_call THEN call_port END,
+           'probable_call_port_id', CASE WHEN probable_call THEN call_port_id END
        ) AS details,
-       [struct_pack(source_id := source_id, line_no := line_no),
-        struct_pack(source_id := n_source_id, line_no := n_line_no)] AS evidence
+       CASE part
+           WHEN 'whole' THEN [struct_pack(source_id := source_id, line_no := line_no),
+                              struct_pack(source_id := n_source_id, line_no := n_line_no)]
+           WHEN 'before_hole' THEN [struct_pack(source_id := source_id, line_no := line_no)]
+           ELSE [struct_pack(source_id := n_source_id, line_no := n_line_no)]
+       END AS evidence,
+       seg AS segment
 FROM ev2

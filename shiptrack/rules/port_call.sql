@@ -159,5 +159,6 @@ SELECT 'port_call' AS kind, w.mmsi, CAST(NULL AS INTEGER) AS other_mmsi,
                     CASE WHEN w.dd_line_no IS DISTINCT FROM w.da_line_no OR w.dd_source_id IS DISTINCT FROM w.da_source_id
                          THEN struct_pack(source_id := w.dd_source_id, line_no := w.dd_line_no) END,
                     struct_pack(source_id := w.de_source_id, line_no := w.de_line_no)]
-        IF x IS NOT NULL AND x.line_no IS NOT NULL] AS evidence
+        IF x IS NOT NULL AND x.line_no IS NOT NULL] AS evidence,
+       w.seg AS segment
 FROM with_static3 w JOIN last_seen l USING (mmsi, seg)

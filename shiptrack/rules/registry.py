@@ -269,8 +269,10 @@ def _run_rule(
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _found AS {body}", used)
         cols = [r[0] for r in con.execute("DESCRIBE _found").fetchall()]
-        if cols != list(RULE_COLUMNS):
-            raise RuleError(f"{rule.path.name}: returns {cols}, expected {list(RULE_COLUMNS)}")
+        if cols not in (list(RULE_COLUMNS), [*RULE_COLUMNS, "segment"]):
+            raise RuleError(f"{rule.path.name}: returns {cols}, expected {list(RULE_COLUMNS)} "
+                            "(and optionally segment)")
+        segment = "segment" if cols[-1] == "segment" else "CAST(NULL AS INTEGER)"
         bad = con.execute(
             "SELECT DISTINCT kind FROM _found WHERE kind NOT IN (SELECT unnest($kinds))", {"kinds": rule.kinds}
         ).fetchall()
@@ -282,20 +284,21 @@ def _run_rule(
             {"kinds": rule.kinds, "since": since, "until": until},
         )
         con.execute(
-            """
-            INSERT OR REPLACE INTO events
+            f"""
+            INSERT OR REPLACE INTO events BY NAME
             SELECT substr(md5(concat_ws('|', kind, mmsi, coalesce(CAST(other_mmsi AS VARCHAR), ''),
                                         strftime(start_utc AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S'),
                                         coalesce(port, ''))
-                             || coalesce('|' || json_extract_string(CAST(details AS JSON), '$.event_key'), '')),
+                             || coalesce('|' || json_extract_string(CAST(details AS JSON), '$.event_key'), '')
+                             || CASE WHEN coalesce(seg, 0) <> 0 THEN '|seg' || CAST(seg AS VARCHAR) ELSE '' END),
                           1, 16) AS event_id,
                    kind, mmsi, other_mmsi, start_utc, end_utc,
                    round(seconds_between(start_utc, end_utc) / 3600.0, 2) AS duration_h,
-                   lat, lon, port, port_id, round(port_distance_nm, 2), CAST(details AS JSON), evidence,
-                   $now AS detected_at
-            FROM _found
+                   lat, lon, port, port_id, round(port_distance_nm, 2) AS port_distance_nm,
+                   CAST(details AS JSON) AS details, evidence, $now AS detected_at, seg AS segment
+            FROM (SELECT *, CAST({segment} AS INTEGER) AS seg FROM _found)
             WHERE ($since IS NULL OR start_utc >= $since) AND ($until IS NULL OR start_utc < $until)
-            """,
+            """,  # noqa: S608 - the segment expression is one of two constants
             {"since": since, "until": until, "now": now},
         )
         con.execute("DROP TABLE _found")

@@ -151,7 +151,7 @@ SELECT 'sts_encounter' AS kind, e.mmsi, e.other_mmsi, e.start_utc, e.end_utc,
        round(e.lat, 6) AS lat, round(e.lon, 6) AS lon,
        e.port.name AS port, e.port.port_id AS port_id, e.port.km / 1.852 AS port_distance_nm,
        json_object(
-           'other_mmsi', e.other_mmsi,
+           'other_mmsi', e.other_mmsi, 'segment', e.seg, 'other_segment', e.other_seg,
            'name', ia.name, 'other_name', io.name, 'ship_type', ia.ship_type, 'other_ship_type', io.ship_type,
            'start_utc', strftime(e.start_utc, '%Y-%m-%dT%H:%M:%SZ'),
            'end_utc', strftime(e.end_utc, '%Y-%m-%dT%H:%M:%SZ'),
@@ -172,7 +172,8 @@ SELECT 'sts_encounter' AS kind, e.mmsi, e.other_mmsi, e.start_utc, e.end_utc,
        [struct_pack(source_id := e.pa0.source_id, line_no := e.pa0.line_no),
         struct_pack(source_id := e.po0.source_id, line_no := e.po0.line_no),
         struct_pack(source_id := e.pa1.source_id, line_no := e.pa1.line_no),
-        struct_pack(source_id := e.po1.source_id, line_no := e.po1.line_no)] AS evidence
+        struct_pack(source_id := e.po1.source_id, line_no := e.po1.line_no)] AS evidence,
+       e.seg AS segment
 FROM ev e
 LEFT JOIN ident ia ON ia.mmsi = e.mmsi
 LEFT JOIN ident io ON io.mmsi = e.other_mmsi

@@ -18,7 +18,7 @@ WITH vp AS (
     FROM declared_voyage_ports dp JOIN ports p USING (port_id)
 ), calls AS (
     SELECT c.event_id, c.mmsi, c.start_utc, c.end_utc, c.lat, c.lon, c.port, c.port_id,
-           c.port_distance_nm, c.evidence, w.voyage_id, w.ports, w.dep_utc, w.departure_inferred, w.end_utc AS voyage_end_utc
+           c.port_distance_nm, c.evidence, c.segment, w.voyage_id, w.ports, w.dep_utc, w.departure_inferred, w.end_utc AS voyage_end_utc
     FROM events c JOIN voyage_windows w
       ON c.mmsi = w.mmsi AND c.start_utc >= w.dep_utc AND (w.end_utc IS NULL OR c.start_utc < w.end_utc)
     WHERE c.kind = 'port_call'
@@ -48,5 +48,5 @@ SELECT 'unplanned_port_call' AS kind, u.mmsi, CAST(NULL AS INTEGER) AS other_mms
            'route_offset_nm', round(o.route_offset_nm, 1),
            'port_call_event_id', u.event_id
        ) AS details,
-       u.evidence
+       u.evidence, u.segment
 FROM unplanned u LEFT JOIN off_route o USING (event_id, voyage_id)

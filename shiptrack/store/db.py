@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 DEFAULT_DB = "shiptrack.duckdb"
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 
 def default_path() -> Path:
@@ -81,6 +81,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(sql)
         _load_mid_flags(con)
         _load_ports(con)
+        if not con.sql("SELECT count(*) FROM coverage").fetchall()[0][0]:
+            from shiptrack.store import coverage
+
+            coverage.rebuild(con)  # a store made before the coverage table: derive it once
         con.execute(
             "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
         )

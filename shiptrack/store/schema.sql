@@ -229,7 +229,23 @@ CREATE TABLE IF NOT EXISTS events (
     port_distance_nm DOUBLE,
     details          JSON,                 -- the rule's evidence: distances, durations, positions
     evidence         STRUCT(source_id INTEGER, line_no BIGINT)[],  -- messages it rests on
-    detected_at      TIMESTAMPTZ
+    detected_at      TIMESTAMPTZ,
+    segment          INTEGER               -- the transmitter's track segment (shared MMSIs); NULL: not tied to one
+);
+-- stores made before the segment column (schema version 4 and older)
+ALTER TABLE events ADD COLUMN IF NOT EXISTS segment INTEGER;
+
+-- What the store could hear: per receiver (tag-block station, else the source file),
+-- 0.5-degree cell and UTC hour, the position reports received and the vessels they came
+-- from. Derived from positions; ingest updates the hours each file touches. Rules read it
+-- to tell a ship's silence from a silent receiver or a hole in the archive.
+CREATE TABLE IF NOT EXISTS coverage (
+    receiver VARCHAR NOT NULL,            -- station (tag block s:, trailer) or 'source:<source_id>'
+    cell_lat SMALLINT NOT NULL,           -- floor(lat / 0.5)
+    cell_lon SMALLINT NOT NULL,           -- floor(lon / 0.5), -360..359
+    hour     TIMESTAMPTZ NOT NULL,        -- start of the UTC hour
+    messages INTEGER NOT NULL,            -- position reports heard
+    vessels  INTEGER NOT NULL             -- distinct MMSIs among them
 );
 
 -- Great-circle distance in nautical miles (NULL if any input is NULL: least() ignores NULLs,

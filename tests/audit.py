@@ -154,25 +154,57 @@ def land_beside_water(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return out
 
 
+def _pghp_time(lines: list[str], line_no: int, checksum: str, window: int = 12) -> float | None:
+    """The time of the $PGHP line that times the sentence on line ``line_no`` (1-based): the
+    Gatehouse wrapper's last field is the checksum of its sentence, which it may precede or
+    follow by a few lines."""
+    from datetime import UTC, datetime
+
+    best = None
+    for i in range(max(0, line_no - 1 - window), min(len(lines), line_no + window)):
+        text = lines[i]
+        if not text.startswith("$PGHP"):
+            continue
+        f = text.split("*")[0].split(",")
+        if f[-1].upper() != checksum.upper() or len(f) < 9:
+            continue
+        try:
+            t = datetime(int(f[2]), int(f[3]), int(f[4]), int(f[5]), int(f[6]), int(f[7]), int(f[8]) * 1000,
+                         tzinfo=UTC).timestamp()
+        except ValueError:
+            continue
+        if best is None or abs(i - (line_no - 1)) < best[0]:
+            best = (abs(i - (line_no - 1)), t)
+    return None if best is None else best[1]
+
+
 def jumps_between_clocks(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """spoofing_jump events whose first jump joins two positions of one file timed by two
-    different clocks: one by its own trailing arrival time, the other by something else."""
+    """spoofing_jump events whose first jump joins two positions of one file that were not
+    timed by one clock: a position stored with a time other than the $PGHP that times its own
+    sentence (a trailing arrival time, or another sentence's $PGHP), where the file has one."""
     out = []
+    files: dict[str, list[str]] = {}
     for e in _rows(con, "SELECT event_id, mmsi, start_utc, evidence FROM events WHERE kind = 'spoofing_jump'"):
         ev = e["evidence"][:2]
-        if len(ev) < 2 or ev[0]["source_id"] != ev[1]["source_id"]:
+        if len(ev) < 2:
             continue
-        clocks = []
+        off = []
         for ref in ev:
-            ts, raw = con.execute(
-                "SELECT epoch(ts), raw FROM positions WHERE source_id = $s AND line_no = $l LIMIT 1",
+            ts, raw, path = con.execute(
+                "SELECT epoch(p.ts), p.raw, s.path FROM positions p JOIN sources s USING (source_id) "
+                "WHERE p.source_id = $s AND p.line_no = $l LIMIT 1",
                 {"s": ref["source_id"], "l": ref["line_no"]}).fetchone()
-            tail = raw.rsplit(",", 1)[-1].strip() if raw else ""
-            trailer = float(tail) / (1000.0 if len(tail) == 13 else 1.0) if tail.isdigit() and len(tail) in (10, 13) \
-                else None
-            clocks.append("trailer" if trailer is not None and abs(trailer - ts) < 1.0 else "other")
-        if clocks[0] != clocks[1]:
-            out.append({"event_id": e["event_id"], "mmsi": e["mmsi"], "start_utc": e["start_utc"], "clocks": clocks})
+            if path not in files:
+                try:
+                    files[path] = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+                except OSError:
+                    files[path] = []
+            star = raw.find("*") if raw else -1
+            true = _pghp_time(files[path], ref["line_no"], raw[star + 1:star + 3]) if star >= 0 else None
+            off.append(true is not None and abs(true - ts) > 1.0)
+        if any(off):
+            out.append({"event_id": e["event_id"], "mmsi": e["mmsi"], "start_utc": e["start_utc"],
+                        "mistimed_ends": off})
     return out
 
 

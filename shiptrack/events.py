@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 # The CSV interface, in this order (README documents each column).
 EVENT_COLUMNS = [
-    "event_id", "kind", "mmsi", "imo", "vessel_name", "start_utc", "end_utc", "duration_h",
+    "event_id", "kind", "mmsi", "segment", "imo", "vessel_name", "start_utc", "end_utc", "duration_h",
     "lat", "lon", "port", "port_distance_nm", "other_mmsi", "details", "evidence",
 ]
 
@@ -48,7 +48,7 @@ def event_rows(
 def _events_query(kinds: list[str] | None, mmsi: int | None, near_port_id: int | None, near_radius_nm: float,
                   since: datetime | None, until: datetime | None) -> tuple[str, dict[str, Any]]:
     sql = """
-        SELECT e.event_id, e.kind, e.mmsi, v.imo, v.name AS vessel_name, e.start_utc, e.end_utc,
+        SELECT e.event_id, e.kind, e.mmsi, e.segment, v.imo, v.name AS vessel_name, e.start_utc, e.end_utc,
                e.duration_h, round(e.lat, 5) AS lat, round(e.lon, 5) AS lon, e.port,
                e.port_distance_nm, e.other_mmsi, CAST(e.details AS VARCHAR) AS details,
                (SELECT string_agg(s.name || ':' || CAST(ev.line_no AS VARCHAR), '; '

@@ -50,7 +50,7 @@ def test_events_csv_has_the_documented_columns_and_evidence(db: Path) -> None:
     run_cli(["detect", "--rules", "destination_change"], db)
     out = run_cli(["events", "--kind", "destination_change", "--format", "csv"], db).output
     header, row = out.splitlines()[0], out.splitlines()[1]
-    assert header == ("event_id,kind,mmsi,imo,vessel_name,start_utc,end_utc,duration_h,lat,lon,port,"
+    assert header == ("event_id,kind,mmsi,segment,imo,vessel_name,start_utc,end_utc,duration_h,lat,lon,port,"
                       "port_distance_nm,other_mmsi,details,evidence")
     assert "2018-02-03T00:05:00Z" in row and "track.nmea:" in row
 

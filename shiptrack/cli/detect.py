@@ -63,7 +63,7 @@ def events(obj: Context, kinds: tuple[str, ...], vessel: str | None, near: str |
     """List findings with their evidence (run `shiptrack detect` first).
 
     \b
-    CSV columns: event_id,kind,mmsi,imo,vessel_name,start_utc,end_utc,duration_h,
+    CSV columns: event_id,kind,mmsi,segment,imo,vessel_name,start_utc,end_utc,duration_h,
     lat,lon,port,port_distance_nm,other_mmsi,details,evidence
       shiptrack events --kind dark_period --near Benghazi
       shiptrack events --vessel URAL --format csv -o ural_events.csv

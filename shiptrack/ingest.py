@@ -273,7 +273,7 @@ def ingest_source(
                 con.execute("ROLLBACK")
                 return SourceResult(src, "already", source_id=prev[0], previous_ingest=prev[1])
         c = loader.counts
-        coverage.update(con, source_id, c.first_ts, c.last_ts)
+        coverage.update(con, source_id)
         if c.time_sources:
             detail += "; time from " + ", ".join(f"{k} ({v:,})" for k, v in c.time_sources.most_common())
         # the sources row goes in last, when its SHA-256 and counts are known: in the same

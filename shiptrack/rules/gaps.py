@@ -225,7 +225,7 @@ def _coverage(con: duckdb.DuckDBPyConnection, p: dict[str, float]) -> None:
         SELECT DISTINCT q.mmsi, q.cell_lat, q.cell_lon, q.hour
         FROM (SELECT mmsi, CAST(floor(lat / 0.5) AS SMALLINT) AS cell_lat,
                      CAST(floor(((lon + 180.0) % 360.0 + 360.0) % 360.0 / 0.5) - 360 AS SMALLINT) AS cell_lon,
-                     date_trunc('hour', ts) AS hour, ts
+                     to_timestamp(epoch_us(ts) // 3600000000 * 3600) AS hour, ts
               FROM pos WHERE mmsi IN (SELECT DISTINCT mmsi FROM gap_points)) q
         SEMI JOIN gap_points p ON p.mmsi = q.mmsi
              AND q.ts >= p.w0 - to_hours(CAST($ctx AS BIGINT)) AND q.ts <= p.w1 + to_hours(CAST($ctx AS BIGINT))
@@ -235,7 +235,7 @@ def _coverage(con: duckdb.DuckDBPyConnection, p: dict[str, float]) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE gap_own_hours AS  -- the vessel's own reports per hour, anywhere
-        SELECT mmsi, date_trunc('hour', ts) AS hour, count(*) AS messages
+        SELECT mmsi, to_timestamp(epoch_us(ts) // 3600000000 * 3600) AS hour, count(*) AS messages
         FROM pos WHERE mmsi IN (SELECT DISTINCT mmsi FROM gap_points) GROUP BY ALL
         """
     )
@@ -272,27 +272,28 @@ def _coverage(con: duckdb.DuckDBPyConnection, p: dict[str, float]) -> None:
         """,
         ctx,
     )
-    # exact evidence: the other vessels, and their reports, heard within the radius during the piece
+    # exact evidence: the other vessels, and their reports, heard within the radius during the
+    # piece (hours as integers since 1970: date_trunc on every row of pos would go through ICU)
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE gap_point_others AS
         WITH keys AS (
-            SELECT DISTINCT ph.pid, pc.cell_lat, pc.cell_lon, ph.hour
+            SELECT DISTINCT ph.pid, pc.cell_lat, pc.cell_lon, epoch_us(ph.hour) // 3600000000 AS h
             FROM gap_point_hours ph JOIN gap_point_cells pc USING (pid)
             WHERE ph.phase = 'in' AND ph.others_near
             UNION  -- the partial hours at either end of the window
-            SELECT p.pid, pc.cell_lat, pc.cell_lon, unnest([date_trunc('hour', p.w0), date_trunc('hour', p.w1)])
+            SELECT p.pid, pc.cell_lat, pc.cell_lon, unnest([epoch_us(p.w0) // 3600000000, epoch_us(p.w1) // 3600000000])
             FROM gap_points p JOIN gap_point_cells pc USING (pid)
         ), q AS (
             SELECT mmsi, ts, lat, lon, CAST(floor(lat / 0.5) AS SMALLINT) AS cell_lat,
                    CAST(floor(((lon + 180.0) % 360.0 + 360.0) % 360.0 / 0.5) - 360 AS SMALLINT) AS cell_lon,
-                   date_trunc('hour', ts) AS hour
+                   epoch_us(ts) // 3600000000 AS h
             FROM pos
-            WHERE date_trunc('hour', ts) IN (SELECT DISTINCT hour FROM keys)
+            WHERE epoch_us(ts) // 3600000000 IN (SELECT DISTINCT h FROM keys)
         )
         SELECT k.pid, count(DISTINCT q.mmsi) AS other_vessels, count(*) AS other_positions
         FROM keys k
-        JOIN q USING (cell_lat, cell_lon, hour)
+        JOIN q USING (cell_lat, cell_lon, h)
         JOIN gap_points p ON p.pid = k.pid
         WHERE q.mmsi <> p.mmsi AND q.ts > p.w0 AND q.ts < p.w1
           AND haversine_nm(p.lat, p.lon, q.lat, q.lon) <= $r

@@ -146,6 +146,7 @@ def make_position_store(db: Path, n_positions: int, seed: int = 7) -> int:
     import numpy as np
     import polars as pl
 
+    from shiptrack.store import coverage
     from shiptrack.store.db import connect
 
     rng = np.random.default_rng(seed)
@@ -186,6 +187,7 @@ def make_position_store(db: Path, n_positions: int, seed: int = 7) -> int:
         con.unregister("_gen")
     con.execute("INSERT INTO sources (source_id, name, sha256, format, ingested_at) "
                 "VALUES (1, 'generated', 'generated', 'generated', now())")
+    coverage.rebuild(con)  # what ingest would have kept up to date
     con.execute("CHECKPOINT")
     con.close()
     return 211_000_000

@@ -2,7 +2,8 @@
 -- description: Vessels whose AIS went silent for hours near one of the watchlist
 --   ports (dark_period findings) in the window, newest first, with what a reporter
 --   needs to check each one: when it went dark and reappeared, how far from the
---   port, and whether the evidence points to an unreported port call.
+--   port, what was heard around it meanwhile (a dark period is only claimed where other
+--   vessels were heard), and whether the evidence points to an unreported port call.
 -- param: ports (ports) = Benghazi, Tobruk, Misrata, Tripoli, Latakia, Tartus  -- watchlist ports
 -- param: since (time) = 7 days ago  -- start of the window (UTC; ISO-8601 or 'N days ago')
 -- param: until (time) = now  -- end of the window (UTC)
@@ -10,8 +11,10 @@
 SELECT e.start_utc AS went_dark_utc,
        e.end_utc AS reappeared_utc,
        e.duration_h,
-       e.mmsi, v.imo, v.name AS vessel_name, v.flag,
+       e.mmsi, e.segment, v.imo, v.name AS vessel_name, v.flag,
        e.port, e.port_distance_nm,
+       json_extract_string(e.details, '$.coverage.status') AS coverage,
+       CAST(json_extract(e.details, '$.coverage.other_vessels') AS INTEGER) AS other_vessels_heard,
        coalesce(json_extract_string(e.details, '$.probable_unreported_call'), 'false') AS probable_unreported_call,
        e.event_id
 FROM events e

@@ -35,6 +35,7 @@ class Dossier:
     voyages: list[dict[str, Any]] = field(default_factory=list)
     port_calls: list[dict[str, Any]] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
+    archive_holes: list[dict[str, Any]] = field(default_factory=list)  # nobody heard, while it was seen
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, default=str, ensure_ascii=False)
@@ -120,6 +121,10 @@ def summarise_event(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
     return kind.replace("_", " ")
 
 
+# Hours in which the store heard nobody at all that make a hole in the archive (the gaps
+# rule's archive_hole_h default).
+ARCHIVE_HOLE_H = 6.0
+
 _CONDITIONS = {
     "reception_live_near_port": "reception near the port was not shown to be live",
     "reception_live_at_both_ends": "reception at both ends of the gap was not shown to be live",
@@ -153,6 +158,20 @@ def _unclaimed_call(d: dict[str, Any]) -> str:
     missing = [text for key, text in _CONDITIONS.items() if cond.get(key) is not True]
     port = d.get("possible_call_port")
     return f"a call at {port} fits the time but is not claimed: " + ", ".join(missing or ["see details"])
+
+
+def holes_sentences(d: Dossier) -> list[str]:
+    """The holes in the archive while the vessel was seen: one line each, or a summary."""
+    holes = d.archive_holes
+    if len(holes) <= 3:
+        return [f"The archive holds nothing from anyone from {h['start_utc']} to {h['end_utc']} ({h['hours']:,.0f} h): "
+                "nothing can be said of this ship then." for h in holes]
+    longest = max(holes, key=lambda h: h["hours"])
+    total = sum(h["hours"] for h in holes)
+    return [f"The archive holds nothing from anyone for {total:,.0f} h, in {len(holes)} stretches of "
+            f"{ARCHIVE_HOLE_H:.0f} h or more, while this ship was seen (the longest {longest['start_utc']} to "
+            f"{longest['end_utc']}, {longest['hours']:,.0f} h): nothing can be said of it then "
+            "(`shiptrack report run archive_holes` lists them)."]
 
 
 def _union_hours(spans: list[tuple[datetime, datetime]]) -> float:
@@ -226,6 +245,14 @@ def build_dossier(
     voyages = rows(con, """
         SELECT v.voyage_id, v.ports AS declared, v.departed FROM declared_voyages v
         WHERE v.mmsi = $m ORDER BY v.departed""", win)
+    holes = rows(con, """
+        WITH heard AS (SELECT DISTINCT hour FROM coverage WHERE hour >= $a - INTERVAL 1 DAY AND hour <= $b),
+             steps AS (SELECT hour, lead(hour) OVER (ORDER BY hour) AS next_hour FROM heard)
+        SELECT hour + INTERVAL 1 HOUR AS start_utc, next_hour AS end_utc,
+               round(seconds_between(hour, next_hour) / 3600.0 - 1, 1) AS hours
+        FROM steps
+        WHERE next_hour > $a AND hour < $b AND seconds_between(hour, next_hour) / 3600.0 - 1 >= $min_h
+        ORDER BY hour""", {"a": first, "b": last, "min_h": ARCHIVE_HOLE_H}) if first is not None else []
     calls = [t for t in timeline if t["kind"] in ("port_call", "unplanned_port_call")]
     for voy in voyages:
         dep = voy["departed"]
@@ -243,6 +270,7 @@ def build_dossier(
         distance_nm=round(float(dist), 1), time_dark_h=round(dark_h, 1),
         identities=_iso_rows(identities), flags=_iso_rows(flags),
         voyages=voyages, port_calls=[t for t in timeline if t["kind"] == "port_call"], timeline=timeline,
+        archive_holes=_iso_rows(holes),
     )
 
 
@@ -259,6 +287,7 @@ def to_markdown(d: Dossier) -> str:
     out = [f"# {esc(v['name'] or v['mmsi'])} — MMSI {v['mmsi']}, IMO {esc(v['imo'])}, flag {esc(v['flag'])}", ""]
     out.append(f"Seen {d.first_seen} to {d.last_seen}: {d.positions:,} positions, "
                f"{d.distance_nm:,.0f} nm sailed, {d.time_dark_h:,.1f} h dark.")
+    out += holes_sentences(d)
     out += ["", "## Identity history", "", "| field | value | first seen | last seen | reports |", "|---|---|---|---|---|"]
     out += [f"| {r['field']} | {esc(r['value'])} | {r['first_seen']} | {r['last_seen']} | {r['reports']} |"
             for r in d.identities]

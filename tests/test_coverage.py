@@ -13,7 +13,7 @@ import duckdb
 
 from shiptrack.store import coverage
 from shiptrack.store.db import connect
-from tests.conftest import ingest_lines, ping, position, query
+from tests.conftest import ingest_lines, ping, position, query, run_cli
 
 
 def table(db: Path) -> list[tuple]:
@@ -72,3 +72,19 @@ def test_a_store_made_before_the_table_gets_it_when_opened(db: Path) -> None:
     con.close()
     connect(str(db)).close()
     assert table(db) == want
+
+
+def test_reports_list_the_archive_holes_and_the_receivers(db: Path) -> None:
+    lines = [ping(f"2018-02-20T{h:02d}:10:00Z", 32.6, 19.4, mmsi=352000001, station="rA") for h in range(0, 4)]
+    lines += [ping(f"2018-02-20T{h:02d}:20:00Z", 32.7, 19.5, mmsi=352000002, station="rB") for h in range(12, 15)]
+    ingest_lines(db, lines)
+    result = run_cli(["report", "run", "archive_holes", "--param", "since=2018-02-01", "--param",
+                      "until=2018-03-01", "--format", "csv"], db)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-2:] == ["hole_start_utc,hole_end_utc,hours",
+                                               "2018-02-20T04:00:00Z,2018-02-20T12:00:00Z,8.0"]
+    result = run_cli(["report", "run", "receivers", "--param", "since=2018-02-01", "--param",
+                      "until=2018-03-01", "--format", "csv"], db)
+    assert result.exit_code == 0, result.output
+    rows = [line.split(",") for line in result.output.splitlines() if line.startswith("r")]
+    assert [(r[0], r[4], r[6]) for r in rows[1:]] == [("rA", "4", "4"), ("rB", "3", "3")]

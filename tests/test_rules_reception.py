@@ -116,6 +116,9 @@ def test_a_gap_across_an_archive_hole_is_split_and_never_dark(db: Path) -> None:
     for e in events:
         assert not (e["start"] < T0 + timedelta(hours=10) and e["end"] > T0 + timedelta(hours=15))
     assert "hole in the archive" in sentence(db)
+    md = run_cli(["vessel", str(SHIP), "--format", "md"], db).output
+    assert ("The archive holds nothing from anyone from 2018-02-20T09:00:00Z to 2018-02-20T16:00:00Z (7 h): "
+            "nothing can be said of this ship then.") in md
 
 
 def test_a_ship_sitting_in_port_that_reappears_where_it_was_has_an_in_port_gap(db: Path) -> None:

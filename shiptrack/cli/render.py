@@ -150,13 +150,15 @@ def print_dossier(d) -> None:  # noqa: ANN001
     from rich.markup import escape
     from rich.table import Table
 
-    from shiptrack.dossier import compact_evidence
+    from shiptrack.dossier import compact_evidence, holes_sentences
 
     v = d.vessel
     _out().print(f"[bold]{escape(str(v['name'] or ''))}[/]  MMSI {v['mmsi']}  IMO {v['imo'] or '-'}  "
                  f"call sign {escape(str(v['callsign'] or '-'))}  flag {escape(str(v['flag'] or '-'))}")
     _out().print(f"Seen {d.first_seen or '-'} to {d.last_seen or '-'}: {d.positions:,} positions, "
                  f"{d.distance_nm:,.0f} nm sailed, {d.time_dark_h:,.1f} h dark.")
+    for line in holes_sentences(d):
+        _out().print(escape(line))
     ids = Table(title="Identity history", header_style="bold")
     for c in ("field", "value", "first seen", "last seen", "reports"):
         ids.add_column(c)

@@ -4,6 +4,12 @@ and an exit code (1 = input/usage problem, 2 = ambiguous or not found)."""
 from __future__ import annotations
 
 
+def first_line(err: BaseException) -> str:
+    """An error's message on one line (DuckDB adds hints on further lines)."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
 class ShiptrackError(Exception):
     """Base of every error shiptrack raises on purpose."""
 

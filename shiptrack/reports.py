@@ -26,8 +26,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from shiptrack.errors import RuleError, ShiptrackError
-from shiptrack.store.db import frame
+from shiptrack.errors import RuleError, ShiptrackError, first_line
+from shiptrack.store.db import check_select, frame
 from shiptrack.timeparse import parse_when
 from shiptrack.units import parse_utc
 
@@ -160,10 +160,11 @@ def run_report(
     missing = used - set(values)
     if missing:
         raise RuleError(f"{report.path.name}: uses ${', $'.join(sorted(missing))} without a `-- param:` line")
+    body = check_select(report.sql.strip().rstrip(";"), f"report {report.name}")
     try:
-        return frame(con, report.sql.strip().rstrip(";"), {k: v for k, v in values.items() if k in used})
+        return frame(con, body, {k: v for k, v in values.items() if k in used})
     except duckdb.Error as err:
-        raise RuleError(f"report {report.name} failed: {err}") from err
+        raise RuleError(f"report {report.name} failed: {first_line(err)}") from err
 
 
 def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
@@ -171,7 +172,7 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
     try:
         return frame(con, sql)
     except duckdb.Error as err:
-        raise RuleError(f"query failed: {err}") from err
+        raise RuleError(f"query failed: {first_line(err)}") from err
 
 
 def output_name(report: str, ext: str, now: datetime | None = None) -> str:

@@ -22,10 +22,11 @@ class Context:
         self.db = db
         self.wait_s = wait_s
 
-    def connect(self, read_only: bool = False):  # noqa: ANN201 - duckdb connection
+    def connect(self, read_only: bool = False, confined: bool = False):  # noqa: ANN201 - duckdb connection
+        """The store; ``confined`` for user SQL (query, reports): read-only, no files."""
         from shiptrack.store.db import connect
 
-        return connect(self.db, read_only=read_only, wait_s=self.wait_s)
+        return connect(self.db, read_only=read_only, wait_s=self.wait_s, confined=confined)
 
 
 class ShiptrackGroup(click.Group):

@@ -63,7 +63,7 @@ def report_run(obj: Context, name: str, params: tuple[str, ...], output_dir: Pat
     from shiptrack.rules.registry import parse_params
 
     rep = get_report(name, list(queries))
-    con = obj.connect(read_only=True)
+    con = obj.connect(confined=True)
     try:
         df = run_report(con, rep, parse_params(params))
     finally:
@@ -88,7 +88,7 @@ def query(obj: Context, sql: str, fmt: str, output: Path | None, unsafe_csv: boo
     """
     from shiptrack.reports import run_query
 
-    con = obj.connect(read_only=True)
+    con = obj.connect(confined=True)
     try:
         df = run_query(con, sql)
     finally:
@@ -123,7 +123,7 @@ def export(obj: Context, what: str, fmt: str, output: Path, params: tuple[str, .
     from shiptrack.rules.registry import parse_params
     from shiptrack.store.db import frame
 
-    con = obj.connect(read_only=True)
+    con = obj.connect(confined=True)
     try:
         if what in EXPORT_TABLES:
             df = frame(con, f"SELECT * FROM {what}")  # noqa: S608 - `what` is one of EXPORT_TABLES

@@ -63,6 +63,10 @@ def _split(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     if df.is_empty():
         return df, pl.DataFrame(schema=REJECT_SCHEMA)
+    if df.n_chunks("all") and max(df.n_chunks("all")) > 1:
+        # polars 2.1 panics ("assertion failed: i < self.len()") filtering some frames made
+        # of several chunks (AMSA's ais.txt, batches concatenated): one chunk is safe
+        df = df.rechunk()
     failed = df.select(pl.any_horizontal([cond for _, cond in rules]).fill_null(False).alias("_bad"))["_bad"]
     if not failed.any():  # the usual case: no reason or detail to write
         return df, pl.DataFrame(schema=REJECT_SCHEMA)

@@ -69,11 +69,14 @@ def land_candidates(con: duckdb.DuckDBPyConnection) -> pa.Table:
         lat = batch.column(1).to_numpy(zero_copy_only=False)
         lon = batch.column(2).to_numpy(zero_copy_only=False)
         rowids.append(batch.column(0).to_numpy(zero_copy_only=False)[is_land(lat, lon)])
-    _land_rows = pa.table({"r": np.concatenate(rowids) if rowids else np.zeros(0, dtype=np.int64)})  # noqa: F841
-    return con.sql(
-        "SELECT mmsi, seg, ts, dup_key, lat, lon FROM pos WHERE rowid IN (SELECT r FROM _land_rows) "
-        "ORDER BY rowid"
-    ).to_arrow_table()
+    con.register("_land_rows", pa.table({"r": np.concatenate(rowids) if rowids else np.zeros(0, dtype=np.int64)}))
+    try:
+        return con.sql(
+            "SELECT mmsi, seg, ts, dup_key, lat, lon FROM pos WHERE rowid IN (SELECT r FROM _land_rows) "
+            "ORDER BY rowid"
+        ).to_arrow_table()
+    finally:
+        con.unregister("_land_rows")
 
 
 def deep_inland_km(

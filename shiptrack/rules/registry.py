@@ -42,7 +42,8 @@ from typing import Any
 
 import duckdb
 
-from shiptrack.errors import RuleError
+from shiptrack.errors import RuleError, first_line
+from shiptrack.store.db import check_select, confine
 
 RULE_COLUMNS = (
     "kind", "mmsi", "other_mmsi", "start_utc", "end_utc", "lat", "lon",
@@ -233,6 +234,11 @@ def run(
     if unknown:
         raise RuleError(f"unknown --param {', '.join(unknown)}; see `shiptrack detect --list`")
     summary = DetectSummary(since=since, until=until)
+    for rule in selected:
+        check_select(rule.sql.strip().rstrip(";"), f"rule {rule.path.name}")
+    # rules read the store and write findings only through this module: no files, no
+    # extensions, on this connection from now on (prepare steps pass data with con.register)
+    confine(con, lock=False)
     prepare_inputs(con, since, until)
     now = datetime.now(UTC)
     for rule in selected:
@@ -305,7 +311,7 @@ def _run_rule(
         con.execute("COMMIT")
     except duckdb.Error as err:
         con.execute("ROLLBACK")
-        raise RuleError(f"rule {rule.name} failed: {err}") from err
+        raise RuleError(f"rule {rule.name} failed: {first_line(err)}") from err
     except Exception:
         con.execute("ROLLBACK")
         raise

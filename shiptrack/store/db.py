@@ -37,10 +37,38 @@ def _is_lock_error(err: Exception) -> bool:
     return "lock" in text and ("conflicting" in text or "could not set" in text)
 
 
+def confine(con: duckdb.DuckDBPyConnection, *, lock: bool = True) -> None:
+    """From now on, SQL on this connection reads the store and nothing else: no files (no
+    read_csv, read_text, glob, COPY, EXPORT, ATTACH), no extensions installed or loaded,
+    and (``lock``) no setting changed. Python objects registered with ``con.register``
+    stay readable; DuckDB cannot turn file access back on while the database is open."""
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute("SET enable_external_access = false")
+    if lock:
+        con.execute("SET lock_configuration = true")
+
+
+def check_select(sql: str, what: str) -> str:
+    """``sql`` if it is exactly one SELECT statement (a rule or a report), else RuleError."""
+    from shiptrack.errors import RuleError
+
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as err:
+        raise RuleError(f"{what}: {str(err).splitlines()[0]}") from err
+    kinds = [s.type.name for s in statements]
+    if kinds != ["SELECT"]:
+        raise RuleError(f"{what} must be one SELECT statement; it holds {', '.join(kinds) or 'nothing'}")
+    return sql
+
+
 def connect(
-    path: str | Path | None = None, *, read_only: bool = False, wait_s: float = 30.0
+    path: str | Path | None = None, *, read_only: bool = False, wait_s: float = 30.0, confined: bool = False
 ) -> duckdb.DuckDBPyConnection:
-    """Open (and if needed create) the store, waiting up to ``wait_s`` for a lock."""
+    """Open (and if needed create) the store, waiting up to ``wait_s`` for a lock.
+    ``confined``: read-only, and user SQL on it reads the store and nothing else (:func:`confine`)."""
+    read_only = read_only or confined
     db_path = Path(path) if path is not None else default_path()
     if read_only and not db_path.exists():
         raise InputError(f"database {db_path} does not exist; run `shiptrack ingest FILE` first")
@@ -63,6 +91,8 @@ def connect(
     con.execute("SET TimeZone = 'UTC'")
     if not read_only:
         ensure_schema(con)
+    if confined:
+        confine(con)
     return con
 
 

@@ -70,7 +70,14 @@ def test_one_route_deviation_covers_sfax_and_the_libyan_coast(ural_db: Path) -> 
     assert start < parse_utc(SCENARIO["ural"]["sfax"]["anchorage_arrival"])
     assert end > parse_utc(SCENARIO["ural"]["dark"]["first_after"]["time"])
     assert end < parse_utc(SCENARIO["ural"]["gibraltar_passed"])
-    assert d["max_offset_nm"] > 200 and d["start_offset_nm"] > 100 and d["end_offset_nm"] > 100
+    # passing where it was makes the voyage some 300 nm (5%) longer; the run starts and ends
+    # where the detour crosses the 150 nm limit
+    assert d["leg"] == d["declared_ports"] and 5700 < d["leg_nm"] < 6000 and d["route_avoids"] == []
+    assert 250 < d["max_detour_nm"] < 350 and 4 < d["max_detour_pct"] < 6
+    assert d["start_detour_nm"] > 150 and d["end_detour_nm"] > 150 and d["max_detour_limit_nm"] == 150
+    assert d["max_detour_lon"] > 15 and d["max_detour_lat"] < 33  # off the Libyan coast, not at Sfax
+    out = run_cli(["vessel", str(URAL), "--format", "md"], ural_db).output
+    assert f"went {d['max_detour_nm']:.0f} nm out of the way ({d['max_detour_pct']:.1f}% longer voyage) for" in out
 
 
 def test_ordinary_traffic(ural_db: Path) -> None:

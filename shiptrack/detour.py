@@ -359,24 +359,31 @@ class SeaGraph:
 
 @lru_cache(maxsize=1)
 def graph() -> SeaGraph:
-    """The network of :func:`shiptrack.routes.sea_route`, as a :class:`SeaGraph`."""
-    from shiptrack.routes import _network
+    """The network of :func:`shiptrack.routes.sea_route` (searoute's, the edges closed to
+    merchant ships marked), as a :class:`SeaGraph`; read straight from searoute's data."""
+    from searoute.data.marnet_dict import edge_list
 
-    net = _network()
-    keys = list(net.nodes)
+    from shiptrack.routes import _CLOSED, _CLOSED_EDGES
+
+    closed = {frozenset(e) for e in _CLOSED_EDGES}
+    keys = list(edge_list)
     index = {k: i for i, k in enumerate(keys)}
     lonlat = np.asarray(keys, dtype=float)
     lon, lat = _wrap(lonlat[:, 0]), lonlat[:, 1]
     eu, ev, ew, ep = [], [], [], []
     adj: list[list[tuple[int, int]]] = [[] for _ in keys]
-    for u, v, data in net.edges(data=True):
-        a, b = index[u], index[v]
-        adj[a].append((b, len(eu)))
-        adj[b].append((a, len(eu)))
-        eu.append(a)
-        ev.append(b)
-        ew.append(float(data.get("weight", 0.0)) / _KM_PER_NM)
-        ep.append(data.get("passage"))
+    for u, nbrs in edge_list.items():
+        a = index[u]
+        for v, data in nbrs.items():
+            b = index[v]
+            if b < a:
+                continue  # each edge once (the adjacency is symmetric)
+            adj[a].append((b, len(eu)))
+            adj[b].append((a, len(eu)))
+            eu.append(a)
+            ev.append(b)
+            ew.append(float(data.get("weight", 0.0)) / _KM_PER_NM)
+            ep.append(_CLOSED if frozenset((u, v)) in closed else data.get("passage"))
     indptr, nbr, nedge = [0], [], []
     for row in adj:
         for b, e in sorted(row):

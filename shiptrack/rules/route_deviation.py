@@ -48,7 +48,7 @@ FINE_DEG = 0.02  # second pass, where the first cannot rule a deviation out
 # The coarse judgement's allowance on top of twice the distance to the cell's centre: the
 # joins of two points a few nm apart to the network differ a little (measured on the Ural
 # fixture and ordinary traffic: under 10 nm).
-_SLACK_NM = 20.0
+_SLACK_NM = 30.0
 
 _POSITIONS_SQL = """
 SELECT w.voyage_id, p.mmsi, p.seg, p.ts, p.dup_key, p.lat, p.lon, p.source_id, p.line_no
@@ -155,8 +155,11 @@ def measure_voyage(voyage: Voyage, lat: np.ndarray, lon: np.ndarray, progress: n
     if len(rest):
         flat, flon, fine = _cells(lat[rest], lon[rest], FINE_DEG)
         detour, route, via = voyage.measure_legs(flat, flon)
-        limit = np.maximum(floor_nm, pct / 100.0 * leg_nm[None, :] * _openness(flat, flon,
-                                                                               float(params["open_sea_nm"]))[:, None])
+        # the sea room matters only where the detour is over the floor on a leg long enough
+        openness = np.zeros(len(flat))
+        needed = ((detour > floor_nm) & (pct / 100.0 * leg_nm[None, :] > floor_nm)).any(axis=1)
+        openness[needed] = _openness(flat[needed], flon[needed], float(params["open_sea_nm"]))
+        limit = np.maximum(floor_nm, pct / 100.0 * leg_nm[None, :] * openness[:, None])
         m = voyage.choose(detour[fine], route[fine], via[fine], progress[rest], limit[fine])
         for key in out:
             out[key][rest] = getattr(m, key)

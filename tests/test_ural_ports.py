@@ -20,10 +20,19 @@ TEN_MIN_S = 600
 pytestmark = pytest.mark.skipif(not (URAL_DIR / "ural.nmea").exists(), reason="fixtures/ural not generated")
 
 
+# The ordinary traffic's shuttles, declared both ways (departure: the end of the first call there).
+SHUTTLES = [(241318000, "Piraeus", "Alexandria"), (247421800, "Genoa", "Tunis"), (248913000, "Marsaxlokk", "Tripoli"),
+            (271047700, "Ambarli", "Port Said"), (636018424, "Augusta", "Benghazi"),
+            (229554000, "Marsaxlokk", "Port Said"), (538007412, "Novorossiysk", "Augusta")]
+
+
 @pytest.fixture(scope="module")
 def ural_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("ural") / "ural.duckdb"
+    shuttles = db.parent / "shuttles.csv"
+    shuttles.write_text("mmsi,ports,departed\n" + "".join(f"{m},{a} > {b},\n{m},{b} > {a},\n" for m, a, b in SHUTTLES))
     for args in (["ingest", URAL_DIR / "ural.nmea"], ["route", "import", URAL_DIR / "routes.csv"],
+                 ["route", "import", shuttles],
                  ["detect", "--rules", "port_call,unplanned_port_call,route_deviation"]):
         result = run_cli(args, db)
         assert result.exit_code == 0, result.output
@@ -88,4 +97,6 @@ def test_ordinary_traffic(ural_db: Path) -> None:
     assert events(ural_db, "port_call", ferry) == []  # never 4 h alongside
     for c in events(ural_db, "port_call"):  # the trawler fishing slowly at sea makes none out there
         assert c[4] <= 5.0, c
+    # the shuttles are declared too: their calls are planned, and their passages reasonable
+    assert len(query(ural_db, "SELECT * FROM declared_voyages")) == 1 + 2 * len(SHUTTLES)
     assert {e[0] for e in events(ural_db, "unplanned_port_call") + events(ural_db, "route_deviation")} == {URAL}

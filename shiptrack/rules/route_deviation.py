@@ -19,7 +19,7 @@ Measuring every position would cost a search per position; instead (the bound of
 each position is first judged at the centre of its :data:`COARSE_DEG` cell, and
 only positions that could be off the route by that bound (or that the centre does
 not see over water) are measured again at the centre of their :data:`FINE_DEG`
-cell (at most 0.7 nm away). A voyage of 50,000 positions thus costs a few
+cell (at most 0.85 nm away). A voyage of 50,000 positions thus costs a few
 thousand measurements at most.
 
 TEMP tables: ``route_detours`` (one row per position under way, with
@@ -45,9 +45,11 @@ from shiptrack.store.db import frame
 
 COARSE_DEG = 0.25  # first pass: each position judged at the centre of its cell
 FINE_DEG = 0.02  # second pass, where the first cannot rule a deviation out
-# The coarse judgement's allowance on top of twice the distance to the cell's centre: the
-# joins of two points a few nm apart to the network differ a little (measured on the Ural
-# fixture and ordinary traffic: under 10 nm).
+# The coarse judgement's allowance on top of twice the distance to the cell's centre: two
+# points a few nm apart are joined to the network by different lines, so the bound is not
+# exact. Measured on the Ural fixture, the test tracks and 2,000 random points of the
+# Mediterranean: it failed by more than 20 nm for 0.3% of positions (next to islands), and
+# never for a position off the route. A failure could only hide a finding, never make one.
 _SLACK_NM = 30.0
 
 _POSITIONS_SQL = """

@@ -107,9 +107,15 @@ def summarise_event(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
         field_ = d.get("field", "identity")
         return f"{field_} changed from {d.get('old')!r} to {d.get('new')!r}"
     if kind == "route_deviation":
-        off = d.get("max_offset_nm")
-        return f"{off:.0f} nm off the declared route for {dur:.1f} h" if off is not None and dur else \
-            "off the declared route"
+        nm, pct = d.get("max_detour_nm"), d.get("max_detour_pct")
+        if nm is None:
+            return "out of the way of the declared voyage"
+        leg = d.get("leg")
+        what = "voyage" if not leg or leg == d.get("declared_ports") else f"{leg} leg"
+        avoids = d.get("route_avoids") or []
+        against = f" than the route avoiding {', '.join(avoids)}" if avoids else ""
+        longer = f" ({pct:.1f}% longer {what}{against})" if pct is not None else ""
+        return f"went {nm:.0f} nm out of the way{longer}" + (f" for {dur:.1f} h" if dur else "")
     if kind == "sts_encounter":
         return f"met vessel {e.get('other_mmsi')} at sea for {dur:.1f} h" if dur else "ship-to-ship meeting"
     if kind == "spoofing_jump":

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from shiptrack.detour import Sources, Voyage, alternatives, graph, sea_room_nm
 from shiptrack.errors import InputError
-from shiptrack.reference.land import is_land
+from shiptrack.reference.land import coast_distance_km, is_land
 from shiptrack.reference.ports import resolve_port
 from shiptrack.routes import distance_to_route_nm, parse_declared_ports, sea_route
 from shiptrack.units import haversine_nm, parse_utc
@@ -197,37 +198,175 @@ def test_calls_after_the_final_port_are_not_unplanned(db: Path) -> None:
 
 # -- route_deviation -----------------------------------------------------------------------------
 
-# Novorossiysk > Douala runs west along about 36.3 N between Cape Matapan and Sicily.
-ON_ROUTE = [(36.33, 21.0 - 0.25 * i) for i in range(6)]
+GENOA_OUT = [(44.3, 8.95), (43.8, 9.3), (43.0, 9.65)]  # out of Genoa, through the Corsica Channel
+PIRAEUS_IN = [(36.35, 22.5), (36.41, 22.9), (36.42, 23.3), (36.8, 23.5), (37.2, 23.6), (37.5, 23.75),
+              (37.7, 23.66), (37.85, 23.6)]  # north of Kythira, up the Myrtoan Sea to Piraeus
+# Genoa > Piraeus: the shortest sea route goes down the Tyrrhenian and through the Strait of
+# Messina; many ships go round the south of Sicily instead (north of Malta).
+VIA_MESSINA = GENOA_OUT + [(42.0, 10.4), (40.5, 12.0), (39.0, 14.5), (38.35, 15.68), (38.27, 15.70),
+                           (38.25, 15.655), (38.22, 15.61), (38.18, 15.60), (38.10, 15.58), (38.0, 15.58),
+                           (37.9, 15.6), (37.5, 16.5), (37.0, 19.0)] + PIRAEUS_IN
+SOUTH_OF_SICILY = GENOA_OUT + [(41.0, 9.95), (39.0, 10.3), (37.6, 11.6), (36.9, 12.6), (36.4, 14.0),
+                               (36.35, 14.7), (36.4, 16.5), (36.5, 21.0)] + PIRAEUS_IN
+# Gothenburg > Gdansk: through the Oresund (shortest), or the Great Belt (the deep-water route).
+BALTIC = [(55.1, 13.8), (54.85, 14.6), (54.85, 15.3), (55.0, 16.5), (54.95, 18.5), (54.9, 19.0), (54.55, 19.0),
+          (54.45, 18.75)]
+VIA_ORESUND = [(57.6, 11.7), (56.9, 11.8), (56.3, 12.3), (56.15, 12.55), (56.04, 12.66), (55.95, 12.63),
+               (55.8, 12.75), (55.65, 12.85), (55.5, 12.75), (55.38, 12.7), (55.25, 13.0)] + BALTIC
+VIA_GREAT_BELT = [(57.6, 11.7), (56.9, 11.3), (56.3, 11.2), (55.98, 11.1), (55.74, 10.82), (55.62, 10.95),
+                  (55.45, 11.0), (55.3, 11.0), (55.14, 11.0), (54.9, 10.95), (54.7, 11.0), (54.55, 11.5),
+                  (54.45, 11.8), (54.45, 12.2), (54.75, 13.0), (55.0, 13.6)] + BALTIC
+OFF_LIBYA = (33.6, 14.0)  # 130 nm off the Libyan coast, far from any route Genoa > Piraeus
+MMSI = 247123400
 
 
-def excursion(off_hours: int) -> list[str]:
-    """On the route, then off_hours of hourly positions 150 nm south of it, then back."""
-    lines = pings("2018-02-06T00:00:00Z", ON_ROUTE, every_h=1)
-    off = [(33.83, 19.75 - 0.2 * i) for i in range(off_hours + 1)]
-    lines += pings("2018-02-06T18:00:00Z", off, every_h=1)
-    lines += pings("2018-02-07T18:00:00Z", [(36.34, 18.0 - 0.25 * i) for i in range(4)], every_h=1)
-    return lines
+def sail(start: str, waypoints: list[tuple[float, float]], knots: float = 12.0, every_h: float = 0.5,
+         mmsi: int = MMSI) -> tuple[list[str], datetime]:
+    """Pings every every_h hours along the waypoints at a steady speed; and the time after the last."""
+    pts = np.asarray(waypoints, dtype=float)
+    legs = np.array([haversine_nm(*a, *b) for a, b in zip(pts[:-1], pts[1:], strict=True)])
+    at = np.arange(0.0, legs.sum(), knots * every_h)
+    i = np.minimum(np.searchsorted(np.cumsum(legs), at, side="right"), len(legs) - 1)
+    f = ((at - (np.cumsum(legs) - legs)[i]) / legs[i])[:, None]
+    track = pts[i] + (pts[i + 1] - pts[i]) * f
+    assert not is_land(track[:, 0], track[:, 1]).any(), "a test track runs over land"
+    t0 = parse_utc(start)
+    lines = [ping(iso(t0 + timedelta(hours=k * every_h)), lat, lon, knots, 0.0, mmsi=mmsi)
+             for k, (lat, lon) in enumerate(track)]
+    return lines, t0 + timedelta(hours=len(track) * every_h)
 
 
-@pytest.mark.parametrize(("off_hours", "expected"), [(8, 1), (5, 0)])
-def test_far_off_the_route_for_long_enough(db: Path, off_hours: int, expected: int) -> None:
-    ingest_lines(db, excursion(off_hours))
-    run_cli(["route", "declare", str(URAL), "Novorossiysk > Douala", "--departed", DEPARTED], db)
+def loiter(start: datetime, where: tuple[float, float], hours: float, mmsi: int = MMSI) -> list[str]:
+    """Drifting at sea, a report every 20 minutes."""
+    return [ping(iso(start + timedelta(minutes=20 * k)), where[0] + 0.001 * (k % 3), where[1], 0.4, 90.0,
+                 mmsi=mmsi) for k in range(int(hours * 3) + 1)]
+
+
+def declare(db: Path, ports: str, departed: str = "2024-03-01T00:00:00Z", mmsi: int = MMSI) -> None:
+    result = run_cli(["route", "declare", str(mmsi), ports, "--departed", departed], db)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(("ports", "waypoints"), [
+    ("Genoa > Piraeus", VIA_MESSINA), ("Genoa > Piraeus", SOUTH_OF_SICILY),
+    ("Gothenburg > Gdansk", VIA_ORESUND), ("Gothenburg > Gdansk", VIA_GREAT_BELT),
+], ids=["messina", "south-of-sicily", "oresund", "great-belt"])
+def test_either_passage_between_the_same_ports_is_reasonable(db: Path, ports: str,
+                                                             waypoints: list[tuple[float, float]]) -> None:
+    lines, _ = sail("2024-03-01T02:00:00Z", waypoints)
+    ingest_lines(db, lines)
+    declare(db, ports)
     detect(db, "port_call,route_deviation")
+    assert events(db, "route_deviation") == []
+
+
+def test_round_sicily_is_far_from_the_shortest_route_but_barely_out_of_the_way() -> None:
+    """What a single-polyline corridor got wrong: round the south of Sicily a ship is well over
+    100 nm from the shortest route (through Messina) for more than a day, yet the voyage is only
+    about an eighth longer."""
+    genoa, piraeus = resolve_port("Genoa"), resolve_port("Piraeus")
+    route = np.array(sea_route([genoa, piraeus]))
+    pts = np.array(SOUTH_OF_SICILY)
+    offset = distance_to_route_nm(np.zeros(len(pts), int), pts[:, 0], pts[:, 1],
+                                  np.zeros(len(route), int), route[:, 0], route[:, 1])
+    assert offset.max() > 150
+    v = Voyage([(genoa.lat, genoa.lon), (piraeus.lat, piraeus.lon)], [False, False], 1.5)
+    detour, _, via = v.measure_legs(pts[:, 0], pts[:, 1])
+    assert 90 < detour.max() < 140 and detour.max() / v.legs[0].length_nm < 0.15
+    assert np.allclose(np.maximum(via[:, 0] - v.legs[0].length_nm, 0), detour[:, 0], atol=0.01)
+
+
+def genoa_to_libya_and_on(hours: float) -> tuple[list[str], datetime]:
+    """Genoa > round Sicily > 130 nm off Libya, drifting there `hours`, then on to Piraeus;
+    and when the drift began."""
+    out, t = sail("2024-03-01T02:00:00Z", GENOA_OUT + [(41.0, 9.95), (39.0, 10.3), (37.6, 11.6),
+                                                      (36.9, 12.6), (35.0, 13.5), OFF_LIBYA])
+    out += loiter(t, OFF_LIBYA, hours)
+    back, _ = sail(iso(t + timedelta(hours=hours + 0.5)), [OFF_LIBYA, (35.0, 16.0), (36.4, 19.0),
+                                                            (36.5, 21.0)] + PIRAEUS_IN)
+    return out + back, t
+
+
+def test_a_detour_far_off_every_route_is_one_event_with_its_evidence(db: Path) -> None:
+    lines, drift = genoa_to_libya_and_on(hours=24)
+    ingest_lines(db, lines)
+    declare(db, "Genoa > Piraeus")
+    detect(db, "port_call,route_deviation")
+    (mmsi, _, _, start, end, details), = events(db, "route_deviation")
+    d = json.loads(details)
+    assert mmsi == MMSI and d["declared_ports"] == "Genoa > Piraeus" and d["leg"] == "Genoa > Piraeus"
+    assert 980 < d["leg_nm"] < 1010 and d["route_nm"] == d["leg_nm"] and d["route_avoids"] == []
+    # the farthest point is where it drifted: passing there makes the voyage ~30% longer
+    assert haversine_nm(d["max_detour_lat"], d["max_detour_lon"], *OFF_LIBYA) < 1
+    assert 280 < d["max_detour_nm"] < 340
+    assert d["max_detour_pct"] == pytest.approx(100 * d["max_detour_nm"] / d["route_nm"], abs=0.1)
+    assert d["via_nm"] == pytest.approx(d["route_nm"] + d["max_detour_nm"], abs=0.2)
+    way = d["via_waypoints"]
+    assert haversine_nm(*way[0], 44.4, 8.93) < 10 and haversine_nm(*way[-1], 37.94, 23.63) < 10
+    assert min(haversine_nm(*w, *OFF_LIBYA) for w in way) < 1
+    assert 2 < len(way) < 40 and not is_land(np.array(way)[1:-1, 0], np.array(way)[1:-1, 1]).any()
+    assert d["max_detour_limit_nm"] == d["min_detour_nm"] == 150
+    assert d["shortest_route_offset_nm"] > 150 and 0 < d["sea_room_nm"] < 500
+    # the run starts and ends where the detour crosses the limit, before and after the drift
+    assert d["start_detour_nm"] > 150 and d["end_detour_nm"] > 150
+    assert start < drift and drift + timedelta(hours=24) < end
+    assert d["duration_h"] > 24 and d["n_positions"] > 72
+    line = run_cli(["vessel", str(MMSI), "--format", "md"], db).output
+    assert f"went {d['max_detour_nm']:.0f} nm out of the way ({d['max_detour_pct']:.1f}% longer voyage) for" in line
+
+
+def test_min_duration_h(db: Path) -> None:
+    ingest_lines(db, genoa_to_libya_and_on(hours=2)[0])
+    declare(db, "Genoa > Piraeus")
+    detect(db, "port_call,route_deviation")
+    (_, _, _, _, _, details), = events(db, "route_deviation")
+    hours = json.loads(details)["duration_h"]
+    result = run_cli(["detect", "--rules", "route_deviation", "--param", f"min_duration_h={hours + 0.1}"], db)
+    assert result.exit_code == 0, result.output
+    assert events(db, "route_deviation") == []
+
+
+@pytest.mark.parametrize(("ports", "expected"), [("Genoa > Tripoli? > Piraeus", 0), ("Genoa > Piraeus", 1)])
+def test_an_optional_call_is_on_the_way_an_undeclared_one_is_not(db: Path, ports: str, expected: int) -> None:
+    tripoli = (32.93, 13.2)
+    lines, t = sail("2024-03-01T02:00:00Z", GENOA_OUT + [(41.0, 9.95), (39.0, 10.3), (37.6, 11.6), (36.9, 12.6),
+                                                        (34.5, 13.3), (33.1, 13.2), tripoli])
+    lines += stay(iso(t), tripoli, hours=12, mmsi=MMSI)
+    more, _ = sail(iso(t + timedelta(hours=12.5)), [tripoli, (33.5, 14.5), (35.0, 17.0), (36.4, 20.0),
+                                                    (36.5, 21.0)] + PIRAEUS_IN)
+    ingest_lines(db, lines + more)
+    declare(db, ports)
+    detect(db, "port_call,route_deviation")
+    assert [e[1] for e in events(db, "port_call")] == ["Mina Tarabulus (Tripoli)"]
     found = events(db, "route_deviation")
     assert len(found) == expected
     if expected:
-        mmsi, _, _, start, end, details = found[0]
-        d = json.loads(details)
-        assert mmsi == URAL and start == parse_utc("2018-02-06T18:00:00Z")
-        assert end == parse_utc("2018-02-07T02:00:00Z") and d["duration_h"] == 8
-        assert 145 < d["max_offset_nm"] < 160 and d["n_positions"] == 9
-        assert d["start_offset_nm"] > 100 and d["end_offset_nm"] > 100
+        assert json.loads(found[0][5])["max_detour_nm"] > 350
+
+
+def test_after_a_declared_call_the_ship_is_on_the_next_leg(db: Path) -> None:
+    """Novorossiysk > Sfax > Douala: off Cyrenaica is barely out of the way to Sfax, but once the
+    ship has called at Sfax it is on the leg Sfax > Douala, and going back east is far out of it."""
+    cyrenaica = (33.0, 18.5)
+    lines = ural_with_sfax_call()
+    lines += pings("2018-02-10T00:00:00Z", [(34.9, 11.8), (34.4, 13.8), (33.8, 15.8), (33.3, 17.5), cyrenaica,
+                                            cyrenaica, cyrenaica, cyrenaica], every_h=8, mmsi=URAL)
+    ingest_lines(db, lines)
+    declare(db, "Novorossiysk > Sfax > Douala", DEPARTED, mmsi=URAL)
+    detect(db, "port_call,route_deviation")
+    (_, _, _, start, _, details), = events(db, "route_deviation")
+    d = json.loads(details)
+    assert d["leg"] == "Sfax > Douala" and start > parse_utc("2018-02-09T12:00:00Z")  # after the call
+    assert haversine_nm(d["max_detour_lat"], d["max_detour_lon"], *cyrenaica) < 1 and d["max_detour_nm"] > 600
+    # on the first leg, before the call, the same place would be within the limit
+    nov, sfax, douala = (resolve_port(p) for p in ("Novorossiysk", "Sfax", "Douala"))
+    v = Voyage([(p.lat, p.lon) for p in (nov, sfax, douala)], [False, False, False], 1.5)
+    assert [(leg.k, leg.j) for leg in v.legs] == [(0, 1), (1, 2)]
+    assert v.measure_legs(np.array([cyrenaica[0]]), np.array([cyrenaica[1]]))[0][0, 0] < d["min_detour_nm"]
 
 
 def test_shuffled_input_gives_identical_voyage_events(tmp_path: Path) -> None:
-    lines = ural_with_sfax_call() + excursion(8)
+    lines = ural_with_sfax_call()
     shuffled = lines[:]
     random.Random(11).shuffle(shuffled)
     results = []
@@ -240,4 +379,45 @@ def test_shuffled_input_gives_identical_voyage_events(tmp_path: Path) -> None:
                                  "FROM events ORDER BY event_id"))
     assert results[0] == results[1]
     kinds = sorted(r[1] for r in results[0])
-    assert kinds.count("unplanned_port_call") == 1 and kinds.count("route_deviation") >= 1
+    assert kinds.count("unplanned_port_call") == 1 and kinds.count("route_deviation") == 1
+
+
+# -- sea distances and reasonable routes (shiptrack.detour) ----------------------------------------
+
+def test_sea_distance_goes_round_the_land() -> None:
+    genoa = resolve_port("Genoa")
+    venice = (45.2, 12.8)  # the Adriatic: 190 nm from Genoa as the crow flies, over the Alps
+    src = Sources.of(genoa.lat, genoa.lon)
+    joins = graph().attach(np.array([venice[0]]), np.array([venice[1]]))
+    d = src.to(np.array([venice[0]]), np.array([venice[1]]), joins)[0]
+    assert haversine_nm(genoa.lat, genoa.lon, *venice) < 200 and 1050 < d < 1250  # round Italy
+    way = np.array(src.waypoints_to(*venice))
+    assert min(haversine_nm(lat, lon, 38.2, 15.6) for lat, lon in way) < 20  # through Messina
+    steps = [haversine_nm(*a, *b) for a, b in zip(way[:-1], way[1:], strict=True)]
+    assert sum(steps) == pytest.approx(d, rel=0.01)
+
+
+def test_a_canal_or_a_cape_both_reasonable() -> None:
+    """Rotterdam > Shanghai: through Suez and Malacca (shortest), or Sunda, or round the Cape of
+    Good Hope; a ship off Cape Town is on a reasonable route, one off Lagos is not."""
+    rot, sha = resolve_port("Rotterdam"), resolve_port("Shanghai")
+    routes = alternatives((rot.lat, rot.lon), (sha.lat, sha.lon), 1.5)
+    assert "suez" in routes[0].passages and 10_000 < routes[0].length_nm < 11_000
+    assert all(r.length_nm <= 1.5 * routes[0].length_nm for r in routes)
+    cape = [r for r in routes if "suez" not in r.passages and "panama" not in r.passages]
+    assert cape and cape[0].length_nm < 1.4 * routes[0].length_nm
+    v = Voyage([(rot.lat, rot.lon), (sha.lat, sha.lon)], [False, False], 1.5)
+    pts = np.array([(-35.0, 18.0), (20.0, 38.5), (-6.0, 105.8), (5.0, 3.0)])  # Cape, Red Sea, Sunda, Lagos
+    detour = v.measure_legs(pts[:, 0], pts[:, 1])[0][:, 0]
+    assert (detour[:3] < 20).all() and detour[3] > 400
+    only_shortest = Voyage([(rot.lat, rot.lon), (sha.lat, sha.lon)], [False, False], 1.0)
+    assert only_shortest.measure_legs(pts[:1, 0], pts[:1, 1])[0][0, 0] > 3000
+
+
+def test_sea_room_is_the_distance_from_land() -> None:
+    lat = np.array([34.72, 32.1, 36.5, 40.0, 45.0])
+    lon = np.array([10.8, 17.6, 18.0, -160.0, -30.0])
+    room = sea_room_nm(lat, lon, 500.0)
+    coast = np.minimum(coast_distance_km(lat, lon) / 1.852, 500.0)
+    assert np.all(np.abs(room - coast) <= 25.0 + 0.25 * coast)  # outer circles can miss small islands
+    assert room[0] < 20 and room[3] == 500

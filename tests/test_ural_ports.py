@@ -20,10 +20,19 @@ TEN_MIN_S = 600
 pytestmark = pytest.mark.skipif(not (URAL_DIR / "ural.nmea").exists(), reason="fixtures/ural not generated")
 
 
+# The ordinary traffic's shuttles, declared both ways (departure: the end of the first call there).
+SHUTTLES = [(241318000, "Piraeus", "Alexandria"), (247421800, "Genoa", "Tunis"), (248913000, "Marsaxlokk", "Tripoli"),
+            (271047700, "Ambarli", "Port Said"), (636018424, "Augusta", "Benghazi"),
+            (229554000, "Marsaxlokk", "Port Said"), (538007412, "Novorossiysk", "Augusta")]
+
+
 @pytest.fixture(scope="module")
 def ural_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("ural") / "ural.duckdb"
+    shuttles = db.parent / "shuttles.csv"
+    shuttles.write_text("mmsi,ports,departed\n" + "".join(f"{m},{a} > {b},\n{m},{b} > {a},\n" for m, a, b in SHUTTLES))
     for args in (["ingest", URAL_DIR / "ural.nmea"], ["route", "import", URAL_DIR / "routes.csv"],
+                 ["route", "import", shuttles],
                  ["detect", "--rules", "port_call,unplanned_port_call,route_deviation"]):
         result = run_cli(args, db)
         assert result.exit_code == 0, result.output
@@ -70,7 +79,14 @@ def test_one_route_deviation_covers_sfax_and_the_libyan_coast(ural_db: Path) -> 
     assert start < parse_utc(SCENARIO["ural"]["sfax"]["anchorage_arrival"])
     assert end > parse_utc(SCENARIO["ural"]["dark"]["first_after"]["time"])
     assert end < parse_utc(SCENARIO["ural"]["gibraltar_passed"])
-    assert d["max_offset_nm"] > 200 and d["start_offset_nm"] > 100 and d["end_offset_nm"] > 100
+    # passing where it was makes the voyage some 300 nm (5%) longer; the run starts and ends
+    # where the detour crosses the 150 nm limit
+    assert d["leg"] == d["declared_ports"] and 5700 < d["leg_nm"] < 6000 and d["route_avoids"] == []
+    assert 250 < d["max_detour_nm"] < 350 and 4 < d["max_detour_pct"] < 6
+    assert d["start_detour_nm"] > 150 and d["end_detour_nm"] > 150 and d["max_detour_limit_nm"] == 150
+    assert d["max_detour_lon"] > 15 and d["max_detour_lat"] < 33  # off the Libyan coast, not at Sfax
+    out = run_cli(["vessel", str(URAL), "--format", "md"], ural_db).output
+    assert f"went {d['max_detour_nm']:.0f} nm out of the way ({d['max_detour_pct']:.1f}% longer voyage) for" in out
 
 
 def test_ordinary_traffic(ural_db: Path) -> None:
@@ -81,4 +97,6 @@ def test_ordinary_traffic(ural_db: Path) -> None:
     assert events(ural_db, "port_call", ferry) == []  # never 4 h alongside
     for c in events(ural_db, "port_call"):  # the trawler fishing slowly at sea makes none out there
         assert c[4] <= 5.0, c
+    # the shuttles are declared too: their calls are planned, and their passages reasonable
+    assert len(query(ural_db, "SELECT * FROM declared_voyages")) == 1 + 2 * len(SHUTTLES)
     assert {e[0] for e in events(ural_db, "unplanned_port_call") + events(ural_db, "route_deviation")} == {URAL}

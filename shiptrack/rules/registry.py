@@ -17,7 +17,7 @@ kind|mmsi|other_mmsi|start_utc|port, and the ``event_key`` of ``details`` if the
 sets one to tell apart several events of one vessel at one time; re-running gives the same ids),
 ``duration_h`` and ``detected_at``, and replaces that kind's events in the window.
 
-Where SQL is awkward (sea-route corridors, the land mask, segmenting a track that
+Where SQL is awkward (sea distances and detours, the land mask, segmenting a track that
 two transmitters share), a module ``shiptrack.rules.<name>`` may define
 ``prepare(con, params)`` that creates TEMP tables the SQL reads.
 

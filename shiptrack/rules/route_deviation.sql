@@ -53,5 +53,6 @@ SELECT 'route_deviation' AS kind, e.mmsi, CAST(NULL AS INTEGER) AS other_mmsi,
        ) AS details,
        [struct_pack(source_id := e.first_pos.source_id, line_no := e.first_pos.line_no),
         struct_pack(source_id := e.max_pos.source_id, line_no := e.max_pos.line_no),
-        struct_pack(source_id := e.last_pos.source_id, line_no := e.last_pos.line_no)] AS evidence
+        struct_pack(source_id := e.last_pos.source_id, line_no := e.last_pos.line_no)] AS evidence,
+       e.seg AS segment
 FROM route_excursions e JOIN voyage_windows w USING (voyage_id)

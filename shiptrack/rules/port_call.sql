@@ -92,7 +92,8 @@ WITH area_ids AS (
            any_value(port_id) AS port_id, any_value(port) AS port, any_value(area) AS area,
            any_value(priority) AS priority, any_value(island_last_rn) AS island_last_rn,
            min(ts) AS arrival_utc, max(ts) AS departure_utc, count(*) AS n_positions,
-           avg(lat) AS lat, degrees(atan2(avg(sin(radians(lon))), avg(cos(radians(lon))))) AS lon,  -- across 180
+           exact_avg(lat, 1e9) AS lat,
+           degrees(atan2(exact_avg(sin(radians(lon)), 1e12), exact_avg(cos(radians(lon)), 1e12))) AS lon,  -- across 180
            min(distance_nm) AS min_distance_nm,
            max(gap_h) FILTER (WHERE rn > first_rn) AS longest_gap_h,
            min(ts) FILTER (WHERE nav_status = 1) AS first_anchored_utc,

@@ -30,6 +30,7 @@ positions with a place, in the detection window, with ``seg`` (track segment), `
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import re
@@ -239,19 +240,29 @@ def run(
     # rules read the store and write findings only through this module: no files, no
     # extensions, on this connection from now on (prepare steps pass data with con.register)
     confine(con, lock=False)
-    prepare_inputs(con, since, until)
-    now = datetime.now(UTC)
-    for rule in selected:
-        values = {n: (p.convert(given[n]) if n in given else p.default) for n, p in rule.params.items()}
-        summary.params[rule.name] = values
-        _run_rule(con, rule, values, since, until, now)
-        summary.rules_run.append(rule.name)
-        for kind in rule.kinds:
-            summary.counts[kind] = con.execute(
-                "SELECT count(*) FROM events WHERE kind = $k AND ($since IS NULL OR start_utc >= $since) "
-                "AND ($until IS NULL OR start_utc < $until)",
-                {"k": kind, "since": since, "until": until},
-            ).fetchall()[0][0]
+    values_of = {r.name: {n: (p.convert(given[n]) if n in given else p.default) for n, p in r.params.items()}
+                 for r in selected}
+    # one transaction for the whole run: killed at any point, the store keeps the events
+    # it had; it never shows some rules' new events beside others' old ones
+    con.execute("BEGIN TRANSACTION")
+    try:
+        prepare_inputs(con, since, until)
+        now = datetime.now(UTC)
+        for rule in selected:
+            summary.params[rule.name] = values_of[rule.name]
+            _run_rule(con, rule, values_of[rule.name], since, until, now)
+            summary.rules_run.append(rule.name)
+            for kind in rule.kinds:
+                summary.counts[kind] = con.execute(
+                    "SELECT count(*) FROM events WHERE kind = $k AND ($since IS NULL OR start_utc >= $since) "
+                    "AND ($until IS NULL OR start_utc < $until)",
+                    {"k": kind, "since": since, "until": until},
+                ).fetchall()[0][0]
+        con.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
     return summary
 
 
@@ -271,7 +282,6 @@ def _run_rule(
     if missing:
         raise RuleError(f"{rule.path.name}: uses ${', $'.join(sorted(missing))} without a `-- param:` line")
     body = rule.sql.strip().rstrip(";")
-    con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _found AS {body}", used)
         cols = [r[0] for r in con.execute("DESCRIBE _found").fetchall()]
@@ -308,13 +318,8 @@ def _run_rule(
             {"since": since, "until": until, "now": now},
         )
         con.execute("DROP TABLE _found")
-        con.execute("COMMIT")
     except duckdb.Error as err:
-        con.execute("ROLLBACK")
         raise RuleError(f"rule {rule.name} failed: {first_line(err)}") from err
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def describe(rules: dict[str, Rule]) -> list[dict[str, Any]]:

@@ -93,9 +93,9 @@ WITH b AS (
     WHERE haversine_nm(a.lat, a.lon, o.lat, o.lon) * 1852.0 <= $max_distance_m
 ), meet AS (
     SELECT mmsi, seg, other_mmsi, other_seg, min(t) AS start_utc, max(t) AS end_utc,
-           min(separation_m) AS min_sep_m, avg(separation_m) AS mean_sep_m,
+           min(separation_m) AS min_sep_m, exact_avg(separation_m, 1e3) AS mean_sep_m,
            count(*) AS buckets, count(*) FILTER (WHERE filled) AS filled_buckets,
-           avg(mid_lat) AS lat, avg(mid_lon) AS lon,
+           exact_avg(mid_lat, 1e9) AS lat, exact_avg(mid_lon, 1e9) AS lon,
            arg_min(a_src, bucket) AS a0, arg_min(o_src, bucket) AS o0,
            arg_max(a_src, bucket) AS a1, arg_max(o_src, bucket) AS o1
     FROM (

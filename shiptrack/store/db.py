@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 DEFAULT_DB = "shiptrack.duckdb"
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 
 def default_path() -> Path:

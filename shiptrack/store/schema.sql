@@ -267,5 +267,11 @@ CREATE OR REPLACE MACRO bearing_deg(lat1, lon1, lat2, lon2) AS
 -- ICU's time-zone-aware arithmetic (measured on 10M pairs: 0.42 s against 1.6 s).
 CREATE OR REPLACE MACRO seconds_between(a, b) AS (epoch_us(b) - epoch_us(a)) / 1e6;
 
+-- The mean of x, the same to the last bit whatever the order rows are added in (a
+-- parallel sum of doubles is not: two detect runs on one store gave port calls whose mean
+-- longitude differed in the last digit): x is summed as integers of 1/scale.
+CREATE OR REPLACE MACRO exact_avg(x, scale) AS
+    CAST(sum(CAST(round(x * scale) AS HUGEINT)) AS DOUBLE) / count(x) / scale;
+
 -- Smallest difference between two angles, 0..180.
 CREATE OR REPLACE MACRO angle_diff(a, b) AS 180 - abs(180 - abs(a - b) % 360);

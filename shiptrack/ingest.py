@@ -15,21 +15,17 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import duckdb
 
 from shiptrack.decode.nmea import TimeSource, decode_nmea_chunks
 from shiptrack.decode.records import Batch
 from shiptrack.errors import InputError
-from shiptrack.read.chunks import ChunkSpec
 from shiptrack.read.sniff import sniff
 from shiptrack.read.sources import Source, expand_inputs, remove_temporary
 from shiptrack.store import coverage
 from shiptrack.store.load import LoadCounts, Loader
-
-if TYPE_CHECKING:
-    from shiptrack.parallel import DecodePool
 
 ProgressFn = Callable[[Source, int], None]
 
@@ -99,28 +95,16 @@ def ingest(
     columns: dict[str, str] | None = None,
     time_from: TimeSource = "auto",
     progress: ProgressFn | None = None,
-    workers: int | None = None,
 ) -> IngestSummary:
-    """Ingest every file under ``paths``; a file already ingested (same SHA-256) adds nothing.
-
-    ``workers``: processes decoding large plain NMEA files (default 1: decode in this
-    process; on 2 cores, 2 workers measured no faster, the writer being the other half
-    of the work). The result does not depend on it.
-    """
-    from shiptrack.parallel import DecodePool
-
+    """Ingest every file under ``paths``; a file already ingested (same SHA-256) adds nothing."""
     sources = expand_inputs(paths, source_name)
     summary = IngestSummary()
-    n = 1 if workers is None else max(1, workers)
-    pool = DecodePool(n) if n > 1 else None
     try:
         with ingest_settings(con):
             for src in sources:
-                summary.results.append(ingest_source(con, src, fmt, columns, time_from, progress, pool))
+                summary.results.append(ingest_source(con, src, fmt, columns, time_from, progress))
     finally:
         remove_temporary(sources)
-        if pool is not None:
-            pool.close()
     summary.vessels, summary.first_ts, summary.last_ts = store_span(con)
     return summary
 
@@ -153,8 +137,6 @@ PREPARED_AHEAD = 3
 # inserted at once, whatever its size: the writer has nothing else to do until the next
 # one (1M lines: 0.04 s faster in alternating runs).
 IDLE_FLUSH_ROWS = 100_000
-# A file of fewer chunks than this is decoded in this process (starting workers costs more).
-PARALLEL_MIN_CHUNKS = 3
 
 
 # DuckDB keeps the pages an ingest writes in its buffer pool up to memory_limit (80% of
@@ -222,14 +204,9 @@ def ingest_source(
     columns: dict[str, str] | None = None,
     time_from: TimeSource = "auto",
     progress: ProgressFn | None = None,
-    pool: DecodePool | None = None,
 ) -> SourceResult:
     """Load one source inside one transaction: all of it, or (on any failure) none of it."""
-    plain = pool is not None and src.compression is None and src.member is None
-    specs: list[ChunkSpec] = []
     try:
-        if plain:
-            specs = src.plan(CHUNK_BYTES)  # and the SHA-256, in the same read
         # The SHA-256 is needed first only when the store holds a source of this size (the
         # same file again?); otherwise it is computed while decoding reads the file.
         if src.known_sha256 is not None or src.member is not None or _size_seen(con, src.size_bytes):
@@ -248,15 +225,9 @@ def ingest_source(
     try:
         source_id = con.execute("SELECT nextval('source_id_seq')").fetchall()[0][0]
         loader = Loader(con, source_id)
-        if plain and fmt_name == "nmea" and len(specs) >= PARALLEL_MIN_CHUNKS:
-            from shiptrack.parallel import ordered_batches
-
-            assert pool is not None
-            prepared_batches = ordered_batches(src.path, specs, pool.get(), time_from, loader.key_hash)
-        else:
-            # decoding (numpy, polars) runs in helper threads while DuckDB stores the
-            # previous batch: they release the GIL for much of their work
-            prepared_batches = prefetch(loader.prepare, prefetch(_same, batches), PREPARED_AHEAD)
+        # decoding (numpy, polars) runs in helper threads while DuckDB stores the previous
+        # batch: they release the GIL for much of their work
+        prepared_batches = prefetch(loader.prepare, prefetch(_same, batches), PREPARED_AHEAD)
         inserted = False
         for prepared in prepared_batches:
             loader.store(prepared)

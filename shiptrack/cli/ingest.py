@@ -43,11 +43,9 @@ def _columns(text: str | None) -> dict[str, str] | None:
 @click.option("--columns", help="Column mapping for other tools' exports, e.g. mmsi=ssvid,ts=timestamp.")
 @click.option("--time-from", type=TIME_CHOICE, default="auto", show_default=True,
               help="Where an NMEA receive time comes from (auto: tag block, $PGHP, prefix, trailer, $GPRMC).")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Processes decoding large NMEA files (default 1: decode in this process).")
 @click.pass_obj
 def ingest(obj: Context, paths: tuple[str, ...], fmt: str, source_name: str | None,
-           columns: str | None, time_from: str, workers: int | None) -> None:
+           columns: str | None, time_from: str) -> None:
     """Decode AIS files into the store: files, folders, '-' for stdin, .gz/.bz2/.zip.
 
     \b
@@ -66,7 +64,7 @@ def ingest(obj: Context, paths: tuple[str, ...], fmt: str, source_name: str | No
     try:
         with progress_reporter() as progress:
             summary = run_ingest(con, list(paths), fmt=fmt, source_name=source_name, columns=mapping,
-                                 time_from=time_from, progress=progress, workers=workers)  # type: ignore[arg-type]
+                                 time_from=time_from, progress=progress)  # type: ignore[arg-type]
     finally:
         con.close()
     print_ingest_summary(summary)

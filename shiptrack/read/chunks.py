@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -156,56 +156,3 @@ def _newlines(buf: npt.NDArray[np.uint8]) -> IntArray:
     if buf.size <= _SCAN:
         return np.flatnonzero(buf == 10)
     return np.concatenate([np.flatnonzero(buf[k : k + _SCAN] == 10) + k for k in range(0, buf.size, _SCAN)])
-
-
-def line_count(data: bytes, first: bool = False) -> int:
-    """How many lines :func:`read_chunks` finds in ``data`` (whole lines, no padding)."""
-    n_cr = data.count(b"\r")
-    if n_cr and n_cr != data.count(b"\r\n"):
-        text = data.decode("utf-8", errors="replace")
-        if first and text.startswith(_BOM):
-            text = text[1:]
-        return sum(1 for _ in io.StringIO(text, newline=""))
-    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-
-
-@dataclass(frozen=True)
-class ChunkSpec:
-    """Where a chunk of :func:`read_chunks` lies in its (uncompressed) file."""
-
-    start: int  # byte offset of its first line
-    end: int
-    first_line: int
-
-
-def plan_chunks(stream: BinaryIO, block_bytes: int = 1 << 22, hasher: Any = None) -> list[ChunkSpec]:
-    """The chunks :func:`read_chunks` would make of ``stream``, without making them
-    (``hasher``, e.g. a hashlib object, sees every byte on the way)."""
-    specs: list[ChunkSpec] = []
-    carry = b""
-    offset = 0
-    line_no = 1
-    while True:
-        block = stream.read(block_bytes)
-        if hasher is not None:
-            hasher.update(block)
-        if not block:
-            if carry:
-                specs.append(ChunkSpec(offset, offset + len(carry), line_no))
-            return specs
-        cut = block.rfind(b"\n") + 1
-        if cut == 0:
-            carry += block
-            continue
-        data = carry + block[:cut]
-        specs.append(ChunkSpec(offset, offset + len(data), line_no))
-        line_no += line_count(data, first=offset == 0)
-        offset += len(data)
-        carry = block[cut:]
-
-
-def chunk_at(stream: BinaryIO, spec: ChunkSpec, first: bool) -> LineChunk:
-    """The chunk ``spec`` of a seekable stream, as :func:`read_chunks` made it."""
-    stream.seek(spec.start)
-    data = stream.read(spec.end - spec.start)
-    return split_lines(data + PAD, len(data), spec.first_line, first)

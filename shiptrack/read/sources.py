@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from shiptrack.errors import InputError
-from shiptrack.read.chunks import ChunkSpec, LineChunk, plan_chunks, read_chunks
+from shiptrack.read.chunks import LineChunk, read_chunks
 
 _MAGIC = {b"\x1f\x8b": "gz", b"BZh": "bz2", b"PK\x03\x04": "zip"}
 _BOM = "\ufeff"
@@ -95,15 +95,6 @@ class Source:
                 if line_no == 1 and line.startswith(_BOM):
                     line = line[1:]
                 yield line_no, line
-
-    def plan(self, block_bytes: int = 1 << 22) -> list[ChunkSpec]:
-        """Where the chunks of :meth:`chunks` lie in a plain (uncompressed) file; computes
-        the SHA-256 in the same read."""
-        h = hashlib.sha256()
-        with open(self.path, "rb") as f:
-            specs = plan_chunks(f, block_bytes, h)
-        self._sha256 = h.hexdigest()
-        return specs
 
     def chunks(self, block_bytes: int = 1 << 22) -> Iterator[LineChunk]:
         """The same lines as :meth:`lines`, as blocks of bytes with line offsets (see ``read.chunks``)."""

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from shiptrack.events import event_rows
+from shiptrack.safe_text import markdown
 from shiptrack.store.db import rows
 from shiptrack.units import iso_utc
 from shiptrack.vessels import Vessel, find_vessel
@@ -286,8 +287,7 @@ def _iso_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def to_markdown(d: Dossier) -> str:
     """The dossier as Markdown, for pasting into a story draft. Text from AIS is escaped."""
-    def esc(s: object) -> str:
-        return "" if s is None else str(s).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+    esc = markdown
 
     v = d.vessel
     out = [f"# {esc(v['name'] or v['mmsi'])} — MMSI {v['mmsi']}, IMO {esc(v['imo'])}, flag {esc(v['flag'])}", ""]

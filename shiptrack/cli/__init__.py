@@ -15,6 +15,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import click  # noqa: E402
 
 from shiptrack.errors import AmbiguousVessel, ShiptrackError  # noqa: E402
+from shiptrack.safe_text import terminal  # noqa: E402
 
 
 class Context:
@@ -36,12 +37,12 @@ class ShiptrackGroup(click.Group):
         try:
             return super().invoke(ctx)
         except AmbiguousVessel as err:
-            click.echo(f"shiptrack: {err}", err=True)
+            click.echo(f"shiptrack: {terminal(err)}", err=True)
             for c in err.candidates:
-                click.echo("  " + "  ".join(f"{k}={v}" for k, v in c.items() if v is not None), err=True)
+                click.echo("  " + "  ".join(f"{k}={terminal(v)}" for k, v in c.items() if v is not None), err=True)
             sys.exit(err.exit_code)
         except ShiptrackError as err:
-            click.echo(f"shiptrack: {err}", err=True)
+            click.echo(f"shiptrack: {terminal(err)}", err=True)
             sys.exit(err.exit_code)
 
 

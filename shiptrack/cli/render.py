@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from shiptrack.safe_text import rich_text, terminal
 from shiptrack.units import iso_utc
 
 if TYPE_CHECKING:  # not imported at run time: `shiptrack vessel` need not load the decoders
@@ -28,7 +29,8 @@ def _out() -> Console:
     if _console is None:
         from rich.console import Console
 
-        _console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 140)
+        _console = Console(highlight=False, emoji=False, soft_wrap=True,
+                           width=None if sys.stdout.isatty() else 140)
     return _console
 
 
@@ -69,13 +71,13 @@ def print_ingest_summary(summary: IngestSummary) -> None:
     for r in summary.results:
         if r.status == "already":
             _out().print(
-                f"[bold]{r.source.display}[/]: already ingested as source #{r.source_id} "
+                f"[bold]{_t(r.source.display)}[/]: already ingested as source #{r.source_id} "
                 f"on {iso_utc(r.previous_ingest)} (same SHA-256); nothing added."
             )
         elif r.status == "failed":
-            _out().print(f"[bold red]{r.source.display}: failed[/]: {r.error} (nothing stored from it)")
+            _out().print(f"[bold red]{_t(r.source.display)}: failed[/]: {_t(r.error)} (nothing stored from it)")
         else:
-            _out().print(f"[bold]{r.source.display}[/]: source #{r.source_id}, {r.format} ({r.format_detail})")
+            _out().print(f"[bold]{_t(r.source.display)}[/]: source #{r.source_id}, {r.format} ({_t(r.format_detail)})")
     done = [r for r in summary.results if r.status == "ingested"]
     if not done:
         return
@@ -102,20 +104,28 @@ def print_ingest_summary(summary: IngestSummary) -> None:
     )
 
 
-def print_frame(df, title: str | None = None, max_rows: int = 200) -> None:  # noqa: ANN001
-    """A rich table of a polars frame; long text is folded, times shown as ISO UTC."""
-    import polars as pl
+def _t(text: object) -> str:
+    """Untrusted text inside rich markup: controls shown as escapes, markup escaped."""
     from rich.markup import escape
+
+    return escape(terminal(text))
+
+
+def print_frame(df, title: str | None = None, max_rows: int = 200) -> None:  # noqa: ANN001
+    """A rich table of a polars frame; long text is folded, times shown as ISO UTC. Cells
+    are shown exactly (no markup, no emoji codes), controls as escapes."""
+    import polars as pl
     from rich.table import Table
 
     shown = df.head(max_rows).with_columns(
         pl.col(pl.Datetime).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     )
-    table = Table(title=title, show_header=True, header_style="bold", show_lines=False)
+    table = Table(title=rich_text(title) if title else None, show_header=True, header_style="bold",
+                  show_lines=False)
     for c in shown.columns:
-        table.add_column(c, overflow="fold")
+        table.add_column(rich_text(c), overflow="fold")
     for row in shown.iter_rows():
-        table.add_row(*("" if v is None else escape(str(v)) for v in row))
+        table.add_row(*(rich_text("" if v is None else v) for v in row))
     _out().print(table)
     if df.height > max_rows:
         _out().print(f"... {df.height - max_rows} more rows (use --format csv -o FILE for all)")
@@ -125,10 +135,10 @@ def print_frame(df, title: str | None = None, max_rows: int = 200) -> None:  # n
 
 def print_rules(rules) -> None:  # noqa: ANN001
     for r in rules.values():
-        _out().print(f"[bold]{r.name}[/]  kinds: {', '.join(r.kinds)}")
-        _out().print(f"  {r.title}. {r.description}")
+        _out().print(f"[bold]{_t(r.name)}[/]  kinds: {_t(', '.join(r.kinds))}")
+        _out().print(f"  {_t(r.title)}. {_t(r.description)}")
         for line in r.header_lines():
-            _out().print(f"  {line}")
+            _out().print(f"  {_t(line)}")
         _out().print()
 
 
@@ -146,41 +156,40 @@ def print_detect_summary(summary) -> None:  # noqa: ANN001
 
 
 def print_dossier(d) -> None:  # noqa: ANN001
-    """The dossier in the terminal. AIS text is escaped for rich markup."""
-    from rich.markup import escape
+    """The dossier in the terminal. AIS text is shown exactly: controls as escapes, no markup."""
     from rich.table import Table
 
     from shiptrack.dossier import compact_evidence, holes_sentences
 
     v = d.vessel
-    _out().print(f"[bold]{escape(str(v['name'] or ''))}[/]  MMSI {v['mmsi']}  IMO {v['imo'] or '-'}  "
-                 f"call sign {escape(str(v['callsign'] or '-'))}  flag {escape(str(v['flag'] or '-'))}")
+    _out().print(f"[bold]{_t(str(v['name'] or ''))}[/]  MMSI {v['mmsi']}  IMO {v['imo'] or '-'}  "
+                 f"call sign {_t(str(v['callsign'] or '-'))}  flag {_t(str(v['flag'] or '-'))}")
     _out().print(f"Seen {d.first_seen or '-'} to {d.last_seen or '-'}: {d.positions:,} positions, "
                  f"{d.distance_nm:,.0f} nm sailed, {d.time_dark_h:,.1f} h dark.")
     for line in holes_sentences(d):
-        _out().print(escape(line))
+        _out().print(_t(line))
     ids = Table(title="Identity history", header_style="bold")
     for c in ("field", "value", "first seen", "last seen", "reports"):
         ids.add_column(c)
     for r in d.identities:
-        ids.add_row(r["field"], escape(str(r["value"])), r["first_seen"], r["last_seen"], str(r["reports"]))
+        ids.add_row(r["field"], _t(str(r["value"])), r["first_seen"], r["last_seen"], str(r["reports"]))
     _out().print(ids)
     if d.flags:
         fl = Table(title="Flags (from each MMSI that broadcast this IMO)", header_style="bold")
         for c in ("mmsi", "flag", "first seen", "last seen"):
             fl.add_column(c)
         for r in d.flags:
-            fl.add_row(str(r["mmsi"]), escape(str(r["flag"])), r["first_seen"], r["last_seen"])
+            fl.add_row(str(r["mmsi"]), _t(str(r["flag"])), r["first_seen"], r["last_seen"])
         _out().print(fl)
     for voy in d.voyages:
-        _out().print(f"[bold]Declared voyage[/] {escape(voy['declared'])}, departed {voy['departed'] or '-'}")
+        _out().print(f"[bold]Declared voyage[/] {_t(voy['declared'])}, departed {voy['departed'] or '-'}")
         for c in voy["observed_calls"]:
             tag = "  [bold red]UNPLANNED[/]" if c["unplanned"] else ""
-            _out().print(f"  called at {escape(str(c['port']))} {c['arrival_utc']} to {c['departure_utc']}{tag}")
+            _out().print(f"  called at {_t(str(c['port']))} {c['arrival_utc']} to {c['departure_utc']}{tag}")
     tl = Table(title="Timeline", header_style="bold")
     for c in ("start (UTC)", "end (UTC)", "kind", "finding", "evidence"):
         tl.add_column(c, overflow="fold")
     for t in d.timeline:
-        tl.add_row(t["start_utc"], t["end_utc"] or "", t["kind"], escape(t["summary"]),
-                   escape(compact_evidence(t["evidence"])))
+        tl.add_row(t["start_utc"], t["end_utc"] or "", t["kind"], _t(t["summary"]),
+                   _t(compact_evidence(t["evidence"])))
     _out().print(tl)

@@ -29,13 +29,13 @@ def report() -> None:
 @queries_option
 def report_list(queries: tuple[Path, ...]) -> None:
     """List the reports with their titles and parameters."""
-    from shiptrack.cli.render import console
+    from shiptrack.cli.render import _t, console
     from shiptrack.reports import catalogue
 
     for r in catalogue(list(queries)).values():
-        console.print(f"[bold]{r.name}[/]: {r.title}")
+        console.print(f"[bold]{_t(r.name)}[/]: {_t(r.title)}")
         for p in r.params.values():
-            console.print(f"    --param {p.name}={p.default}  ({p.type}) {p.doc}")
+            console.print(_t(f"    --param {p.name}={p.default}  ({p.type}) {p.doc}"))
 
 
 @report.command("show")

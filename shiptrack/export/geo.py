@@ -7,9 +7,10 @@ Text from AIS (names, destinations) is untrusted: GeoJSON is written with
 from __future__ import annotations
 
 import json
-from xml.sax.saxutils import escape
 
 import polars as pl
+
+from shiptrack.safe_text import xml
 
 _LAT = ("lat", "latitude")
 _LON = ("lon", "longitude")
@@ -54,21 +55,21 @@ def track_to_kml(df: pl.DataFrame, name: str) -> str:
     coords = " ".join(f"{r[lon]},{r[lat]},0" for r in rows)
     marks = []
     for r in rows:
-        desc = "".join(f"<b>{escape(str(k))}</b>: {escape(str(v))}<br/>" for k, v in r.items()
+        desc = "".join(f"<b>{xml(str(k))}</b>: {xml(str(v))}<br/>" for k, v in r.items()
                        if k not in (lat, lon) and v is not None)
-        when = f"<TimeStamp><when>{escape(str(r['ts']))}</when></TimeStamp>" if r.get("ts") else ""
+        when = f"<TimeStamp><when>{xml(str(r['ts']))}</when></TimeStamp>" if r.get("ts") else ""
         marks.append(
-            f"<Placemark><name>{escape(str(r.get('ts', '')))}</name>{when}"
+            f"<Placemark><name>{xml(str(r.get('ts', '')))}</name>{when}"
             f"<description><![CDATA[{desc.replace(']]>', ']]&gt;')}]]></description>"
             f"<styleUrl>#pos</styleUrl><Point><coordinates>{r[lon]},{r[lat]},0</coordinates></Point></Placemark>"
         )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
-        f"<name>{escape(name)}</name>"
+        f"<name>{xml(name)}</name>"
         '<Style id="pos"><IconStyle><scale>0.4</scale></IconStyle></Style>'
         '<Style id="line"><LineStyle><color>ff0000ff</color><width>2</width></LineStyle></Style>'
-        f"<Placemark><name>{escape(name)} track</name><styleUrl>#line</styleUrl>"
+        f"<Placemark><name>{xml(name)} track</name><styleUrl>#line</styleUrl>"
         f"<LineString><tessellate>1</tessellate><coordinates>{coords}</coordinates></LineString></Placemark>"
         f"<Folder><name>positions</name>{''.join(marks)}</Folder>"
         "</Document></kml>\n"

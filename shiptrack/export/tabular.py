@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from shiptrack.safe_text import CSV_CONTROL_PATTERN, csv_cell, markdown
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_RE = r"^[=+\-@\t\r]"
 
@@ -29,6 +31,12 @@ def csv_safe_frame(df: pl.DataFrame, safe: bool = True) -> pl.DataFrame:
     if not safe:
         return out
     text_cols = [c for c, t in zip(df.columns, df.dtypes, strict=True) if t == pl.String]
+    # controls (NUL, ESC, ...) shown as escapes, in the rare cells that hold any
+    out = out.with_columns(
+        pl.when(pl.col(c).str.contains(CSV_CONTROL_PATTERN))
+        .then(pl.col(c).map_elements(csv_cell, return_dtype=pl.String)).otherwise(pl.col(c)).alias(c)
+        for c in text_cols if out[c].str.contains(CSV_CONTROL_PATTERN).any()
+    )
     return out.with_columns(
         pl.when(pl.col(c).str.contains(_FORMULA_RE)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
         for c in text_cols
@@ -36,12 +44,12 @@ def csv_safe_frame(df: pl.DataFrame, safe: bool = True) -> pl.DataFrame:
 
 
 def to_markdown(df: pl.DataFrame) -> str:
-    """A GitHub-flavoured Markdown table; pipes and newlines in cells are escaped."""
+    """A GitHub-flavoured Markdown table; every cell through safe_text.markdown (HTML, links,
+    pipes and line breaks neutralised)."""
     def cell(v: object) -> str:
-        s = "" if v is None else str(v)
-        return s.replace("|", "\\|").replace("\n", " ")
+        return markdown(v)
 
-    head = "| " + " | ".join(df.columns) + " |"
+    head = "| " + " | ".join(markdown(c) for c in df.columns) + " |"
     rule = "|" + "|".join("---" for _ in df.columns) + "|"
     rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.iter_rows()]
     return "\n".join([head, rule, *rows]) + "\n"

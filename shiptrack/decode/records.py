@@ -144,7 +144,11 @@ class Batch:
     lines: int = 0
     dedup_window_s: float = 60.0
     duplicates: int = 0  # repeated fragments dropped before decoding (counted, not stored)
-    time_sources: Counter[str] = field(default_factory=Counter)  # NMEA: messages timed by tagblock, pghp, ...
+    time_sources: Counter[str] = field(default_factory=Counter)  # NMEA: sentences timed by tagblock, pghp, ...
+    # NMEA: why a message got no receive time (its first line -> category, text), for the
+    # detail of its no_timestamp reject; and how the clocks of the same sentences compared
+    time_notes: dict[int, tuple[str, str]] = field(default_factory=dict)
+    clock_stats: Counter[str] = field(default_factory=Counter)
 
 
 class BatchBuilder:

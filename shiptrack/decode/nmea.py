@@ -158,6 +158,9 @@ def parse_tagblock(text: str) -> TagBlock:
 # exactEarth files (amsa-risky/exact-earth-augmented*.txt; nearest pairs first, one to one):
 # 10 lines either side pair 6,756 messages, 20 lines 7,122, 30 lines 7,145, 60 lines 7,162.
 PGHP_WINDOW_LINES = 20
+# A message waits for a $PGHP written after it only in a stream of them: when the last $PGHP
+# is at most this many lines before it (in other files, messages need not wait).
+PGHP_STREAM_LINES = 1000
 # A receiver clock times the sentences of at most this many lines after it. A receiver hears
 # at most ~75 sentences a second (two channels of 2,250 slots a minute) and a GPS writes its
 # clock every second: 300 lines are 4 s of a saturated link, or 2 s of a log that writes as
@@ -258,6 +261,7 @@ class _Held:
     clock: _Clock | None
     clock_n: int
     clock_why: tuple[str, str] | None
+    vdo: bool = False  # an own-ship report (!--VDO)
     pghp: datetime | None = None
     pghp_wait: bool = False  # a $PGHP naming it may still come
 
@@ -316,10 +320,14 @@ class NmeaFramer:
         self._clock_on = "rmc" in self.order
         # the state of the clocks (all in snapshot())
         self._held: deque[_Held] = deque()
-        self._pg: dict[int, list[_Pghp | _Held]] = {}  # checksum -> unpaired $PGHPs and messages
-        self._pg_live: set[int] = set()  # checksums with both a $PGHP and a message unpaired
+        # checksum -> the unpaired $PGHPs and messages (waiting for one) that name it
+        self._pg: dict[int, tuple[list[_Pghp], list[_Held]]] = {}
+        # checksums with both a $PGHP and a message unpaired -> the first line at which a pair
+        # of them may be made (0: look again at the next line)
+        self._pg_live: dict[int, int] = {}
         self._pg_queue: deque[_Pghp | _Held] = deque()  # the same, in line order (to expire them)
         self._pghp_next: _Pghp | None = None  # a $PGHP naming no checksum: for the next message
+        self._pghp_last: int | None = None  # line of the last $PGHP
         self._clock: _Clock | None = None
         self._tag_time_seen = False
         self._trailer_mode: str | None = None  # None (not known yet), "receive" or "arrival"
@@ -521,49 +529,67 @@ class NmeaFramer:
         if not self._pghp_on:
             return
         named = fields[-1] if len(fields) >= 14 else ""
-        cs = int(named, 16) if _HEX2_RE.match(named) and named != "00" else _NO_CS  # DMA writes 00 for !--VDO
+        cs = int(named, 16) if _HEX2_RE.match(named) else _NO_CS
         p = _Pghp(line_no, cs, t)
+        self._pghp_last = line_no
+        prev = self._pghp_next
+        if prev is not None and prev.cs == _NO_CS and not prev.used:
+            self.clock_stats["pghp.unpaired"] += 1
+        # for the next message: a $PGHP that names no checksum; one that names 00 if that
+        # message is an own-ship !--VDO (DMA writes 00 for them, the checksum not computed)
+        self._pghp_next = p if cs in (_NO_CS, 0) else None
         if cs == _NO_CS:
-            if self._pghp_next is not None:
-                self.clock_stats["pghp.unpaired"] += 1
-            self._pghp_next = p
             return
-        self._pg.setdefault(cs, []).append(p)
+        self._bucket(cs)[0].append(p)
         self._pg_queue.append(p)
         self._live(cs)
 
+    def _bucket(self, cs: int) -> tuple[list[_Pghp], list[_Held]]:
+        b = self._pg.get(cs)
+        if b is None:
+            b = self._pg[cs] = ([], [])
+        return b
+
     def _live(self, cs: int) -> None:
-        items = self._pg.get(cs)
-        if items and any(isinstance(x, _Pghp) for x in items) and any(isinstance(x, _Held) for x in items):
-            self._pg_live.add(cs)
+        b = self._pg.get(cs)
+        if b is not None and b[0] and b[1]:
+            self._pg_live[cs] = 0
         else:
-            self._pg_live.discard(cs)
-            if not items:
-                self._pg.pop(cs, None)
+            self._pg_live.pop(cs, None)
+            if b is not None and not b[0] and not b[1]:
+                del self._pg[cs]
+
+    def _drop(self, cs: int, x: _Pghp | _Held) -> None:
+        """Take a $PGHP or message out of its checksum's bucket (by identity)."""
+        b = self._pg.get(cs)
+        if b is not None:
+            items = b[0] if isinstance(x, _Pghp) else b[1]
+            for k, y in enumerate(items):
+                if y is x:
+                    del items[k]
+                    break
+            self._live(cs)
 
     def _pair(self, p: _Pghp, h: _Held) -> None:
         p.used = True
         h.pghp, h.pghp_wait = p.time, False
-        items = self._pg.get(p.cs, [])
-        for x in (p, h):
-            if any(y is x for y in items):
-                items.remove(x)
-        self._live(p.cs)
+        self._drop(p.cs, p)
+        self._drop(p.cs, h)
         if h.trailer_time is not None and self._trailer_check:
             self._compare_trailer(p.time, h.trailer_time, "pghp")
 
     def _pair_nearest(self, line_no: int) -> None:
         """Pair $PGHPs with the messages whose checksum they name, nearest pairs first (then the
         earlier), one to one. A pair is made once no line still to come can be nearer to either."""
-        for cs in sorted(self._pg_live):
-            items = self._pg[cs]
+        for cs, due in sorted(self._pg_live.items()):
+            if due > line_no:
+                continue
+            pghps, helds = self._pg[cs]
             cands = []
-            for p in items:
-                if not isinstance(p, _Pghp):
-                    continue
-                for h in items:
-                    if isinstance(h, _Held) and abs(h.last - p.line) <= PGHP_WINDOW_LINES:
-                        d = abs(h.last - p.line)
+            for p in pghps:
+                for h in helds:
+                    d = abs(h.last - p.line)
+                    if d <= PGHP_WINDOW_LINES:
                         cands.append(((d, min(h.last, p.line), p.line, h.msg.line_no), p, h))
             cands.sort(key=lambda c: c[0])
             blocked: set[int] = set()
@@ -577,6 +603,9 @@ class NmeaFramer:
                     self._pair(p, h)
                 else:
                     blocked.update((id(p), id(h)))
+            if cs in self._pg_live:  # the first line at which one of the pairs left is safe
+                self._pg_live[cs] = min((max(_safe_from(key, p.line), _safe_from(key, h.last))
+                                         for key, p, h in cands if not p.used and h.pghp_wait), default=_END)
 
     def _expire_pghp(self, line_no: int) -> None:
         """$PGHPs and messages that no line still to come can pair: unpaired."""
@@ -589,21 +618,19 @@ class NmeaFramer:
             pos = x.line if isinstance(x, _Pghp) else x.last
             if line_no - pos < PGHP_WINDOW_LINES:
                 return
-            kind = _Held if isinstance(x, _Pghp) else _Pghp
             cs = x.cs
-            if any(isinstance(y, kind) and abs((y.line if isinstance(y, _Pghp) else y.last) - pos) <= PGHP_WINDOW_LINES
-                   for y in self._pg.get(cs, [])):
-                return  # a pair still to be made
-            q.popleft()
+            pghps, helds = self._pg.get(cs, ([], []))
             if isinstance(x, _Pghp):
+                if any(abs(h.last - pos) <= PGHP_WINDOW_LINES for h in helds):
+                    return  # a pair still to be made
                 x.used = True
                 self.clock_stats["pghp.unpaired"] += 1
             else:
+                if any(abs(p.line - pos) <= PGHP_WINDOW_LINES for p in pghps):
+                    return
                 x.pghp_wait = False
-            items = self._pg.get(cs, [])
-            if any(y is x for y in items):
-                items.remove(x)
-            self._live(cs)
+            q.popleft()
+            self._drop(cs, x)
 
     def _advance(self, line_no: int) -> None:
         """After each line: make the pairs and verdicts this line allows, then let the messages
@@ -612,9 +639,13 @@ class NmeaFramer:
             self._pair_nearest(line_no)
         if self._pg_queue:
             self._expire_pghp(line_no)
-        if self._pghp_next is not None and line_no - self._pghp_next.line >= PGHP_WINDOW_LINES:
+        nxt = self._pghp_next
+        if nxt is not None and line_no - nxt.line >= PGHP_WINDOW_LINES:
             self._pghp_next = None
-            self.clock_stats["pghp.unpaired"] += 1
+            if nxt.cs == _NO_CS and not nxt.used:
+                self.clock_stats["pghp.unpaired"] += 1
+        if self._pghp_last is not None and line_no - self._pghp_last > PGHP_STREAM_LINES:
+            self._pghp_last = None  # (forgotten: the state is the same as a replay's)
         if self._trailer_first is not None and line_no - self._trailer_first >= TRAILER_DECISION_LINES:
             self._trailer_mode, self._trailer_first = "receive", None
         held = self._held
@@ -624,37 +655,45 @@ class NmeaFramer:
     def _complete(self, parts: list[Fragment]) -> None:
         """An assembled message: it waits in line for its time."""
         first = parts[0]
-        msg = Message(first.line_no, "\n".join(p.raw for p in parts) if len(parts) > 1 else first.raw,
-                      "".join(p.payload for p in parts) if len(parts) > 1 else first.payload,
-                      parts[-1].fill, None, first.station)
-        cs = 0
-        for p in parts:
-            cs ^= p.cs
-        tag_time, tag_n = _first(parts, "tag_time")
-        prefix_time, prefix_n = _first(parts, "prefix_time")
-        trailer_time, trailer_n = _first(parts, "trailer_time")
-        clock, clock_n = _first(parts, "clock")
-        h = _Held(msg, parts[-1].line_no, cs, any(p.tagged for p in parts), tag_time, tag_n, prefix_time, prefix_n,
-                  trailer_time, trailer_n, clock, clock_n, first.clock_why)
+        if len(parts) == 1:
+            f = first
+            h = _Held(Message(f.line_no, f.raw, f.payload, f.fill, None, f.station), f.line_no, f.cs, f.tagged,
+                      f.tag_time, f.tag_time is not None, f.prefix_time, f.prefix_time is not None, f.trailer_time,
+                      f.trailer_time is not None, f.clock, f.clock is not None, f.clock_why, f.talker.endswith("VDO"))
+        else:
+            msg = Message(first.line_no, "\n".join(p.raw for p in parts), "".join(p.payload for p in parts),
+                          parts[-1].fill, None, first.station)
+            cs = 0
+            for p in parts:
+                cs ^= p.cs
+            tag_time, tag_n = _first(parts, "tag_time")
+            prefix_time, prefix_n = _first(parts, "prefix_time")
+            trailer_time, trailer_n = _first(parts, "trailer_time")
+            clock, clock_n = _first(parts, "clock")
+            h = _Held(msg, parts[-1].line_no, cs, any(p.tagged for p in parts), tag_time, tag_n, prefix_time,
+                      prefix_n, trailer_time, trailer_n, clock, clock_n, first.clock_why, first.talker.endswith("VDO"))
+        tag_time, trailer_time, cs = h.tag_time, h.trailer_time, h.cs
         if tag_time is not None and trailer_time is not None and self._trailer_check:
             self._compare_trailer(tag_time, trailer_time, "tagblock")
         if self._pghp_on:
             nxt, self._pghp_next = self._pghp_next, None
             if tag_time is not None and self.auto:
                 pass  # timed by its tag block (the bulk framer's lines never meet a $PGHP)
-            elif nxt is not None:
-                h.pghp = nxt.time
-            elif self._tag_time_seen and self.auto:
-                # in a tag-block stream a message does not wait for a $PGHP after it
-                earlier = [p for p in self._pg.get(cs, []) if isinstance(p, _Pghp)
-                           and h.last - p.line <= PGHP_WINDOW_LINES]
+            elif nxt is not None and not nxt.used and (nxt.cs == _NO_CS or (h.vdo and h.cs != 0)):
+                self._pair(nxt, h)
+            elif (self._tag_time_seen and self.auto) or self._pghp_last is None \
+                    or h.last - self._pghp_last > PGHP_STREAM_LINES:
+                # a message waits for a $PGHP after it only in a stream of them, not timed by tag blocks
+                earlier = [p for p in self._pg.get(cs, ([], []))[0] if h.last - p.line <= PGHP_WINDOW_LINES]
                 if earlier:
                     self._pair(max(earlier, key=lambda p: p.line), h)
             else:
                 h.pghp_wait = True
-                self._pg.setdefault(cs, []).append(h)
+                self._bucket(cs)[1].append(h)
                 self._pg_queue.append(h)
                 self._live(cs)
+            if nxt is not None and nxt.cs == _NO_CS and not nxt.used:
+                self.clock_stats["pghp.unpaired"] += 1
         self._held.append(h)
 
     def _resolve(self, h: _Held, line_no: int) -> bool:
@@ -750,12 +789,12 @@ class NmeaFramer:
     def snapshot(self) -> FramerState:
         """The state the next lines depend on (a copy: picklable, comparable)."""
         return copy.deepcopy((self._pending, self._recent, self._last_sweep, self._held, self._pg, self._pg_live,
-                              self._pg_queue, self._pghp_next, self._clock, self._tag_time_seen,
-                              self._trailer_mode, self._trailer_first))
+                              self._pg_queue, self._pghp_next, self._pghp_last, self._clock,
+                              self._tag_time_seen, self._trailer_mode, self._trailer_first))
 
     def restore(self, state: FramerState) -> None:
         (self._pending, self._recent, self._last_sweep, self._held, self._pg, self._pg_live, self._pg_queue,
-         self._pghp_next, self._clock, self._tag_time_seen, self._trailer_mode,
+         self._pghp_next, self._pghp_last, self._clock, self._tag_time_seen, self._trailer_mode,
          self._trailer_first) = copy.deepcopy(state)
 
     def finish(self) -> None:
@@ -766,6 +805,13 @@ class NmeaFramer:
         for key in list(self._pending):
             self._orphan(key)
         self._recent.clear()
+
+
+def _safe_from(key: tuple[int, ...], x: int) -> int:
+    """The first line after which no line still to come can make a pair nearer (or as near
+    and earlier) than ``key`` with the $PGHP or message at line ``x``."""
+    d, lo = key[0], key[1]
+    return x + d - 1 if lo < x else x + d
 
 
 def _trailer_stamps(trailer: str) -> tuple[str | None, datetime | None]:

@@ -229,9 +229,10 @@ def _lines(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("path", [EXACT_EARTH, RECEIVER_LOG], ids=lambda p: p.name)
 def test_clock_decisions_do_not_depend_on_chunk_boundaries(path: Path) -> None:
+    # (the reference path gives the same as one chunk: tests/test_decode_paths.py runs every fixture)
     lines = _lines(path)
-    ref = _decoded_lines(lines, False, 50_000)
-    for batch in (37, 701, 5000):
+    ref = _decoded_lines(lines, True, 50_000)
+    for batch in (37, 701):
         fast = _decoded_lines(lines, True, batch)
         for name in ref:
             assert fast[name].equals(ref[name], null_equal=True), (batch, name)
@@ -269,40 +270,48 @@ def test_worker_processes_store_what_one_process_does(tmp_path: Path, monkeypatc
 # ------------------------------------------------------------------ the bulk framer among clocks
 
 def _clock_mix(seed: int, n: int) -> list[str]:
-    """Tag-blocked traffic (the bulk framer's lines) mixed with everything the clocks look
-    at: bare sentences alone, with trailers or a prefix, $PGHP lines naming a message a few
-    lines before or after them (or none), receiver clocks, tag blocks alone."""
+    """Everything the clocks look at, around the bulk framer's lines: first a stretch of
+    untimed traffic (bare sentences, trailers, $PGHP lines naming a message a few lines
+    before or after them, or none, receiver clocks, tag blocks alone), then blocks of
+    tag-blocked traffic (which the bulk framer takes) with bare, prefixed and trailing lines
+    among them, every other block with $PGHP and receiver-clock lines."""
     import random
 
     rng = random.Random(seed)
     t0 = 1518400000
     pool = [position(mmsi=211000000 + k, lat=30 + k / 7, lon=10 + k / 9) for k in range(40)]
+    late = rng.choice([0, 3600])  # whether the trailers are the receive clock or an hour late
     out: list[str] = []
-    pghp_for: list[str] = []
+    recent: list[str] = []
     for i in range(n):
         t = t0 + i
-        r = rng.random()
         s = rng.choice(pool)
-        if r < 0.45:
+        block = -1 if i < 300 else ((i - 300) // 60) % 2  # -1 untagged, 0 tagged, 1 tagged among clocks
+        r = rng.random()
+        if block >= 0 and r < 0.6:
             out.append(tagged(s, t, rng.choice(["r0", "r1"])))
-        elif r < 0.60:
-            out.append(s)
-            pghp_for.append(s)
-        elif r < 0.68:
-            out.append(f"{s},{(t + rng.choice([0, 3600])) * 1000}")
-            pghp_for.append(s)
+        elif block >= 0 and r < 0.63:
+            out.append(f"{tagged(s, t, 'r2')},{(t + late) * 1000}")  # says which clock the trailer is
         elif r < 0.72:
+            out.append(s)
+            recent.append(s)
+        elif r < 0.78:
+            out.append(f"{s},{(t + late) * 1000}")
+            recent.append(s)
+        elif r < 0.80:
             out.append(f"{t}.5 {s}")
-        elif r < 0.82 and pghp_for:
+        elif r < 0.82:
+            out.append(tagged(s, t, "r3").split("!")[0])  # a tag block alone
+        elif r < 0.84:
+            out.append(tagged(s, None, "r4"))  # a tag block without a time
+        elif block != 0 and r < 0.94 and recent:
             when = datetime.fromtimestamp(t + rng.choice([-2, 0]), UTC)
-            named = checksum_of(rng.choice(pghp_for[-5:])) if rng.random() < 0.8 else None
+            named = checksum_of(rng.choice(recent[-5:])) if rng.random() < 0.8 else None
             out.insert(max(0, len(out) - rng.randrange(4)), pghp_line(when, named))
-        elif r < 0.86:
+        elif block != 0:
             when = datetime.fromtimestamp(t, UTC)
             body = f"GPRMC,{when:%H%M%S}.00,A,5250.5,N,00542.3,E,0.0,,{when:%d%m%y},,,A"
             out.append(f"${body}*{nmea_checksum(body):02X}")
-        elif r < 0.88:
-            out.append(tagged(s, t, "r2").split("!")[0])  # a tag block alone
         else:
             out.append(tagged(s, t))
     return out
@@ -312,8 +321,20 @@ def _clock_mix(seed: int, n: int) -> list[str]:
 def test_bulk_framer_matches_reference_among_clocks(seed: int) -> None:
     lines = _clock_mix(seed, 1500)
     ref = _decoded_lines(lines, False, 50_000)
-    assert ref["positions"].height > 500
-    for batch in (37, 701, 50_000):
+    assert ref["positions"].height > 700
+    for batch in (13, 37, 701):  # small chunks: some free of $ lines, where the bulk framer works
         fast = _decoded_lines(lines, True, batch)
         for name in ref:
             assert fast[name].equals(ref[name], null_equal=True), (seed, batch, name, fast[name], ref[name])
+
+
+def test_the_bulk_framer_tells_the_clocks_of_its_tag_block_times() -> None:
+    # chunks of two lines: [clock, other] then [tag-blocked (bulk-framed), bare]: the bare
+    # sentence comes after a tag-block time, so the receiver clock may not time it
+    bare = position(mmsi=211000009)
+    lines = [RMC_1, GSV, tagged(position(mmsi=211000008), 1586295590, "r1"), bare]
+    ref = _decoded_lines(lines, False, 50_000)
+    fast = _decoded_lines(lines, True, 2)
+    for name in ref:
+        assert fast[name].equals(ref[name], null_equal=True), name
+    assert ref["positions"].select("line_no", "ts").rows() == [(3, utc(2020, 4, 7, 21, 39, 50)), (4, None)]

@@ -6,15 +6,22 @@ with a reason. pyais is the reference decoder for the payloads; the vectorized
 fast path (``shiptrack.decode.fast``) may take over the common types, and must
 agree with it exactly.
 
-Receive-time sources, in the order ``--time-from auto`` tries them:
+Receive-time sources, in the order ``--time-from auto`` tries them for each message:
 
-``tagblock``  NMEA 4.10 ``\\c:1519862400*hh\\`` (seconds, or 13-digit milliseconds)
-``pghp``      a Gatehouse ``$PGHP,1,yyyy,m,d,h,m,s,ms,...`` line before the sentence
-``prefix``    a logger's Unix time or ISO-8601 time before the sentence on the line
-``trailer``   USCG-style ``...*hh,b003669794,1272412827`` or a trailing Unix time in ms
-``rmc``       the receiver's own ``$GPRMC``/``$GPZDA`` clock (last one seen)
+``tagblock``  NMEA 4.10 ``\\c:1519862400*hh\\`` (seconds, or 13-digit milliseconds) in front of
+              the sentence, on its line
+``pghp``      the Gatehouse ``$PGHP,1,yyyy,m,d,h,m,s,ms,...,CS`` line whose last field names the
+              message's checksum, within PGHP_WINDOW_LINES lines before or after it
+``prefix``    a logger's Unix time or ISO-8601 time before the sentence on its line
+``trailer``   USCG-style ``...*hh,b003669794,1272412827`` or a trailing Unix time in ms, unless
+              the file's $PGHP or tag-block times show it to be another (arrival) clock
+``rmc``       the receiver's own ``$GPRMC``/``$GPZDA`` clock, for a message with none of the
+              above, within CLOCK_WINDOW_LINES lines after it, in a stream without tag-block
+              times, when the receiver-side times after it agree with it
 
-A message whose receive time cannot be found is rejected as ``no_timestamp``.
+One clock per sentence: a stamp is never carried to another line (a tag block alone on a
+line is a reject). A message whose receive time cannot be found, or whose only clock is not
+trusted, is rejected as ``no_timestamp`` (the detail says which clock and why).
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ class SourceResult:
     counts: LoadCounts = field(default_factory=LoadCounts)
     error: str | None = None
     previous_ingest: datetime | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -65,6 +66,7 @@ class IngestSummary:
             t.rejects += c.rejects
             t.type_counts.update(c.type_counts)
             t.reject_counts.update(c.reject_counts)
+            t.untimed.update(c.untimed)
         return t
 
 
@@ -245,8 +247,8 @@ def ingest_source(
                 return SourceResult(src, "already", source_id=prev[0], previous_ingest=prev[1])
         c = loader.counts
         coverage.update(con, source_id)
-        if c.time_sources:
-            detail += "; time from " + ", ".join(f"{k} ({v:,})" for k, v in c.time_sources.most_common())
+        notes, warnings = clock_report(c)
+        detail += "".join("; " + n for n in notes) + "".join("; WARNING: " + w for w in warnings)
         # the sources row goes in last, when its SHA-256 and counts are known: in the same
         # transaction as the rows that cite its source_id
         con.execute(
@@ -267,7 +269,64 @@ def ingest_source(
         if isinstance(err, (OSError, EOFError, InputError)):
             return SourceResult(src, "failed", fmt_name, detail, error=f"{type(err).__name__}: {err}")
         raise
-    return SourceResult(src, "ingested", fmt_name, detail, source_id, c)
+    return SourceResult(src, "ingested", fmt_name, detail, source_id, c, warnings=warnings)
+
+
+_CLOCK_NAMES = {"tagblock": "tag-block", "pghp": "$PGHP", "prefix": "prefix", "trailer": "trailing",
+                "rmc": "receiver-clock ($GPRMC/$GPZDA)"}
+
+
+def clock_report(c: LoadCounts) -> tuple[list[str], list[str]]:
+    """What the summary says of a file's clocks: which timed how many sentences, how they
+    compared where a sentence had two, what was rejected for a clock not trusted; and the
+    warnings (a file whose sentences were timed by more than one clock)."""
+    from shiptrack.decode.nmea import (
+        CLOCK_TOLERANCE_S,
+        CLOCK_WINDOW_LINES,
+        UNTIMED_ARRIVAL,
+        UNTIMED_CLOCK_FAR,
+        UNTIMED_CLOCK_MISMATCH,
+        UNTIMED_TAG_STREAM,
+    )
+
+    tol = f"{CLOCK_TOLERANCE_S / 60:.0f} min"
+    st, notes, warnings = c.clock_stats, [], []
+    if c.time_sources:
+        notes.append("time from " + ", ".join(f"{k} ({v:,})" for k, v in c.time_sources.most_common()))
+    for kind in ("pghp", "tagblock"):
+        n = st[f"trailer~{kind}.n"]
+        if not n:
+            continue
+        mean_min = st[f"trailer~{kind}.sum_s"] / n / 60
+        if st[f"trailer~{kind}.over"]:
+            notes.append(f"trailing times are another clock (ground arrival): {mean_min:+.0f} min from the "
+                         f"{_CLOCK_NAMES[kind]} times on average, over {n:,} sentences with both; they time nothing")
+        else:
+            notes.append(f"trailing times agree with the {_CLOCK_NAMES[kind]} times within {tol} "
+                         f"({n:,} sentences with both)")
+    for name in ("trailing", "prefix"):
+        n = st[f"rmc~{name}.n"]
+        if n:
+            over = st[f"rmc~{name}.over"]
+            notes.append(f"receiver clock checked against {n:,} {name} times: "
+                         + (f"{over:,} differ by more than {tol}" if over else f"all within {tol}"))
+    why = {
+        UNTIMED_ARRIVAL: "their only time is a ground-arrival time (--time-from trailer stores them at it)",
+        UNTIMED_CLOCK_MISMATCH: f"the receiver clock before them disagrees by more than {tol} with the "
+                                "trailing or prefix times near it",
+        UNTIMED_CLOCK_FAR: f"no receiver clock within {CLOCK_WINDOW_LINES} lines before them",
+        UNTIMED_TAG_STREAM: "no time of their own, in a stream timed by tag blocks",
+    }
+    for cat, text in why.items():
+        if c.untimed[cat]:
+            notes.append(f"{c.untimed[cat]:,} rejected (no_timestamp) for a clock not trusted: {text}")
+    if st["pghp.unpaired"]:
+        notes.append(f"{st['pghp.unpaired']:,} $PGHP lines named no message near them")
+    if len(c.time_sources) > 1:
+        clocks = ", ".join(f"{_CLOCK_NAMES[k]} {v:,}" for k, v in c.time_sources.most_common())
+        warnings.append(f"sentences timed by {len(c.time_sources)} different clocks ({clocks}); "
+                        f"a track mixing them may show false jumps (--time-from keeps one)")
+    return notes, warnings
 
 
 def _size_seen(con: duckdb.DuckDBPyConnection, size: int) -> bool:

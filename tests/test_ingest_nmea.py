@@ -68,23 +68,29 @@ def test_every_timestamp_layout_is_ingested(db: Path, name: str, layout: str, n_
     assert all(r[0].endswith(name) and r[1] >= 1 and "VDM" in r[2] or "VDO" in r[2] for r in rows)
 
 
-def test_pghp_prefers_satellite_time_over_trailing_arrival_time(db: Path) -> None:
+def test_pghp_times_its_message_and_the_arrival_trailer_times_nothing(db: Path) -> None:
     # exactEarth: $PGHP gives the satellite receive time (20:14-21:47), the trailer the
-    # arrival at the ground station later. auto takes $PGHP where a sentence has one,
-    # else the trailer, and says how many of each; --time-from pghp keeps only $PGHP.
+    # arrival at the ground station 15-110 min later: another clock. auto times each message
+    # by the $PGHP that names its checksum; a message with only the trailer is a
+    # no_timestamp reject saying why; --time-from trailer stores every message at its arrival.
     path = NMEA / "exact-earth-augmented-2.head400.txt"
     ingest(db, path)
     detail = query(db, "SELECT format_detail FROM sources")[0][0]
-    assert "time from pghp (" in detail and "trailer (" in detail
+    assert "time from pghp (" in detail and "trailer (" not in detail and "WARNING" not in detail
+    assert "trailing times are another clock (ground arrival)" in detail
+    n, lo, hi = span(db)
+    assert n > 0 and lo >= utc(2012, 2, 1, 20, 14) and hi <= utc(2012, 2, 1, 21, 48)
+    arrival = query(db, "SELECT count(*) FROM rejects WHERE reason = 'no_timestamp' "
+                        "AND detail LIKE '%ground-arrival clock%--time-from trailer%'")[0][0]
+    assert arrival == reject_counts(db)["no_timestamp"] > 0
+    assert f"{arrival} rejected (no_timestamp) for a clock not trusted" in detail
     strict = db.with_name("strict.duckdb")
     ingest(strict, path, args=("--time-from", "pghp"))
-    n, lo, hi = span(strict)
-    assert n > 0 and lo >= utc(2012, 2, 1, 20, 14) and hi <= utc(2012, 2, 1, 21, 48)
-    assert reject_counts(strict)["no_timestamp"] > 0
+    assert span(strict) == (n, lo, hi)
     trailer = db.with_name("trailer.duckdb")
     ingest(trailer, path, args=("--time-from", "trailer"))
-    n_all = span(db)[0]
-    assert span(trailer)[0] == n_all > n
+    assert span(trailer)[0] > n
+    assert query(trailer, "SELECT min(ts) FROM positions")[0][0] > utc(2012, 2, 1, 21)  # arrival times
 
 
 def test_uscg_trailer_time_and_station(db: Path) -> None:

@@ -88,7 +88,7 @@ def test_the_archive_store_is_what_a_user_downloads(archive: Path) -> None:
     assert kinds.get("port_call", 0) > 20 and kinds.get("ais_gap", 0) > 10 and kinds.get("spoofing_jump", 0) >= 1
 
 
-PENDING = {"on land beside a lake or river", "jump between two clocks"}  # TEMPORARY: until they land
+PENDING = {"on land beside a lake or river"}  # TEMPORARY: until inland water lands
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True)) if n in PENDING else n
@@ -131,7 +131,6 @@ def test_boston_ships_at_their_berths_have_in_port_gaps_not_calls(archive: Path)
     assert sum(d["in_port"] for d in details) >= 4
 
 
-@pytest.mark.xfail(strict=False)  # TEMPORARY: until one clock per track lands
 @pytest.mark.parametrize("name", ["exact-earth-augmented.txt", "exact-earth-augmented-2.txt",
                                   "exact-earth-augmented-3.txt"])
 def test_a_satellite_pass_alone_gives_no_jump_from_its_own_two_clocks(tmp_path: Path, name: str) -> None:

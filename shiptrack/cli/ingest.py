@@ -139,7 +139,12 @@ def _decode_sources(sources: list[Source], fmt: str, columns: str | None, time_f
                     rejects: bool) -> None:
     import polars as pl
 
-    from shiptrack.decode.normalize import clean_base_stations, clean_positions, clean_statics
+    from shiptrack.decode.normalize import (
+        clean_base_stations,
+        clean_positions,
+        clean_statics,
+        explain_untimed,
+    )
     from shiptrack.ingest import decode_source
 
     header = True
@@ -155,7 +160,7 @@ def _decode_sources(sources: list[Source], fmt: str, columns: str | None, time_f
                 bs.drop("dedup").with_columns(pl.lit("base_station").alias("record")),
             ]
             if rejects:
-                rej = pl.concat([batch.rejects, rp, rs, rb])
+                rej, _ = explain_untimed(pl.concat([batch.rejects, rp, rs, rb]), batch.time_notes)
                 parts.append(rej.with_columns(pl.lit("reject").alias("record")))
             out = pl.concat([p for p in parts if p.height], how="diagonal_relaxed") if any(
                 p.height for p in parts) else None

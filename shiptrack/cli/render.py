@@ -65,6 +65,11 @@ def _n(v: int) -> str:
     return f"{v:,}"
 
 
+# no_timestamp rejects of messages whose clock was not trusted (shiptrack.decode.nmea UNTIMED_*)
+_UNTIMED = {"arrival": "arrival time only", "clock_mismatch": "receiver clock disagrees",
+            "clock_far": "receiver clock too far before", "tag_stream": "untimed in a tag-block stream"}
+
+
 def print_ingest_summary(summary: IngestSummary) -> None:
     from rich.table import Table
 
@@ -77,7 +82,10 @@ def print_ingest_summary(summary: IngestSummary) -> None:
         elif r.status == "failed":
             _out().print(f"[bold red]{_t(r.source.display)}: failed[/]: {_t(r.error)} (nothing stored from it)")
         else:
-            _out().print(f"[bold]{_t(r.source.display)}[/]: source #{r.source_id}, {r.format} ({_t(r.format_detail)})")
+            detail = r.format_detail.split("; WARNING: ")[0]
+            _out().print(f"[bold]{_t(r.source.display)}[/]: source #{r.source_id}, {r.format} ({_t(detail)})")
+            for w in r.warnings:
+                _out().print(f"[bold yellow]warning[/]: {_t(r.source.display)}: {_t(w)}")
     done = [r for r in summary.results if r.status == "ingested"]
     if not done:
         return
@@ -97,6 +105,9 @@ def print_ingest_summary(summary: IngestSummary) -> None:
     table.add_row("lines rejected", _n(t.rejects))
     for reason, n in sorted(t.reject_counts.items(), key=lambda kv: (-kv[1], kv[0])):
         table.add_row(f"  {reason}", _n(n))
+        if reason == "no_timestamp":
+            for cat, k in sorted(t.untimed.items(), key=lambda kv: (-kv[1], kv[0])):
+                table.add_row(f"    clock not trusted: {_UNTIMED.get(cat, cat)}", _n(k))
     _out().print(table)
     _out().print(
         f"Store now holds {_n(summary.vessels)} vessels, "

@@ -6,22 +6,30 @@ with a reason. pyais is the reference decoder for the payloads; the vectorized
 fast path (``shiptrack.decode.fast``) may take over the common types, and must
 agree with it exactly.
 
-Receive-time sources, in the order ``--time-from auto`` tries them:
+Receive-time sources, in the order ``--time-from auto`` tries them for each message:
 
-``tagblock``  NMEA 4.10 ``\\c:1519862400*hh\\`` (seconds, or 13-digit milliseconds)
-``pghp``      a Gatehouse ``$PGHP,1,yyyy,m,d,h,m,s,ms,...`` line before the sentence
-``prefix``    a logger's Unix time or ISO-8601 time before the sentence on the line
-``trailer``   USCG-style ``...*hh,b003669794,1272412827`` or a trailing Unix time in ms
-``rmc``       the receiver's own ``$GPRMC``/``$GPZDA`` clock (last one seen)
+``tagblock``  NMEA 4.10 ``\\c:1519862400*hh\\`` (seconds, or 13-digit milliseconds) in front of
+              the sentence, on its line
+``pghp``      the Gatehouse ``$PGHP,1,yyyy,m,d,h,m,s,ms,...,CS`` line whose last field names the
+              message's checksum, within PGHP_WINDOW_LINES lines before or after it
+``prefix``    a logger's Unix time or ISO-8601 time before the sentence on its line
+``trailer``   USCG-style ``...*hh,b003669794,1272412827`` or a trailing Unix time in ms, unless
+              the file's $PGHP or tag-block times show it to be another (arrival) clock
+``rmc``       the receiver's own ``$GPRMC``/``$GPZDA`` clock, for a message with none of the
+              above, within CLOCK_WINDOW_LINES lines after it, in a stream without tag-block
+              times, when the receiver-side times after it agree with it
 
-A message whose receive time cannot be found is rejected as ``no_timestamp``.
+One clock per sentence: a stamp is never carried to another line (a tag block alone on a
+line is a reject). A message whose receive time cannot be found, or whose only clock is not
+trusted, is rejected as ``no_timestamp`` (the detail says which clock and why).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -142,6 +150,72 @@ def parse_tagblock(text: str) -> TagBlock:
     return tb
 
 
+# ------------------------------------------------------------------ clocks
+#
+# One clock per sentence. A sentence is timed by a stamp bound to it: the tag block in front
+# of it, the prefix or trailer on its own line, or the $PGHP that names its checksum. Only a
+# sentence with none of them may take the receiver's own clock ($GPRMC/$GPZDA), and only
+# from a clock sentence a few lines before it. A stamp is never carried from one line to
+# the next (a tag block alone on a line is a reject), and a trailing time that the file's
+# $PGHP or tag-block times show to be a later arrival clock times nothing (auto).
+
+# A $PGHP names, in its last field, the checksum of the message it times (the XOR of the
+# checksums of its sentences, Gatehouse's convention). DMA writes it on the line before the
+# message; exactEarth anywhere up to a dozen lines before or after it. Measured on the three
+# exactEarth files (amsa-risky/exact-earth-augmented*.txt; nearest pairs first, one to one):
+# 10 lines either side pair 6,756 messages, 20 lines 7,122, 30 lines 7,145, 60 lines 7,162.
+PGHP_WINDOW_LINES = 20
+# A message waits for a $PGHP written after it only in a stream of them: when the last $PGHP
+# is at most this many lines before it (in other files, messages need not wait).
+PGHP_STREAM_LINES = 1000
+# A receiver clock times the sentences of at most this many lines after it. A receiver hears
+# at most ~75 sentences a second (two channels of 2,250 slots a minute) and a GPS writes its
+# clock every second: 300 lines are 4 s of a saturated link, or 2 s of a log that writes as
+# many other lines (amsa-risky/ais.txt: at most 155 lines between two clock sentences).
+CLOCK_WINDOW_LINES = 300
+# Two times of one sentence (or of a sentence and the clock just before it) that differ by
+# more than this come from two clocks.
+CLOCK_TOLERANCE_S = 300.0
+# A trailing time is the receive time unless the sentences that carry both a trailer and a
+# $PGHP or tag-block time show it to be another clock (exactEarth: the ground-arrival time,
+# 15-110 min later). Trailer-only sentences wait for that evidence; without any within this
+# many lines of the first trailer, the trailer is the file's receive clock (USCG).
+TRAILER_DECISION_LINES = 1000
+
+_NO_CS = -1  # a $PGHP that names no checksum: it times the next message
+_END = 1 << 62  # a line number after every line: finish() ends every wait
+
+# Reject details (no_timestamp) of the messages a clock was not trusted for: category, text.
+UNTIMED_ARRIVAL = "arrival"
+UNTIMED_CLOCK_MISMATCH = "clock_mismatch"
+UNTIMED_CLOCK_FAR = "clock_far"
+UNTIMED_TAG_STREAM = "tag_stream"
+_ARRIVAL_TEXT = (
+    "its only time is the trailing one, which in this file is a ground-arrival clock (more than "
+    f"{CLOCK_TOLERANCE_S / 60:.0f} min from the $PGHP or tag-block times of the sentences that carry both); "
+    "--time-from trailer stores it at that time"
+)
+
+
+@dataclass(slots=True)
+class _Clock:
+    """A receiver clock reading ($GPRMC/$GPZDA), and what the sentences after it say of it."""
+
+    line: int
+    time: datetime
+    kind: str
+    superseded: bool = False  # a later clock sentence took over
+    mismatch: str | None = None  # why it is not trusted: a receiver-side stamp disagrees
+
+
+@dataclass(slots=True)
+class _Pghp:
+    line: int
+    cs: int  # checksum of the message it times, or _NO_CS
+    time: datetime
+    used: bool = False  # paired, or past its window
+
+
 @dataclass(slots=True)
 class Fragment:
     line_no: int
@@ -153,9 +227,15 @@ class Fragment:
     channel: str
     payload: str
     fill: int
-    time: datetime | None
+    cs: int  # the sentence's checksum
     station: str | None
     group: tuple[int, int, str] | None
+    tagged: bool  # a tag block in front of it (with a time or not)
+    tag_time: datetime | None
+    prefix_time: datetime | None
+    trailer_time: datetime | None
+    clock: _Clock | None  # the receiver clock that may time it
+    clock_why: tuple[str, str] | None  # why none may, when there was a clock
 
 
 @dataclass(slots=True)
@@ -170,6 +250,29 @@ class Message:
     station: str | None
 
 
+@dataclass(slots=True)
+class _Held:
+    """An assembled message waiting for its time (a $PGHP that may still come, the verdict on
+    the file's trailing times or on the receiver clock before it); messages leave in order."""
+
+    msg: Message
+    last: int  # its last line: where it is, for the $PGHP pairing
+    cs: int  # XOR of its sentences' checksums
+    tagged: bool
+    tag_time: datetime | None
+    tag_n: int  # sentences that carry that kind of stamp (the summary counts sentences)
+    prefix_time: datetime | None
+    prefix_n: int
+    trailer_time: datetime | None
+    trailer_n: int
+    clock: _Clock | None
+    clock_n: int
+    clock_why: tuple[str, str] | None
+    vdo: bool = False  # an own-ship report (!--VDO)
+    pghp: datetime | None = None
+    pghp_wait: bool = False  # a $PGHP naming it may still come
+
+
 @dataclass
 class _Pending:
     parts: dict[int, Fragment] = field(default_factory=dict)
@@ -179,12 +282,23 @@ class _Pending:
 FramerState = tuple[Any, ...]
 
 
+def _first(parts: list[Fragment], attr: str) -> tuple[Any, int]:
+    """The first part's value of a stamp, and how many parts carry one."""
+    values = [getattr(p, attr) for p in parts if getattr(p, attr) is not None]
+    return (values[0] if values else None), len(values)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if abs(seconds) >= 90 else f"{seconds:.0f} s"
+
+
 class NmeaFramer:
     """Turn lines into assembled :class:`Message` objects and reject records.
 
     Feed lines with :meth:`feed`; completed messages accumulate in ``messages``
     and rejects in the builder. Call :meth:`finish` at the end of the input so
-    incomplete multi-part messages become ``orphan_fragment`` rejects.
+    incomplete multi-part messages become ``orphan_fragment`` rejects, and messages still
+    waiting for their time are released.
     """
 
     # A multi-part message whose parts are further apart than this is not waited for:
@@ -196,20 +310,48 @@ class NmeaFramer:
         if time_from != "auto" and time_from not in TIME_SOURCES:
             raise ValueError(f"unknown time source {time_from!r}")
         self.builder = builder
+        self.auto = time_from == "auto"
         self.order = TIME_SOURCES if time_from == "auto" else (time_from,)
         self.time_sources: Counter[str] = Counter()
+        # per batch, like time_sources: why a message got no time (first line -> category,
+        # text), and how the clocks of the same sentences compared
+        self.time_notes: dict[int, tuple[str, str]] = {}
+        self.clock_stats: Counter[str] = Counter()
         self.messages: list[Message] = []
         self.duplicates = 0
         self._pending: dict[tuple[Any, ...], _Pending] = {}
         self._recent: dict[tuple[Any, ...], tuple[int, dict[int, str]]] = {}
-        self._pending_tag: TagBlock | None = None
-        self._pghp_time: datetime | None = None
-        self._rmc_time: datetime | None = None
         self._last_sweep = 0
+        self._pghp_on = "pghp" in self.order
+        self._trailer_check = self.auto  # whether a trailer must be checked against the other clocks
+        self._clock_on = "rmc" in self.order
+        # the state of the clocks (all in snapshot())
+        self._held: deque[_Held] = deque()
+        # checksum -> the unpaired $PGHPs and messages (waiting for one) that name it
+        self._pg: dict[int, tuple[list[_Pghp], list[_Held]]] = {}
+        # checksums with both a $PGHP and a message unpaired -> the first line at which a pair
+        # of them may be made (0: look again at the next line)
+        self._pg_live: dict[int, int] = {}
+        self._pg_queue: deque[_Pghp | _Held] = deque()  # the same, in line order (to expire them)
+        self._pghp_next: _Pghp | None = None  # a $PGHP naming no checksum: for the next message
+        self._pghp_last: int | None = None  # line of the last $PGHP
+        self._clock: _Clock | None = None
+        self._tag_time_seen = False
+        self._trailer_mode: str | None = None  # None (not known yet), "receive" or "arrival"
+        self._trailer_first: int | None = None  # first trailer line while the mode is not known
 
     # ------------------------------------------------------------------ lines
     def feed(self, line_no: int, text: str) -> None:
         self.builder.lines += 1
+        self._line(line_no, text)
+        self._advance(line_no)
+
+    def holds(self) -> bool:
+        """Whether messages wait for their time, or $PGHPs for their message: the next lines
+        then go through :meth:`feed` (the bulk framer does not know them)."""
+        return bool(self._held) or bool(self._pg_queue) or self._pghp_next is not None
+
+    def _line(self, line_no: int, text: str) -> None:
         line = text.strip()
         if not line:
             self.builder.reject(line_no, "empty_line", text)
@@ -232,42 +374,49 @@ class NmeaFramer:
             line = line[m.end() :]
         if line_no // self.MAX_FRAGMENT_SPAN_LINES > self._last_sweep // self.MAX_FRAGMENT_SPAN_LINES:
             self._sweep(line_no)  # once per block of lines: the same lines however the input is split
-        # One line may hold several tag-block + sentence pairs (relays join them),
-        # or a tag block alone that applies to the sentence on the next line.
-        tag_token: tuple[str, str] | None = None
-        for m in _TOKEN_RE.finditer(line):
+        # One line may hold several tag-block + sentence pairs (relays join them). A tag block
+        # belongs to the sentence right after it on its line, and to nothing else.
+        tokens = list(_TOKEN_RE.finditer(line))
+        if line[0] == "\\" and (not tokens or tokens[0].start() != 0 or tokens[0].group(1) is None):
+            self.builder.reject(line_no, "bad_tagblock", line, "the line starts with '\\' but its tag block "
+                                "cannot be read: nothing on it is used")
+            return
+        tag_token: re.Match[str] | None = None
+        for m in tokens:
             if m.group(1) is not None:
                 if tag_token is not None:
-                    self._apply_tag(line_no, tag_token)
-                tag_token = (m.group(1), m.group(0))
+                    self._lone_tag(line_no, line, tag_token, m.start())
+                tag_token = m
                 continue
             sentence = m.group(2).strip()
-            raw = sentence if tag_token is None else tag_token[1] + sentence
+            raw = sentence
             tag: TagBlock | None = None
             if tag_token is not None:
-                try:
-                    tag = parse_tagblock(tag_token[0])
-                except ValueError as err:
-                    self.builder.reject(line_no, "bad_tagblock", raw, str(err))
-                    tag_token = None
-                    continue
+                if line[tag_token.end() : m.start()].strip():
+                    self._lone_tag(line_no, line, tag_token, m.start())  # text between them
+                else:
+                    raw = tag_token.group(0) + sentence
+                    try:
+                        tag = parse_tagblock(tag_token.group(1))
+                    except ValueError as err:
+                        self.builder.reject(line_no, "bad_tagblock", raw, str(err))
+                        tag_token = None
+                        continue
                 tag_token = None
             self._sentence(line_no, raw, sentence, tag, prefix_time)
         if tag_token is not None:
-            self._apply_tag(line_no, tag_token)
+            self._lone_tag(line_no, line, tag_token, len(line))
 
-    def _apply_tag(self, line_no: int, token: tuple[str, str]) -> None:
-        """A tag block with no sentence after it on the line: it belongs to the next one."""
-        try:
-            self._pending_tag = parse_tagblock(token[0])
-        except ValueError as err:
-            self.builder.reject(line_no, "bad_tagblock", token[1], str(err))
+    def _lone_tag(self, line_no: int, line: str, token: re.Match[str], end: int) -> None:
+        """A tag block with no sentence right after it: a reject, never applied to another sentence."""
+        rest = line[token.end() : end].strip()
+        detail = ("a tag block alone: no sentence after it on its line (a tag block applies only to "
+                  "the sentence it precedes)") if not rest else "no readable sentence right after the tag block"
+        self.builder.reject(line_no, "bad_tagblock", line[token.start() : end].strip(), detail)
 
     def _sentence(
         self, line_no: int, raw: str, s: str, tag: TagBlock | None, prefix_time: datetime | None
     ) -> None:
-        if tag is None and self._pending_tag is not None:
-            tag, self._pending_tag = self._pending_tag, None
         if s.startswith("$"):
             self._proprietary(line_no, raw, s)
             return
@@ -297,46 +446,25 @@ class NmeaFramer:
         if not payload or not _ARMOUR_RE.match(payload):
             self.builder.reject(line_no, "bad_payload", raw, "empty payload or invalid characters")
             return
-        time, station = self._resolve_time(tag, prefix_time, trailer)
+        station, trailer_time = _trailer_stamps(trailer)
         if station is None and tag is not None:
             station = tag.station
+        tag_time = tag.time if tag is not None else None
+        clock, clock_why = self._clock_for(line_no, tag is not None, prefix_time, trailer_time)
+        if tag_time is not None:
+            self._tag_time_seen = True
+        if trailer_time is not None and self._trailer_check and self._trailer_mode is None \
+                and self._trailer_first is None:
+            self._trailer_first = line_no
         frag = Fragment(
-            line_no, raw, talker, count, number, seq, channel, payload, fill, time, station,
-            tag.group if tag is not None else None,
+            line_no, raw, talker, count, number, seq, channel, payload, fill, int(cs_text, 16), station,
+            tag.group if tag is not None else None, tag is not None, tag_time, prefix_time, trailer_time,
+            clock, clock_why,
         )
         if count == 1:
-            self.messages.append(Message(line_no, raw, payload, fill, time, station))
+            self._complete([frag])
         else:
             self._add_fragment(frag)
-
-    def _resolve_time(
-        self, tag: TagBlock | None, prefix_time: datetime | None, trailer: str
-    ) -> tuple[datetime | None, str | None]:
-        trailer_station: str | None = None
-        trailer_time: datetime | None = None
-        if trailer.startswith(","):
-            for f in trailer[1:].split(","):
-                f = f.strip()
-                if trailer_station is None and _STATION_FIELD_RE.match(f):
-                    trailer_station = f
-                elif trailer_time is None and _UNIX_FIELD_RE.match(f):
-                    trailer_time = _unix_to_dt(float(f))
-        pghp_time, self._pghp_time = self._pghp_time, None
-        found = {
-            "tagblock": tag.time if tag is not None else None,
-            "pghp": pghp_time,
-            "prefix": prefix_time,
-            "trailer": trailer_time,
-            "rmc": self._rmc_time,
-        }
-        for source in self.order:
-            if found[source] is not None:
-                # Counted per source, so a file that mixes clocks says so in its summary
-                # (exactEarth's $PGHP satellite time and its trailing ground-arrival
-                # time differ by up to an hour; --time-from pghp keeps only the first).
-                self.time_sources[source] += 1
-                return found[source], trailer_station
-        return None, trailer_station
 
     def _proprietary(self, line_no: int, raw: str, s: str) -> None:
         """$PGHP and the receiver's own clock ($--RMC, $--ZDA) carry time; the rest is not AIS."""
@@ -355,11 +483,270 @@ class NmeaFramer:
             if t is None:
                 self.builder.reject(line_no, "bad_timestamp", raw, kind)
             elif kind == "PGHP":
-                self._pghp_time = t
+                self._add_pghp(line_no, fields, t)
             else:
-                self._rmc_time = t
+                if self._clock is not None:
+                    self._clock.superseded = True
+                self._clock = _Clock(line_no, t, "$" + kind)
             return
         self.builder.reject(line_no, "not_ais", raw)
+
+    # ------------------------------------------------------------- the clocks
+    def _clock_for(self, line_no: int, tagged: bool, prefix_time: datetime | None,
+                   trailer_time: datetime | None) -> tuple[_Clock | None, tuple[str, str] | None]:
+        """The receiver clock that may time a sentence (or why none may), after checking the
+        clock against the sentence's own receiver-side time (prefix, trailer)."""
+        c = self._clock
+        if c is None or not self._clock_on:
+            return None, None
+        age = line_no - c.line
+        if age > CLOCK_WINDOW_LINES:
+            return None, (UNTIMED_CLOCK_FAR, f"the last receiver clock ({c.kind}, line {c.line}) is {age} lines "
+                                             f"before it, more than {CLOCK_WINDOW_LINES}")
+        for name, own in (("prefix", prefix_time), ("trailing", trailer_time)):
+            if own is not None:
+                diff = (own - c.time).total_seconds()
+                self.clock_stats[f"rmc~{name}.n"] += 1
+                if abs(diff) > CLOCK_TOLERANCE_S:
+                    self.clock_stats[f"rmc~{name}.over"] += 1
+                    if c.mismatch is None:
+                        c.mismatch = (f"the receiver clock ({c.kind} {c.time:%H:%M:%S} at line {c.line}) disagrees by "
+                                      f"{_minutes(diff)} with the {name} time of line {line_no}")
+        if self.auto and tagged:
+            return None, None  # a sentence with a tag block is timed by it or not at all
+        if self.auto and self._tag_time_seen:
+            return None, (UNTIMED_TAG_STREAM, "no time of its own in a stream timed by tag blocks (the receiver "
+                                              f"clock, {c.kind}, times only streams without them)")
+        return c, None
+
+    def _compare_trailer(self, bound: datetime, trailer: datetime, kind: str) -> None:
+        """A sentence with a trailer and a $PGHP or tag-block time: is the trailer the same clock?"""
+        diff = (trailer - bound).total_seconds()
+        self.clock_stats[f"trailer~{kind}.n"] += 1
+        self.clock_stats[f"trailer~{kind}.sum_s"] += round(diff)
+        if abs(diff) > CLOCK_TOLERANCE_S:
+            self.clock_stats[f"trailer~{kind}.over"] += 1
+            self._trailer_mode = "arrival"
+            self._trailer_first = None
+        elif self._trailer_mode is None:
+            self._trailer_mode = "receive"
+            self._trailer_first = None
+
+    def _add_pghp(self, line_no: int, fields: list[str], t: datetime) -> None:
+        if not self._pghp_on:
+            return
+        named = fields[-1] if len(fields) >= 14 else ""
+        cs = int(named, 16) if _HEX2_RE.match(named) else _NO_CS
+        p = _Pghp(line_no, cs, t)
+        self._pghp_last = line_no
+        prev = self._pghp_next
+        if prev is not None and prev.cs == _NO_CS and not prev.used:
+            self.clock_stats["pghp.unpaired"] += 1
+        # for the next message: a $PGHP that names no checksum; one that names 00 if that
+        # message is an own-ship !--VDO (DMA writes 00 for them, the checksum not computed)
+        self._pghp_next = p if cs in (_NO_CS, 0) else None
+        if cs == _NO_CS:
+            return
+        self._bucket(cs)[0].append(p)
+        self._pg_queue.append(p)
+        self._live(cs)
+
+    def _bucket(self, cs: int) -> tuple[list[_Pghp], list[_Held]]:
+        b = self._pg.get(cs)
+        if b is None:
+            b = self._pg[cs] = ([], [])
+        return b
+
+    def _live(self, cs: int) -> None:
+        b = self._pg.get(cs)
+        if b is not None and b[0] and b[1]:
+            self._pg_live[cs] = 0
+        else:
+            self._pg_live.pop(cs, None)
+            if b is not None and not b[0] and not b[1]:
+                del self._pg[cs]
+
+    def _drop(self, cs: int, x: _Pghp | _Held) -> None:
+        """Take a $PGHP or message out of its checksum's bucket (by identity)."""
+        b = self._pg.get(cs)
+        if b is not None:
+            items = b[0] if isinstance(x, _Pghp) else b[1]
+            for k, y in enumerate(items):
+                if y is x:
+                    del items[k]
+                    break
+            self._live(cs)
+
+    def _pair(self, p: _Pghp, h: _Held) -> None:
+        p.used = True
+        h.pghp, h.pghp_wait = p.time, False
+        self._drop(p.cs, p)
+        self._drop(p.cs, h)
+        if h.trailer_time is not None and self._trailer_check:
+            self._compare_trailer(p.time, h.trailer_time, "pghp")
+
+    def _pair_nearest(self, line_no: int) -> None:
+        """Pair $PGHPs with the messages whose checksum they name, nearest pairs first (then the
+        earlier), one to one. A pair is made once no line still to come can be nearer to either."""
+        for cs, due in sorted(self._pg_live.items()):
+            if due > line_no:
+                continue
+            pghps, helds = self._pg[cs]
+            cands = []
+            for p in pghps:
+                for h in helds:
+                    d = abs(h.last - p.line)
+                    if d <= PGHP_WINDOW_LINES:
+                        cands.append(((d, min(h.last, p.line), p.line, h.msg.line_no), p, h))
+            cands.sort(key=lambda c: c[0])
+            blocked: set[int] = set()
+            for key, p, h in cands:
+                if p.used or not h.pghp_wait:
+                    continue
+                if id(p) in blocked or id(h) in blocked:
+                    blocked.update((id(p), id(h)))
+                    continue
+                if key[:2] < (line_no + 1 - p.line, p.line) and key[:2] < (line_no + 1 - h.last, h.last):
+                    self._pair(p, h)
+                else:
+                    blocked.update((id(p), id(h)))
+            if cs in self._pg_live:  # the first line at which one of the pairs left is safe
+                self._pg_live[cs] = min((max(_safe_from(key, p.line), _safe_from(key, h.last))
+                                         for key, p, h in cands if not p.used and h.pghp_wait), default=_END)
+
+    def _expire_pghp(self, line_no: int) -> None:
+        """$PGHPs and messages that no line still to come can pair: unpaired."""
+        q = self._pg_queue
+        while q:
+            x = q[0]
+            if x.used if isinstance(x, _Pghp) else not x.pghp_wait:
+                q.popleft()
+                continue
+            pos = x.line if isinstance(x, _Pghp) else x.last
+            if line_no - pos < PGHP_WINDOW_LINES:
+                return
+            cs = x.cs
+            pghps, helds = self._pg.get(cs, ([], []))
+            if isinstance(x, _Pghp):
+                if any(abs(h.last - pos) <= PGHP_WINDOW_LINES for h in helds):
+                    return  # a pair still to be made
+                x.used = True
+                self.clock_stats["pghp.unpaired"] += 1
+            else:
+                if any(abs(p.line - pos) <= PGHP_WINDOW_LINES for p in pghps):
+                    return
+                x.pghp_wait = False
+            q.popleft()
+            self._drop(cs, x)
+
+    def _advance(self, line_no: int) -> None:
+        """After each line: make the pairs and verdicts this line allows, then let the messages
+        whose time is known go, in order."""
+        if self._pg_live:
+            self._pair_nearest(line_no)
+        if self._pg_queue:
+            self._expire_pghp(line_no)
+        nxt = self._pghp_next
+        if nxt is not None and line_no - nxt.line >= PGHP_WINDOW_LINES:
+            self._pghp_next = None
+            if nxt.cs == _NO_CS and not nxt.used:
+                self.clock_stats["pghp.unpaired"] += 1
+        if self._pghp_last is not None and line_no - self._pghp_last > PGHP_STREAM_LINES:
+            self._pghp_last = None  # (forgotten: the state is the same as a replay's)
+        if self._trailer_first is not None and line_no - self._trailer_first >= TRAILER_DECISION_LINES:
+            self._trailer_mode, self._trailer_first = "receive", None
+        held = self._held
+        while held and self._resolve(held[0], line_no):
+            self.messages.append(held.popleft().msg)
+
+    def _complete(self, parts: list[Fragment]) -> None:
+        """An assembled message: it waits in line for its time."""
+        first = parts[0]
+        if len(parts) == 1:
+            f = first
+            h = _Held(Message(f.line_no, f.raw, f.payload, f.fill, None, f.station), f.line_no, f.cs, f.tagged,
+                      f.tag_time, f.tag_time is not None, f.prefix_time, f.prefix_time is not None, f.trailer_time,
+                      f.trailer_time is not None, f.clock, f.clock is not None, f.clock_why, f.talker.endswith("VDO"))
+        else:
+            msg = Message(first.line_no, "\n".join(p.raw for p in parts), "".join(p.payload for p in parts),
+                          parts[-1].fill, None, first.station)
+            cs = 0
+            for p in parts:
+                cs ^= p.cs
+            tag_time, tag_n = _first(parts, "tag_time")
+            prefix_time, prefix_n = _first(parts, "prefix_time")
+            trailer_time, trailer_n = _first(parts, "trailer_time")
+            clock, clock_n = _first(parts, "clock")
+            h = _Held(msg, parts[-1].line_no, cs, any(p.tagged for p in parts), tag_time, tag_n, prefix_time,
+                      prefix_n, trailer_time, trailer_n, clock, clock_n, first.clock_why, first.talker.endswith("VDO"))
+        tag_time, trailer_time, cs = h.tag_time, h.trailer_time, h.cs
+        if tag_time is not None and trailer_time is not None and self._trailer_check:
+            self._compare_trailer(tag_time, trailer_time, "tagblock")
+        if self._pghp_on:
+            nxt, self._pghp_next = self._pghp_next, None
+            if tag_time is not None and self.auto:
+                pass  # timed by its tag block (the bulk framer's lines never meet a $PGHP)
+            elif nxt is not None and not nxt.used and (nxt.cs == _NO_CS or (h.vdo and h.cs != 0)):
+                self._pair(nxt, h)
+            elif (self._tag_time_seen and self.auto) or self._pghp_last is None \
+                    or h.last - self._pghp_last > PGHP_STREAM_LINES:
+                # a message waits for a $PGHP after it only in a stream of them, not timed by tag blocks
+                earlier = [p for p in self._pg.get(cs, ([], []))[0] if h.last - p.line <= PGHP_WINDOW_LINES]
+                if earlier:
+                    self._pair(max(earlier, key=lambda p: p.line), h)
+            else:
+                h.pghp_wait = True
+                self._bucket(cs)[1].append(h)
+                self._pg_queue.append(h)
+                self._live(cs)
+            if nxt is not None and nxt.cs == _NO_CS and not nxt.used:
+                self.clock_stats["pghp.unpaired"] += 1
+        self._held.append(h)
+
+    def _resolve(self, h: _Held, line_no: int) -> bool:
+        """Give a held message its time, if what it waits for is known (False: not yet)."""
+        for source in self.order:
+            if source == "tagblock":
+                if h.tag_time is not None:
+                    return self._timed(h, source, h.tag_time, h.tag_n)
+            elif source == "pghp":
+                if h.pghp_wait:
+                    return False
+                if h.pghp is not None:
+                    return self._timed(h, source, h.pghp, 1)
+            elif source == "prefix":
+                if h.prefix_time is not None:
+                    return self._timed(h, source, h.prefix_time, h.prefix_n)
+            elif source == "trailer":
+                if h.trailer_time is not None:
+                    if self._trailer_check and self._trailer_mode is None:
+                        return False
+                    if self._trailer_check and self._trailer_mode == "arrival":
+                        return self._untimed(h, UNTIMED_ARRIVAL, _ARRIVAL_TEXT)
+                    return self._timed(h, source, h.trailer_time, h.trailer_n)
+            else:  # rmc: only a message with no stamp of its own
+                if self.auto and (h.tagged or h.pghp is not None or h.prefix_time is not None
+                                  or h.trailer_time is not None):
+                    break
+                c = h.clock
+                if c is None:
+                    return self._untimed(h, *h.clock_why) if h.clock_why else self._untimed(h)
+                if not (c.superseded or line_no - c.line >= CLOCK_WINDOW_LINES):
+                    return False
+                if c.mismatch is not None:
+                    return self._untimed(h, UNTIMED_CLOCK_MISMATCH, c.mismatch)
+                return self._timed(h, source, c.time, h.clock_n)
+        return self._untimed(h)
+
+    def _timed(self, h: _Held, source: str, t: datetime, n: int) -> bool:
+        h.msg.time = t
+        self.time_sources[source] += n
+        return True
+
+    def _untimed(self, h: _Held, category: str | None = None, text: str | None = None) -> bool:
+        if category is not None and text is not None:
+            self.time_notes[h.msg.line_no] = (category, text)
+        return True
 
     # -------------------------------------------------------------- fragments
     def _key(self, f: Fragment) -> tuple[Any, ...]:
@@ -390,18 +777,7 @@ class NmeaFramer:
         if len(pend.parts) == f.count:
             del self._pending[key]
             parts = [pend.parts[i] for i in range(1, f.count + 1)]
-            first = parts[0]
-            time = next((p.time for p in parts if p.time is not None), None)
-            self.messages.append(
-                Message(
-                    first.line_no,
-                    "\n".join(p.raw for p in parts),
-                    "".join(p.payload for p in parts),
-                    parts[-1].fill,
-                    time,
-                    first.station,
-                )
-            )
+            self._complete(parts)
             self._recent[key] = (f.line_no, {p.number: p.payload for p in parts})
 
     def _orphan(self, key: tuple[Any, ...]) -> None:
@@ -419,19 +795,45 @@ class NmeaFramer:
 
     def snapshot(self) -> FramerState:
         """The state the next lines depend on (a copy: picklable, comparable)."""
-        pending = {k: _Pending(dict(p.parts), p.first_line) for k, p in self._pending.items()}
-        recent = {k: (r[0], dict(r[1])) for k, r in self._recent.items()}
-        return (pending, recent, self._pending_tag, self._pghp_time, self._rmc_time, self._last_sweep)
+        return copy.deepcopy((self._pending, self._recent, self._last_sweep, self._held, self._pg, self._pg_live,
+                              self._pg_queue, self._pghp_next, self._pghp_last, self._clock,
+                              self._tag_time_seen, self._trailer_mode, self._trailer_first))
 
     def restore(self, state: FramerState) -> None:
-        pending, recent, self._pending_tag, self._pghp_time, self._rmc_time, self._last_sweep = state
-        self._pending = {k: _Pending(dict(p.parts), p.first_line) for k, p in pending.items()}
-        self._recent = {k: (r[0], dict(r[1])) for k, r in recent.items()}
+        (self._pending, self._recent, self._last_sweep, self._held, self._pg, self._pg_live, self._pg_queue,
+         self._pghp_next, self._pghp_last, self._clock, self._tag_time_seen, self._trailer_mode,
+         self._trailer_first) = copy.deepcopy(state)
 
     def finish(self) -> None:
+        """The end of the input: every message still waiting gets its time (or none)."""
+        if self._trailer_first is not None:
+            self._trailer_mode, self._trailer_first = "receive", None  # no evidence against it
+        self._advance(_END)
         for key in list(self._pending):
             self._orphan(key)
         self._recent.clear()
+
+
+def _safe_from(key: tuple[int, ...], x: int) -> int:
+    """The first line after which no line still to come can make a pair nearer (or as near
+    and earlier) than ``key`` with the $PGHP or message at line ``x``."""
+    d, lo = key[0], key[1]
+    return x + d - 1 if lo < x else x + d
+
+
+def _trailer_stamps(trailer: str) -> tuple[str | None, datetime | None]:
+    """The station and the time written after a sentence's checksum (USCG ``,b003669794,1272412827``,
+    exactEarth ``,1328182324603``)."""
+    station: str | None = None
+    time: datetime | None = None
+    if trailer.startswith(","):
+        for f in trailer[1:].split(","):
+            f = f.strip()
+            if station is None and _STATION_FIELD_RE.match(f):
+                station = f
+            elif time is None and _UNIX_FIELD_RE.match(f):
+                time = _unix_to_dt(float(f))
+    return station, time
 
 
 def _time_from_proprietary(kind: str, fields: list[str]) -> datetime | None:
@@ -635,48 +1037,41 @@ def finish_batch(framer: NmeaFramer, builder: BatchBuilder) -> Batch:
     return _flush(framer, builder)
 
 
-def advance(framer: NmeaFramer, builder: BatchBuilder, chunk: LineChunk) -> None:
-    """Take the framer through a chunk without decoding anything: only its state moves
-    on (to replay the lines before a chunk decoded elsewhere)."""
-    decode_chunk(framer, builder, chunk, decode=False)
-    framer.messages.clear()
-    framer.time_sources = Counter()
-    framer.duplicates = 0
-    builder.reset()
-
-
 def decode_chunk(framer: NmeaFramer, builder: BatchBuilder, chunk: LineChunk, decode: bool = True) -> Batch:
     from shiptrack.decode.vframe import frame_chunk
 
     if (
         framer.order[0] != "tagblock"
-        or framer._pghp_time is not None
+        or framer.holds()
         or (b"$" in chunk.data and _CLOCK_RE.search(chunk.data))
     ):
         for i, line_no in enumerate(chunk.line_nos.tolist()):
             framer.feed(line_no, chunk.text(i))
         return _flush(framer, builder) if decode else Batch()
-    fr = frame_chunk(chunk, untimed_second_part=framer._rmc_time is None)
-    pairs = _feed_in_order(framer, chunk, fr)
+    # (a second part without c: takes no receiver clock: it has a tag block)
+    fr = frame_chunk(chunk)
+    single, pairs = _feed_in_order(framer, chunk, fr)
     if not decode:
         return Batch()
-    n_fast = fr.single.size + 2 * pairs.size
+    n_fast = single.size + 2 * pairs.size
     builder.lines += n_fast
-    timed = fr.single.size + pairs.size + int(fr.has_c[pairs + 1].sum())
+    timed = single.size + pairs.size + int(fr.has_c[pairs + 1].sum())
     if timed:
         framer.time_sources["tagblock"] += timed
-    return _flush(framer, builder, _fast_messages(chunk, fr, pairs))
+    return _flush(framer, builder, _fast_messages(chunk, fr, single, pairs))
 
 
-def _feed_in_order(framer: NmeaFramer, chunk: LineChunk, fr: Any) -> np.ndarray:
-    """Feed the slow lines to the framer in order, keeping its fragment state as if it had
-    seen the bulk-framed lines too; returns the pairs that stay bulk-framed.
+def _feed_in_order(framer: NmeaFramer, chunk: LineChunk, fr: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Feed the slow lines to the framer in order, keeping its state as if it had seen the
+    bulk-framed lines too; returns the single lines and the pairs that stay bulk-framed.
 
     What the framer would have done with the fast lines: a sweep of stale fragments
-    once per block of MAX_FRAGMENT_SPAN_LINES lines (run here at the same lines), and for each
+    once per block of MAX_FRAGMENT_SPAN_LINES lines (run here at the same lines), for each
     two-line message, remembering it in ``_recent`` (so that a part heard again
-    later counts as a duplicate). A pair whose key has a message pending in the
-    framer (an earlier part heard alone) is fed to the framer instead.
+    later counts as a duplicate), and noting that a tag-block time was seen. A pair whose
+    key has a message pending in the framer (an earlier part heard alone) is fed to the
+    framer instead. Once the framer holds messages waiting for their time (or $PGHPs
+    waiting for their message), the rest of the chunk is fed to it line by line.
     """
     line_nos = chunk.line_nos
     fast_idx = np.sort(np.concatenate([fr.single, fr.pair, fr.pair + 1]))
@@ -684,6 +1079,7 @@ def _feed_in_order(framer: NmeaFramer, chunk: LineChunk, fr: Any) -> np.ndarray:
     pair_lines = line_nos[fr.pair]
     accepted = np.ones(fr.pair.size, dtype=bool)
     span = framer.MAX_FRAGMENT_SPAN_LINES
+    first_fast = int(fast_lines[0]) if fast_lines.size else None
 
     def sweeps_before(limit: int) -> None:
         while True:
@@ -738,17 +1134,26 @@ def _feed_in_order(framer: NmeaFramer, chunk: LineChunk, fr: Any) -> np.ndarray:
         hi = int(np.searchsorted(pair_lines, line_no))
         pairs_before(lo, hi, line_no)
         lo = hi
+        if first_fast is not None and first_fast < line_no:
+            framer._tag_time_seen = True  # every bulk-framed line has a tag-block time
         framer.feed(line_no, chunk.text(i))
+        if framer.holds():
+            accepted &= fr.pair < i
+            for j in range(i + 1, len(chunk)):
+                framer.feed(int(line_nos[j]), chunk.text(j))
+            return fr.single[fr.single < i], fr.pair[accepted]
     pairs_before(lo, pair_lines.size, np.iinfo(np.int64).max)
-    return fr.pair[accepted]
+    if first_fast is not None:
+        framer._tag_time_seen = True
+    return fr.single, fr.pair[accepted]
 
 
-def _fast_messages(chunk: LineChunk, fr: Any, pairs: np.ndarray) -> FramedMessages:
+def _fast_messages(chunk: LineChunk, fr: Any, single: np.ndarray, pairs: np.ndarray) -> FramedMessages:
     """The bulk-framed messages of a chunk (single lines, then the accepted pairs), left
     in the chunk's bytes for ``batch.decode_framed``."""
     from shiptrack.decode.batch import FramedMessages
 
-    single, pairs = np.asarray(fr.single, dtype=np.int64), np.asarray(pairs, dtype=np.int64)
+    single, pairs = np.asarray(single, dtype=np.int64), np.asarray(pairs, dtype=np.int64)
     return FramedMessages(chunk, fr, np.concatenate([single, pairs]),
                           np.concatenate([np.full(single.size, -1, dtype=np.int64), pairs + 1]))
 
@@ -778,7 +1183,11 @@ def _flush(framer: NmeaFramer, builder: BatchBuilder, fast_msgs: FramedMessages 
         batch.base_stations = _stack([batch.base_stations, *(e[2] for e in extra)])
     batch.duplicates = framer.duplicates
     batch.time_sources = framer.time_sources
+    batch.time_notes = framer.time_notes
+    batch.clock_stats = framer.clock_stats
     framer.time_sources = Counter()
+    framer.time_notes = {}
+    framer.clock_stats = Counter()
     framer.duplicates = 0
     return batch
 

@@ -10,6 +10,7 @@ frames with polars expressions; downstream code trusts the result.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 import polars as pl
@@ -136,3 +137,20 @@ def clean_base_stations(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         pl.when(pl.col("lon") == 181).then(None).otherwise(pl.col("lon")).alias("lon"),
     )
     return good, rejects
+
+
+def explain_untimed(rejects: pl.DataFrame, notes: dict[int, tuple[str, str]]) -> tuple[pl.DataFrame, Counter[str]]:
+    """The no_timestamp rejects of messages that had a clock the decoder did not trust get
+    its reason as their detail; returns them with the count of such rejects per reason."""
+    counts: Counter[str] = Counter()
+    if not notes or rejects.height == 0:
+        return rejects, counts
+    lines = list(notes)
+    table = pl.DataFrame({"line_no": lines, "_cat": [notes[k][0] for k in lines],
+                          "_text": [notes[k][1] for k in lines]}, schema={"line_no": pl.Int64, "_cat": pl.String,
+                                                                         "_text": pl.String})
+    joined = rejects.with_row_index("_i").join(table, on="line_no", how="left").sort("_i")
+    hit = (pl.col("reason") == "no_timestamp") & pl.col("_cat").is_not_null()
+    counts.update(joined.filter(hit)["_cat"].to_list())
+    out = joined.with_columns(pl.when(hit).then(pl.col("_text")).otherwise(pl.col("detail")).alias("detail"))
+    return out.select(rejects.columns), counts

@@ -92,11 +92,12 @@ REJECT_REASONS: dict[str, str] = {
     "not_ais": "a line that is not an AIS sentence (other NMEA, comments, headers of no use)",
     "garbage": "unreadable text or binary junk",
     "bad_checksum": "NMEA checksum does not match",
-    "bad_tagblock": "tag block malformed or its checksum does not match",
+    "bad_tagblock": "tag block malformed, its checksum does not match, or no sentence right after it on its line",
     "truncated": "sentence with missing fields",
     "bad_payload": "payload with invalid characters or the wrong number of bits for its type",
     "orphan_fragment": "part of a multi-sentence message whose other parts never arrived",
-    "no_timestamp": "no receive time (tag block, prefix, $PGHP, trailer or CSV column)",
+    "no_timestamp": "no receive time of its own (tag block, prefix, $PGHP, trailer, receiver clock or CSV "
+                    "column), or only a clock not trusted for it (the detail says which and why)",
     "bad_timestamp": "a receive time that cannot be parsed or is out of range",
     "bad_mmsi": "MMSI missing or not a 9-digit number",
     "bad_lat": "latitude outside -90..90 and not the 91 'not available' value",
@@ -144,7 +145,11 @@ class Batch:
     lines: int = 0
     dedup_window_s: float = 60.0
     duplicates: int = 0  # repeated fragments dropped before decoding (counted, not stored)
-    time_sources: Counter[str] = field(default_factory=Counter)  # NMEA: messages timed by tagblock, pghp, ...
+    time_sources: Counter[str] = field(default_factory=Counter)  # NMEA: sentences timed by tagblock, pghp, ...
+    # NMEA: why a message got no receive time (its first line -> category, text), for the
+    # detail of its no_timestamp reject; and how the clocks of the same sentences compared
+    time_notes: dict[int, tuple[str, str]] = field(default_factory=dict)
+    clock_stats: Counter[str] = field(default_factory=Counter)
 
 
 class BatchBuilder:

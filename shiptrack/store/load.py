@@ -21,7 +21,7 @@ import polars as pl
 import pyarrow as pa
 
 from shiptrack.decode.fast import _readonly
-from shiptrack.decode.normalize import clean_base_stations, clean_positions, clean_statics
+from shiptrack.decode.normalize import clean_base_stations, clean_positions, clean_statics, explain_untimed
 from shiptrack.decode.records import Batch
 from shiptrack.kernels import compiled, jit
 
@@ -48,6 +48,8 @@ class LoadCounts:
     first_ts: datetime | None = None
     last_ts: datetime | None = None
     time_sources: Counter[str] = field(default_factory=Counter)
+    untimed: Counter[str] = field(default_factory=Counter)  # no_timestamp rejects by the clock not trusted
+    clock_stats: Counter[str] = field(default_factory=Counter)  # how the clocks of the same sentences compared
 
     @property
     def messages(self) -> int:
@@ -179,6 +181,8 @@ class Prepared:
     type_counts: Counter[int]
     duplicates: int  # repeated fragments dropped by the decoder
     time_sources: Counter[str]
+    untimed: Counter[str]
+    clock_stats: Counter[str]
     frames: dict[str, pl.DataFrame | Rows]  # per table: clean rows (as Rows once keyed)
     rejects: pl.DataFrame
     window_us: int
@@ -242,6 +246,8 @@ class Loader:
         c.type_counts.update(prepared.type_counts)
         c.duplicates += prepared.duplicates
         c.time_sources.update(prepared.time_sources)
+        c.untimed.update(prepared.untimed)
+        c.clock_stats.update(prepared.clock_stats)
         for table, frame in prepared.frames.items():
             offered = prepared.offered[table]
             if isinstance(frame, pl.DataFrame):  # the legacy key hash: keys made by DuckDB
@@ -408,7 +414,7 @@ def prepare_batch(batch: Batch, key_hash: str = KEY_HASH) -> Prepared:
     pos, rej_p = clean_positions(batch.positions)
     st, rej_s = clean_statics(batch.statics)
     bs, rej_b = clean_base_stations(batch.base_stations)
-    rejects = pl.concat([batch.rejects, rej_p, rej_s, rej_b])
+    rejects, untimed = explain_untimed(pl.concat([batch.rejects, rej_p, rej_s, rej_b]), batch.time_notes)
     window_us = int(max(batch.dedup_window_s, 0) * 1_000_000)
     frames: dict[str, pl.DataFrame | Rows] = {}
     offered, span = {}, []
@@ -424,8 +430,8 @@ def prepare_batch(batch: Batch, key_hash: str = KEY_HASH) -> Prepared:
         else:
             frames[table] = frame
     ts_range = (min(span), max(span)) if span else None  # type: ignore[type-var]
-    return Prepared(batch.lines, batch.type_counts, batch.duplicates, batch.time_sources, frames, rejects,
-                    window_us, offered, ts_range)
+    return Prepared(batch.lines, batch.type_counts, batch.duplicates, batch.time_sources, untimed,
+                    batch.clock_stats, frames, rejects, window_us, offered, ts_range)
 
 
 def _utc(micros: int) -> datetime:

@@ -118,6 +118,11 @@ def test_an_isolated_fix_30_km_inland_and_back_is_flagged_with_its_evidence(db: 
     assert d["before_to_after_km"] == pytest.approx(0.02, abs=0.005)  # the ship drifted 22 m
     # the position before, the fix, the position after
     assert [(e["source_id"], e["line_no"]) for e in evidence] == [(1, 5), (1, 6), (1, 7)]
+    dossier = run_cli(["vessel", "352001234", "--format", "json"], db)
+    assert dossier.exit_code == 0, dossier.output
+    [summary] = [e["summary"] for e in json.loads(dossier.output)["timeline"] if e["kind"] == "position_on_land"]
+    assert summary == ("a fix jumped onto land and back: 29 km inland, 29 km from any mapped water "
+                       f"(implied {d['jump_in_speed_kn']:.0f} kn)")
 
 
 def test_a_track_far_from_any_water_is_flagged(db: Path) -> None:

@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 
 from shiptrack.reference.land import inland_distance_km
+from shiptrack.reference.ports import ports_frame
 from shiptrack.reference.water import inland_water_km
-from shiptrack.rules.position_on_land import MEASURE_SLACK_KM, deep_inland_km, off_water
+from shiptrack.rules.position_on_land import MEASURE_SLACK_KM, Maps, classify, deep_inland_km
 from tests.conftest import ingest_lines, ping, query, run_cli
 
 SEA = (32.2, 19.9)  # off Banghazi
@@ -309,18 +310,23 @@ def test_cell_bound_never_changes_the_inland_distance() -> None:
     assert 100 < int((exact > 5.0).sum()) < 1900  # both sides of the threshold are exercised
 
 
-def test_cell_bound_never_changes_the_water_test() -> None:
-    """off_water skips cells near water by the same kind of bound: a point it keeps off water
-    is off water, a point it drops is within the margin (to 40 m)."""
+def test_cell_bounds_never_change_the_water_tests() -> None:
+    """classify settles cells near or far from water by their centre: a point it calls off
+    water (or far from it) is, and one it calls on water (or not far) is not, to 40 m."""
     rng = np.random.default_rng(7)
-    centres = np.array([[59.8, 30.75], [59.9, 30.45], [57.3, -4.45], [32.0, -91.1], [54.2, 9.6]])
-    clustered = centres[rng.integers(0, len(centres), 2000)] + rng.normal(0, 0.03, (2000, 2))
+    centres = np.array([[59.8, 30.75], [59.9, 30.45], [57.3, -4.45], [32.0, -91.1], [54.2, 9.6],
+                        [27.0, 20.0], [28.4, 20.0]])  # the last two: 380 km and about 150 km from the sea
+    clustered = centres[rng.integers(0, len(centres), 3000)] + rng.normal(0, 0.03, (3000, 2))
     scattered = np.column_stack([rng.uniform(59.6, 60.1, 500), rng.uniform(30.2, 31.2, 500)])
     pts = np.vstack([clustered, scattered])
-    margin = 3.0 + MEASURE_SLACK_KM
-    exact = inland_water_km(pts[:, 0], pts[:, 1]).km
-    km, _ = off_water(pts[:, 0], pts[:, 1], margin)
-    clear = np.abs(exact - margin) > 0.04
-    assert np.array_equal((km > margin)[clear], (exact > margin)[clear])
-    assert np.abs(km[km > margin] - exact[km > margin]).max() <= 0.04
-    assert 200 < int((exact > margin).sum()) < 2300
+    ports = ports_frame()
+    maps = Maps({k: ports[k].to_numpy() for k in ("port_id", "name", "lat", "lon")})
+    margin, far_km = 3.0 + MEASURE_SLACK_KM, 150.0
+    off, far = classify(pts[:, 0], pts[:, 1], maps, margin, far_km)
+    coast, water, _, port, _ = maps.measure(pts[:, 0], pts[:, 1])
+    wet_km = np.minimum(water, port)
+    any_km = np.minimum(coast, wet_km)
+    clear = (np.abs(wet_km - margin) > 0.04) & (np.abs(any_km - far_km) > 0.04)
+    assert np.array_equal(off[clear], (wet_km > margin)[clear])
+    assert np.array_equal(far[clear], ((wet_km > margin) & (any_km > far_km))[clear])
+    assert 300 < int(off.sum()) < 3000 and 100 < int(far.sum()) < 1000  # every side is exercised

@@ -51,7 +51,7 @@ _CHUNK = 2048  # points per vectorised batch, as in land.py
 class _Water:
     lines: _Coast  # every segment of every line and ring
     seg_feature: np.ndarray  # feature index of each segment
-    lakes: tuple[shapely.Polygon, ...]  # lake polygons, for "inside a lake"
+    lakes: tuple[shapely.Geometry, ...]  # lake polygons, for "inside a lake"
     lake_feature: np.ndarray  # feature index of each lake polygon
     lake_tree: shapely.STRtree
     kind: np.ndarray  # per feature: index into _KINDS
@@ -99,7 +99,10 @@ def _water() -> _Water:
         while j < len(part_len) and role[j] == 2:
             holes.append(coords[starts[j]:ends[j]])
             j += 1
-        polys.append(shapely.Polygon(coords[starts[k]:ends[k]], holes))
+        poly = shapely.Polygon(coords[starts[k]:ends[k]], holes)
+        # three Natural Earth lakes have a ring touching itself (Bratsk Reservoir): repaired so
+        # that "inside" is well defined; their rings are measured as they are
+        polys.append(poly if poly.is_valid else shapely.make_valid(poly))
         lake_feature.append(part_feature[k])
         k = j
     shapely.prepare(polys)

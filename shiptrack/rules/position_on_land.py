@@ -1,4 +1,4 @@
-"""The map step behind ``position_on_land.sql``: TEMP table ``pos_on_land``.
+"""The map step behind ``position_on_land.sql``: TEMP table ``pos_on_land`` and a measuring function.
 
 SQL cannot read the land mask or measure distances to a coastline or a river, so this
 step runs them, vectorised, over the positions in ``pos`` and keeps only the positions
@@ -9,24 +9,24 @@ by more than the cell's half-diagonal):
 
 1. the 1 km mask (`is_land`) over every position (about 0.06 s per million positions);
 2. `deep_inland`: more than ``min_inland_km`` from the Natural Earth coastline. A
-   0.02-degree cell is settled by its centre when that is clearly on either side of the
+   0.02-degree cell is settled by its centre when that is clearly on one side of the
    threshold (ships in port and along the shore; a barge fleet 200 km up the
    Mississippi); only the points of cells the threshold crosses are measured;
-3. `near_water`: within ``water_margin_km`` of a mapped lake, river or waterway
-   (`shiptrack.reference.water`), settled by cells of 0.02 and then 0.005 degree;
-4. the points left are measured once per 0.0005-degree spot (at most 40 m from the
-   point): distance to inland water, to the coast, and to the WPI ports. A position
-   within ``water_margin_km`` (plus `MEASURE_SLACK_KM`) of any of them is on water.
+3. `classify`: off water (farther than ``water_margin_km`` from every mapped lake,
+   river, waterway and WPI port, `shiptrack.reference.water`) and far from water
+   (farther than ``far_from_water_km`` from those and from the coast), settled by cells
+   of 0.02 and then 0.005 degree, the rest measured once per 0.0005-degree spot (at most
+   40 m from the point; `MEASURE_SLACK_KM` allows for it).
 
-``pos_on_land`` keeps, per remaining position, its inland distance (to the coastline)
-and its distance to the nearest mapped water of any kind (coast, lake, river, waterway,
-port) with that water's kind and name. Whether the position is *implausible* (an
-isolated fix that jumps onto land and back, or a place far from any water) is decided in
-SQL, from the track around it.
+``pos_on_land`` holds the positions off all water, with ``far``. Whether one is
+*implausible* (an isolated fix that jumps onto land and back, or far from any water) is
+decided in SQL from the track around it; the SQL function ``position_on_land_water``
+then measures exactly, for the details, only the positions it reports.
 
 On a generated store of 10M positions with 1M on rivers and canals (a thousand of them
-bad fixes thrown off the river), this step takes about 4 s, most of it reading the
-coastline and the water map; measuring every river position one by one took 35 s.
+bad fixes thrown off the river) this step takes about 4 s, most of it reading the
+coastline and the water map; on 1M positions wandering 30-40 km inland in Libya (off
+every map), about 3 s. Measuring every such position one by one took 35 and 31 s.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import numpy as np
 import pyarrow as pa
 import shapely
 
-from shiptrack.reference.land import inland_distance_km, is_land
+from shiptrack.reference.land import coast_distance_km, inland_distance_km, is_land
 from shiptrack.reference.water import MAP_ERROR_KM, inland_water_km, water_feature
 
 TABLE = "pos_on_land"
@@ -148,12 +148,80 @@ def deep_inland_km(lat: np.ndarray, lon: np.ndarray, min_inland_km: float) -> np
     return out
 
 
-def near_water(lat: np.ndarray, lon: np.ndarray, margin_km: float) -> np.ndarray:
-    """True where a point is certainly within ``margin_km`` of mapped inland water, judged by
-    cells alone: a cell holding a few points whose centre is within ``margin_km`` minus its
-    half-diagonal of water holds only such points. Cells of 0.02 degree first, then of
-    0.005 degree for the points left (a fleet on a wide river, beside the centre-line)."""
-    out = np.zeros(len(lat), dtype=bool)
+class Maps:
+    """Every mapped water a position is measured against: the coastline, inland water
+    (`shiptrack.reference.water`) and the store's WPI ports."""
+
+    def __init__(self, ports: dict[str, np.ndarray]) -> None:
+        self.ports = ports
+        self.port_tree = shapely.STRtree(shapely.points(ports["lon"], ports["lat"]))
+
+    def port_km(self, lat: np.ndarray, lon: np.ndarray, radius_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Distance (km) to the nearest port within ``radius_km`` of each point, and its index
+        (inf and -1 when none is that close)."""
+        best = np.full(len(lat), np.inf)
+        idx = np.full(len(lat), -1)
+        if len(lat) == 0 or len(self.ports["lat"]) == 0:
+            return best, idx
+        r = np.minimum(radius_km, 2000.0)
+        dlat = r / KM_PER_DEG
+        dlon = np.minimum(r / (KM_PER_DEG * np.cos(np.radians(np.minimum(np.abs(lat) + dlat, 89.0)))), 180.0)
+        pi, qi = self.port_tree.query(shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
+        if len(pi) == 0:
+            return best, idx
+        d = _haversine_km(lat[pi], lon[pi], self.ports["lat"][qi], self.ports["lon"][qi])
+        order = np.lexsort((qi, d, pi))  # per point: nearest first, then lowest index
+        first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]]
+        close = d[first] <= radius_km[pi[first]]
+        best[pi[first][close]] = d[first][close]
+        idx[pi[first][close]] = qi[first][close]
+        return best, idx
+
+    def measure(self, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                     np.ndarray, np.ndarray]:
+        """(coast km, inland water km, its feature, port km, its index) of each point. The
+        coast is the great-circle distance to the coastline, on land or not."""
+        coast = coast_distance_km(lat, lon)
+        water = inland_water_km(lat, lon)
+        port, port_idx = self.port_km(lat, lon, np.minimum(coast, water.km))
+        return coast, water.km, water.feature, port, port_idx
+
+    def describe(self, lat: np.ndarray, lon: np.ndarray) -> pa.StructArray:
+        """For the rule's details: inland km (to the coastline), km to the nearest mapped water
+        of any kind, and that water's kind and name."""
+        lat = np.asarray(lat, dtype=float)
+        lon = np.asarray(lon, dtype=float)
+        inland = inland_distance_km(lat, lon)
+        coast, water, feature, port, port_idx = self.measure(lat, lon)
+        kinds, names = [], []
+        for i in range(len(lat)):
+            if port[i] <= min(coast[i], water[i]):
+                kinds.append("port")
+                names.append(str(self.ports["name"][port_idx[i]]))
+            elif coast[i] <= water[i]:
+                kinds.append("coast")
+                names.append(None)
+            else:
+                kind, name = water_feature(int(feature[i]))
+                kinds.append(kind)
+                names.append(name or None)
+        return pa.StructArray.from_arrays(
+            [pa.array(inland), pa.array(np.minimum(np.minimum(coast, water), port)),
+             pa.array(kinds, type=pa.string()), pa.array(names, type=pa.string())],
+            names=["inland_km", "km", "kind", "name"])
+
+
+def classify(lat: np.ndarray, lon: np.ndarray, maps: Maps, margin_km: float,
+             far_km: float) -> tuple[np.ndarray, np.ndarray]:
+    """For points already known to be deep inland: (off all water, far from all water).
+
+    Off water: farther than ``margin_km`` from mapped inland water and from every port.
+    Far: farther than ``far_km`` from those and from the coast. Cells holding a few points
+    are settled by their centre where it lies clearly on one side of each threshold
+    (0.02-degree cells, then 0.005-degree ones for the points left: a fleet on a wide river
+    beside the centre-line); the other points are measured once per 0.0005-degree spot."""
+    off = np.zeros(len(lat), dtype=bool)
+    far = np.zeros(len(lat), dtype=bool)
     todo = np.arange(len(lat))
     for cell_deg in (CELL_DEG, CELL_DEG / 4):
         if len(todo) == 0:
@@ -162,51 +230,28 @@ def near_water(lat: np.ndarray, lon: np.ndarray, margin_km: float) -> np.ndarray
         dense = np.flatnonzero(count >= MIN_CELL_POINTS)
         if len(dense) == 0:
             continue
-        wet = np.zeros(len(c_lat), dtype=bool)
-        wet[dense] = inland_water_km(c_lat[dense], c_lon[dense]).km + _half_diagonal_km(cell_deg) <= margin_km
-        out[todo[wet[cell_of]]] = True
-        todo = todo[~wet[cell_of]]
-    return out
-
-
-def off_water(lat: np.ndarray, lon: np.ndarray, margin_km: float) -> tuple[np.ndarray, np.ndarray]:
-    """Distance (km) of each point to the nearest mapped inland water and that feature's
-    index, or (0.0, -1) where `near_water` settles that it is within ``margin_km``; the
-    other points are measured once per 0.0005-degree spot."""
-    km = np.zeros(len(lat))
-    feature = np.full(len(lat), -1)
-    todo = np.flatnonzero(~near_water(lat, lon, margin_km))
+        hd = _half_diagonal_km(cell_deg)
+        coast, water, _, port, _ = maps.measure(c_lat[dense], c_lon[dense])
+        wet_km = np.minimum(water, port)
+        any_km = np.minimum(coast, wet_km)
+        settled = np.zeros(len(c_lat), dtype=bool)
+        cell_off = np.zeros(len(c_lat), dtype=bool)
+        cell_far = np.zeros(len(c_lat), dtype=bool)
+        wet = wet_km + hd <= margin_km
+        dry = (wet_km - hd > margin_km) & ((any_km - hd > far_km) | (any_km + hd <= far_km))
+        settled[dense] = wet | dry
+        cell_off[dense] = dry
+        cell_far[dense] = dry & (any_km - hd > far_km)
+        done = settled[cell_of]
+        off[todo[done]] = cell_off[cell_of[done]]
+        far[todo[done]] = cell_far[cell_of[done]]
+        todo = todo[~done]
     if len(todo):
-        def measure(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            near = inland_water_km(a, b)
-            return near.km, near.feature
-
-        km[todo], feature[todo] = _by_spot(lat[todo], lon[todo], measure)
-    return km, feature
-
-
-def nearest_port_km(lat: np.ndarray, lon: np.ndarray, ports: dict[str, np.ndarray],
-                    radius_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distance (km) to the nearest port within ``radius_km`` of each point, and its index
-    into ``ports`` (inf and -1 when none is that close)."""
-    best = np.full(len(lat), np.inf)
-    idx = np.full(len(lat), -1)
-    if len(lat) == 0 or len(ports["lat"]) == 0:
-        return best, idx
-    tree = shapely.STRtree(shapely.points(ports["lon"], ports["lat"]))
-    r = np.minimum(radius_km, 2000.0)
-    dlat = r / KM_PER_DEG
-    dlon = np.minimum(r / (KM_PER_DEG * np.cos(np.radians(np.minimum(np.abs(lat) + dlat, 89.0)))), 180.0)
-    pi, qi = tree.query(shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
-    if len(pi) == 0:
-        return best, idx
-    d = _haversine_km(lat[pi], lon[pi], ports["lat"][qi], ports["lon"][qi])
-    order = np.lexsort((qi, d, pi))  # per point: nearest first, then lowest index
-    first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]]
-    close = d[first] <= radius_km[pi[first]]
-    best[pi[first][close]] = d[first][close]
-    idx[pi[first][close]] = qi[first][close]
-    return best, idx
+        coast, water, _, port, _ = _by_spot(lat[todo], lon[todo], lambda a, b: maps.measure(a, b))
+        wet_km = np.minimum(water, port)
+        off[todo] = wet_km > margin_km
+        far[todo] = (wet_km > margin_km) & (np.minimum(coast, wet_km) > far_km)
+    return off, far
 
 
 def _haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
@@ -215,44 +260,42 @@ def _haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np
     return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
+WATER_UDF = "position_on_land_water"
+_WATER_TYPE = {"inland_km": "DOUBLE", "km": "DOUBLE", "kind": "VARCHAR", "name": "VARCHAR"}
+
+
 def prepare(con: duckdb.DuckDBPyConnection, params: dict[str, Any], since: datetime | None,
             until: datetime | None) -> None:
-    """Create TEMP table ``pos_on_land``: positions deep inland and off every mapped water,
-    with their distances to the coast and to the nearest mapped water."""
+    """Create TEMP table ``pos_on_land`` (positions deep inland and off every mapped water,
+    with ``far``: farther than far_from_water_km from all of it) and the SQL function
+    ``position_on_land_water(lat, lon)`` that measures a position for the details: a
+    STRUCT of inland_km, km (to the nearest mapped water of any kind), kind and name. The
+    rule calls it for the positions it reports only."""
     min_inland_km = float(params["min_inland_km"])
     margin_km = float(params["water_margin_km"]) + MEASURE_SLACK_KM
+    far_km = float(params["far_from_water_km"])
     cand = land_candidates(con)
     lat = cand["lat"].to_numpy()
     lon = cand["lon"].to_numpy()
     keep = np.flatnonzero(deep_inland(lat, lon, min_inland_km))
     cand, lat, lon = cand.take(pa.array(keep)), lat[keep], lon[keep]
-    water_km, feature = off_water(lat, lon, margin_km)
-    keep = np.flatnonzero(water_km > margin_km)
-    cand, lat, lon, water_km, feature = cand.take(pa.array(keep)), lat[keep], lon[keep], water_km[keep], feature[keep]
-    inland = _by_spot(lat, lon, lambda a, b: (inland_distance_km(a, b),))[0] if len(lat) else np.zeros(0)
     ports = con.execute("SELECT port_id, name, lat, lon FROM ports ORDER BY port_id").fetchnumpy()
-    ports = {k: np.asarray(v) for k, v in ports.items()}
-    port_km, port = nearest_port_km(lat, lon, ports, np.minimum(water_km, inland))
-    keep = np.flatnonzero(port_km > margin_km)  # within the margin of a port: a ship in port
-    kinds, names = [], []
-    nearest_km = np.minimum(np.minimum(water_km, inland), port_km)[keep]
-    for i in keep:
-        if port_km[i] <= min(water_km[i], inland[i]):
-            kinds.append("port")
-            names.append(str(ports["name"][port[i]]))
-        elif inland[i] <= water_km[i]:
-            kinds.append("coast")
-            names.append(None)
-        else:
-            kind, name = water_feature(int(feature[i]))
-            kinds.append(kind)
-            names.append(name or None)
-    table = cand.take(pa.array(keep)).append_column("inland_km", pa.array(inland[keep])).append_column(
-        "water_km", pa.array(nearest_km)).append_column(
-        "water_kind", pa.array(kinds, type=pa.string())).append_column(
-        "water_name", pa.array(names, type=pa.string()))
+    maps = Maps({k: np.asarray(v) for k, v in ports.items()})
+    off, far = classify(lat, lon, maps, margin_km, far_km)
+    keep = np.flatnonzero(off)
+    table = cand.take(pa.array(keep)).append_column("far", pa.array(far[keep]))
     con.register("_pos_on_land_frame", table)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE} AS SELECT * FROM _pos_on_land_frame")  # noqa: S608
     finally:
         con.unregister("_pos_on_land_frame")
+
+    def water(lat: pa.Array, lon: pa.Array) -> pa.StructArray:
+        return maps.describe(lat.to_numpy(zero_copy_only=False), lon.to_numpy(zero_copy_only=False))
+
+    try:
+        con.remove_function(WATER_UDF)
+    except (duckdb.InvalidInputException, duckdb.CatalogException):
+        pass  # not registered on this connection yet
+    con.create_function(WATER_UDF, water, ["DOUBLE", "DOUBLE"], duckdb.struct_type(_WATER_TYPE),
+                        type="arrow", side_effects=False)

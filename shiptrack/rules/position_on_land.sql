@@ -46,7 +46,7 @@ WITH seq AS (
     WINDOW w AS (PARTITION BY mmsi ORDER BY ts, dup_key)
 ), off AS (
     -- the positions off all water; consecutive ones of an MMSI share an excursion number
-    SELECT s.*, l.inland_km, l.water_km, l.water_kind, l.water_name,
+    SELECT s.*, l.far,
            s.rn - row_number() OVER (PARTITION BY s.mmsi ORDER BY s.ts, s.dup_key) AS excursion,
            s.prev IS NOT NULL AND haversine_nm(s.prev.lat, s.prev.lon, s.lat, s.lon)
                > greatest(1.0, $max_speed_kn * (seconds_between(s.prev.ts, s.ts) + 30.0) / 3600.0) AS jump_in,
@@ -54,15 +54,18 @@ WITH seq AS (
                > greatest(1.0, $max_speed_kn * (seconds_between(s.ts, s.next.ts) + 30.0) / 3600.0) AS jump_out
     FROM seq s
     JOIN pos_on_land l USING (mmsi, ts, dup_key)
+), ins AS (
+    SELECT mmsi, excursion, rn, prev FROM off WHERE jump_in
+), outs AS (
+    SELECT mmsi, excursion, rn, next FROM off WHERE jump_out
 ), spikes AS (
     -- at most max_isolated_fixes consecutive positions off all water, entered by a jump and
     -- left by a jump, while the fixes before and after are consistent with each other
     SELECT a.mmsi, a.rn AS rn0, b.rn AS rn1
-    FROM off a
-    JOIN off b ON a.mmsi = b.mmsi AND a.excursion = b.excursion
-              AND b.rn BETWEEN a.rn AND a.rn + $max_isolated_fixes - 1
-    WHERE a.jump_in AND b.jump_out
-      AND haversine_nm(a.prev.lat, a.prev.lon, b.next.lat, b.next.lon)
+    FROM ins a
+    JOIN outs b ON a.mmsi = b.mmsi AND a.excursion = b.excursion
+               AND b.rn >= a.rn AND b.rn < a.rn + $max_isolated_fixes
+    WHERE haversine_nm(a.prev.lat, a.prev.lon, b.next.lat, b.next.lon)
           <= greatest(1.0, $max_speed_kn * (seconds_between(a.prev.ts, b.next.ts) + 30.0) / 3600.0)
 ), spike_fix AS (
     SELECT s.mmsi, s.rn0, s.rn1, o.rn, o.lat, o.lon
@@ -83,14 +86,20 @@ WITH seq AS (
     SELECT DISTINCT f.mmsi, f.rn
     FROM spike_fix f ANTI JOIN seen_there USING (mmsi, rn0, rn1)
 ), flagged AS (
-    SELECT o.mmsi, o.ts, o.dup_key, o.prev, o.next, o.inland_km, o.water_km, i.rn IS NOT NULL AS isolated,
-           struct_pack(ts := o.ts, lat := o.lat, lon := o.lon, sog := o.sog, inland_km := o.inland_km,
-                       water_km := o.water_km, source_id := o.source_id, line_no := o.line_no) AS here,
-           struct_pack(km := o.water_km, kind := o.water_kind, name := o.water_name) AS water,
+    SELECT o.*, i.rn IS NOT NULL AS isolated,
            o.rn - row_number() OVER (PARTITION BY o.mmsi ORDER BY o.ts, o.dup_key) AS run
     FROM off o
     LEFT JOIN isolated i USING (mmsi, rn)
-    WHERE i.rn IS NOT NULL OR o.water_km > $far_from_water_km
+    WHERE i.rn IS NOT NULL OR o.far
+), measured AS MATERIALIZED (
+    -- distances to the coast and to the nearest mapped water, measured for these positions only
+    SELECT *, position_on_land_water(lat, lon) AS m FROM flagged
+), placed AS (
+    SELECT mmsi, ts, dup_key, prev, next, isolated, run, m.inland_km AS inland_km, m.km AS water_km,
+           struct_pack(ts := ts, lat := lat, lon := lon, sog := sog, inland_km := m.inland_km,
+                       water_km := m.km, source_id := source_id, line_no := line_no) AS here,
+           struct_pack(km := m.km, kind := m.kind, name := m.name) AS water
+    FROM measured
 ), runs AS (
     SELECT mmsi, run, min(ts) AS start_utc, max(ts) AS end_utc, count(*) AS positions,
            bool_or(isolated) AS isolated, max(inland_km) AS max_inland_km, min(water_km) AS water_km,
@@ -98,7 +107,7 @@ WITH seq AS (
            arg_min(here, (ts, dup_key)) AS first, arg_max(here, (ts, dup_key)) AS last,
            arg_max(here, (inland_km, ts, dup_key)) AS deepest,
            arg_min(prev, (ts, dup_key)) AS before, arg_max(next, (ts, dup_key)) AS after
-    FROM flagged
+    FROM placed
     GROUP BY mmsi, run
 ), port_blocks AS (
     -- each port in its 1-degree cell and the 8 around it

@@ -28,7 +28,7 @@ What is kept, feature by feature, in the source order (lakes, rivers, then the n
   shifted back into -180..180. Edges entirely at sea are left out: at sea nothing is
   flagged, so they would only weigh.
 
-The file is an uncompressed-member-free ``.npz`` written with a fixed timestamp (the same
+The file is an ``.npz`` (a zip of deflated ``.npy`` arrays) written with a fixed timestamp (the same
 bytes on every run), holding:
 
 * ``xy`` int32 (n, 2): lon, lat in 1e-4 degree, each part's first vertex absolute and

@@ -124,7 +124,13 @@ def summarise_event(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
         return f"impossible jump (implied {sp:.0f} kn)" if sp else "impossible jump"
     if kind == "position_on_land":
         km = d.get("max_inland_km") or d.get("inland_km")
-        return f"reported a position {km:.0f} km inland" if km else "reported a position on land"
+        water = d.get("water_distance_km")
+        where = f"{km:.0f} km inland" if km else "on land"
+        if water is not None:
+            where += f", {water:.0f} km from any mapped water"
+        if d.get("reason") == "isolated_fix_inland" and d.get("jump_in_speed_kn"):
+            return f"a fix jumped onto land and back: {where} (implied {d['jump_in_speed_kn']:.0f} kn)"
+        return f"reported a position {where}"
     return kind.replace("_", " ")
 
 

@@ -258,6 +258,8 @@ def _inside_land(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     polys, tree = _land(), _land_tree()
     inside = np.zeros(len(lat), dtype=bool)
     pi, gi = tree.query(shapely.points(lon, lat))  # bounding boxes first
+    if len(gi) == 0:  # e.g. only points of the mask's ice shelves, outside every polygon's box
+        return inside
     order = np.argsort(gi, kind="stable")
     pi, gi = pi[order], gi[order]
     edges = np.flatnonzero(np.r_[True, gi[1:] != gi[:-1], True])
@@ -365,12 +367,22 @@ def _search_boxes(lat: np.ndarray, lon: np.ndarray, radius_km: np.ndarray) -> tu
 
 
 def _distance_km(coast: _Coast, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Great-circle distance in km from each point to the nearest point of `coast`.
+    """Great-circle distance in km from each point to the nearest point of `coast`."""
+    return _nearest_km(coast, lat, lon)[0]
+
+
+def _nearest_km(coast: _Coast, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Great-circle distance in km from each point to the nearest segment of `coast`, and
+    that segment's index (-1 and NaN when `coast` has no segment at all).
 
     The nearest segment in degrees gives an upper bound; every segment inside the
     box of that radius is then measured in the point's local frame, and the
     distance to the closest one is finally taken along the great circle.
     """
+    out = np.full(len(lat), np.nan)
+    nearest = np.full(len(lat), -1)
+    if len(lat) == 0 or len(coast.seg) == 0:
+        return out, nearest
     points = shapely.points(lon, lat)
     pi, si = coast.tree.query_nearest(points)
     bound = np.full(len(lat), np.inf)
@@ -384,10 +396,10 @@ def _distance_km(coast: _Coast, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     s, tt = coast.seg[si[first]], t[first]
     near_lon = s[:, 0] + tt * (s[:, 2] - s[:, 0])
     near_lat = s[:, 1] + tt * (s[:, 3] - s[:, 1])
-    out = np.full(len(lat), np.nan)
     p = pi[first]
     out[p] = _haversine_km(lat[p], lon[p], near_lat, near_lon)
-    return out
+    nearest[p] = si[first]
+    return out, nearest
 
 
 def coast_distance_km(lat: np.ndarray | float, lon: np.ndarray | float) -> np.ndarray:

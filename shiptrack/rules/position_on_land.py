@@ -1,28 +1,32 @@
-"""The land test behind ``position_on_land.sql``: TEMP table ``pos_on_land``.
+"""The map step behind ``position_on_land.sql``: TEMP table ``pos_on_land`` and a measuring function.
 
-SQL cannot read the land mask or measure distances to a coastline, so this step
-runs them, vectorised, over the positions in ``pos`` and keeps only those that are
-deep inland. Three steps, each on far fewer points than the one before:
+SQL cannot read the land mask or measure distances to a coastline or a river, so this
+step runs them, vectorised, over the positions in ``pos`` and keeps only the positions
+that no map puts on or near water. Each step works on far fewer points than the one
+before, and settles whole cells of points by their centre where it can (a distance to a
+line or an area is 1-Lipschitz: no point of a cell is nearer or farther than its centre
+by more than the cell's half-diagonal):
 
-1. the 1 km mask (`is_land`) over every position, inside DuckDB through a
-   vectorised UDF (about 0.2 s per million positions);
-2. for the points the mask puts on land, a bound per 0.02-degree cell holding at
-   least a few of them: distance to the coast is 1-Lipschitz, so if a cell's centre
-   is closer to the coast than ``min_inland_km`` minus the cell's half-diagonal, no
-   point in the cell can be deep inland and none of them is measured (ships in port
-   and along the shore; scattered points are measured directly);
-3. `inland_distance_km` for the remaining points, each 0.0005-degree spot once (a
-   point is measured at most 40 m from where it is; the coastline is good to 1-2 km,
-   and beyond 100 km inland the coarse line of shiptrack.reference.land to a few per
-   cent, so there the value can move by a km or two between neighbouring spots).
+1. the 1 km mask (`is_land`) over every position (about 0.06 s per million positions);
+2. `deep_inland`: more than ``min_inland_km`` from the Natural Earth coastline. A
+   0.02-degree cell is settled by its centre when that is clearly on one side of the
+   threshold (ships in port and along the shore; a barge fleet 200 km up the
+   Mississippi); only the points of cells the threshold crosses are measured;
+3. `classify`: off water (farther than ``water_margin_km`` from every mapped lake,
+   river, waterway and WPI port, `shiptrack.reference.water`) and far from water
+   (farther than ``far_from_water_km`` from those and from the coast), settled by cells
+   of 0.02 and then 0.005 degree, the rest measured once per 0.0005-degree spot (at most
+   40 m from the point; `MEASURE_SLACK_KM` allows for it).
 
-River and lake ports: the coastline does not know the Elbe, the Scheldt, the
-Mississippi or the Great Lakes, so Hamburg, Antwerp or Chicago are 7 to 950 km
-"inland" (464 of the 3,798 WPI ports are more than 5 km). A position is therefore
-measured against the ports around it: it stays in the table only when it is more
-than ``min_inland_km`` deeper inland than the deepest WPI port within
-``inland_port_radius_km`` (ports on the coast count as 0 km), so a ship on the
-Elbe near Hamburg is not flagged while one 30 km inland of Banghazi is.
+``pos_on_land`` holds the positions off all water, with ``far``. Whether one is
+*implausible* (an isolated fix that jumps onto land and back, or far from any water) is
+decided in SQL from the track around it; the SQL function ``position_on_land_water``
+then measures exactly, for the details, only the positions it reports.
+
+On a generated store of 10M positions with 1M on rivers and canals (a thousand of them
+bad fixes thrown off the river) this step takes about 4 s, most of it reading the
+coastline and the water map; on 1M positions wandering 30-40 km inland in Libya (off
+every map), about 3 s. Measuring every such position one by one took 35 and 31 s.
 """
 
 from __future__ import annotations
@@ -37,22 +41,23 @@ import pyarrow as pa
 import shapely
 
 from shiptrack.reference.land import coast_distance_km, inland_distance_km, is_land
+from shiptrack.reference.water import MAP_ERROR_KM, inland_water_km, water_feature
 
 TABLE = "pos_on_land"
-CELL_DEG = 0.02  # cells of the coast-distance bound in step 2
+CELL_DEG = 0.02  # cells of the distance bounds in steps 2 and 3
 MIN_CELL_POINTS = 4  # cells with fewer points are measured point by point, without the bound
 # Points are measured at this resolution (at most 40 m off): a moored ship's jittering fixes,
 # and a fleet at anchor, are measured a few times rather than thousands. The coastline itself
 # is only good to 1-2 km.
 QUANTUM_DEG = 0.0005
 KM_PER_DEG = 6371.0088 * np.pi / 180.0
-# Largest distance from a cell's centre to any point in it (at the equator), plus a margin
-# for the coastline's local-frame search: a point is at most this much deeper than its cell's centre.
-_HALF_DIAGONAL_KM = CELL_DEG / 2 * np.sqrt(2.0) * KM_PER_DEG + 0.05
+# What a point's measured distance to inland water can be short of the truth: the stored
+# map's rounding, and measuring each point at its 0.0005-degree spot (<= 40 m). A point is
+# on water when its measured distance is within water_margin_km plus this.
+MEASURE_SLACK_KM = MAP_ERROR_KM + QUANTUM_DEG / 2 * np.sqrt(2.0) * KM_PER_DEG
+_HALF_DIAGONAL_KM = CELL_DEG / 2 * np.sqrt(2.0) * KM_PER_DEG + 0.05  # see _half_diagonal_km
 # Positions read from ``pos`` per batch for the land mask (about 24 MB of arrays each).
 _READ_ROWS = 1 << 20
-
-_port_inland_cache: dict[tuple[float, float], float] = {}  # (lat, lon) of a port -> inland km
 
 
 def land_candidates(con: duckdb.DuckDBPyConnection) -> pa.Table:
@@ -79,56 +84,177 @@ def land_candidates(con: duckdb.DuckDBPyConnection) -> pa.Table:
         con.unregister("_land_rows")
 
 
-def deep_inland_km(
-    lat: np.ndarray, lon: np.ndarray, min_inland_km: float,
-    cell_floor_km: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
-) -> np.ndarray:
-    """Inland distance (km) of each point, or 0.0 where it is certainly not above the threshold.
+def _cells(lat: np.ndarray, lon: np.ndarray, cell_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The cells of ``cell_deg`` holding the points: (centre lat, centre lon, cell of each
+    point, points per cell)."""
+    cy = np.floor(lat / cell_deg).astype(np.int64)
+    cx = np.floor(lon / cell_deg).astype(np.int64)
+    keys, cell_of, count = np.unique(cy * (1 << 32) + cx, return_inverse=True, return_counts=True)
+    ky = np.floor_divide(keys + (1 << 31), 1 << 32)
+    kx = keys - ky * (1 << 32)
+    return (ky + 0.5) * cell_deg, (kx + 0.5) * cell_deg, cell_of.ravel(), count
 
-    The threshold is ``min_inland_km``, plus ``cell_floor_km(centre_lat, centre_lon)`` of
-    the point's 0.02-degree cell when given (a lower bound of what the point will be
-    compared against). Points the mask calls sea are 0 without measuring; points on land
-    whose cell centre is too close to the coast are 0 by the Lipschitz bound; the rest
-    are measured once per 0.0005-degree spot (at most 40 m from the point).
-    """
-    out = np.zeros(len(lat))
-    if len(lat) == 0:
-        return out
-    todo = np.flatnonzero(is_land(lat, lon))
+
+def _half_diagonal_km(cell_deg: float) -> float:
+    """Largest distance from a cell's centre to a point in it (at the equator), plus a margin
+    for the local-frame search: a point is at most this much nearer or farther than its centre."""
+    return cell_deg / 2 * np.sqrt(2.0) * KM_PER_DEG + 0.05
+
+
+def _by_spot(lat: np.ndarray, lon: np.ndarray,
+             measure: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    """``measure`` each 0.0005-degree spot once, and give every point its spot's values."""
+    gy = np.round(lat / QUANTUM_DEG).astype(np.int64)
+    gx = np.round(lon / QUANTUM_DEG).astype(np.int64)
+    keys, back = np.unique(gy * (1 << 32) + gx, return_inverse=True)
+    ky = np.floor_divide(keys + (1 << 31), 1 << 32)
+    values = measure(ky * QUANTUM_DEG, (keys - ky * (1 << 32)) * QUANTUM_DEG)
+    return tuple(v[back.ravel()] for v in values)
+
+
+def deep_inland(lat: np.ndarray, lon: np.ndarray, min_inland_km: float) -> np.ndarray:
+    """True where a point is more than ``min_inland_km`` inland (both the mask and the
+    coastline's polygons put it on land, and it is that far from the coastline).
+
+    Distance to the coast is 1-Lipschitz, so a 0.02-degree cell holding a few points is
+    settled by its centre alone when the centre is closer to the coast than the threshold
+    minus the cell's half-diagonal (no point can be deep), or on land and farther than the
+    threshold plus the half-diagonal (every point is: no coastline crosses the cell). The
+    other points are measured once per 0.0005-degree spot (at most 40 m from the point)."""
+    out = np.zeros(len(lat), dtype=bool)
+    todo = np.flatnonzero(is_land(lat, lon)) if len(lat) else np.zeros(0, dtype=np.int64)
     if len(todo) == 0:
         return out
-    cy = np.floor(lat[todo] / CELL_DEG).astype(np.int64)
-    cx = np.floor(lon[todo] / CELL_DEG).astype(np.int64)
-    cells, cell_of, count = np.unique(np.stack([cy, cx], axis=1), axis=0, return_inverse=True,
-                                      return_counts=True)
-    cell_of = cell_of.ravel()
+    c_lat, c_lon, cell_of, count = _cells(lat[todo], lon[todo], CELL_DEG)
     dense = np.flatnonzero(count >= MIN_CELL_POINTS)  # measuring the centre first pays off
     if len(dense):
-        c_lat, c_lon = (cells[dense, 0] + 0.5) * CELL_DEG, (cells[dense, 1] + 0.5) * CELL_DEG
-        threshold = np.full(len(dense), min_inland_km)
-        if cell_floor_km is not None:
-            threshold += cell_floor_km(c_lat, c_lon)
-        hopeless = np.zeros(len(cells), dtype=bool)
-        hopeless[dense] = coast_distance_km(c_lat, c_lon) + _HALF_DIAGONAL_KM <= threshold
-        todo = todo[~hopeless[cell_of]]
-        if len(todo) == 0:
-            return out
-    grid = np.round(np.stack([lat[todo], lon[todo]], axis=1) / QUANTUM_DEG).astype(np.int64)
-    cells_q, back = np.unique(grid, axis=0, return_inverse=True)
-    km = inland_distance_km(cells_q[:, 0] * QUANTUM_DEG, cells_q[:, 1] * QUANTUM_DEG)
-    out[todo] = km[back.ravel()]
+        signed = inland_distance_km(c_lat[dense], c_lon[dense], signed=True)
+        settled = np.zeros(len(c_lat), dtype=bool)
+        deep = np.zeros(len(c_lat), dtype=bool)
+        settled[dense] = (np.abs(signed) + _HALF_DIAGONAL_KM <= min_inland_km) | (
+            signed - _HALF_DIAGONAL_KM > min_inland_km)
+        deep[dense] = signed - _HALF_DIAGONAL_KM > min_inland_km
+        out[todo[deep[cell_of]]] = True
+        todo = todo[~settled[cell_of]]
+    if len(todo):
+        out[todo] = _by_spot(lat[todo], lon[todo], lambda a, b: (inland_distance_km(a, b),))[0] > min_inland_km
     return out
 
 
-def _port_inland_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Inland distance of WPI ports (0 at sea), each measured once per process."""
-    keys = [(float(a), float(b)) for a, b in zip(lat, lon, strict=True)]
-    missing = [i for i, key in enumerate(keys) if key not in _port_inland_cache]
-    if missing:
-        km = inland_distance_km(lat[missing], lon[missing])
-        for i, d in zip(missing, km, strict=True):
-            _port_inland_cache[keys[i]] = float(d)
-    return np.array([_port_inland_cache[key] for key in keys])
+def deep_inland_km(lat: np.ndarray, lon: np.ndarray, min_inland_km: float) -> np.ndarray:
+    """Inland distance (km) of each point more than ``min_inland_km`` inland, else 0.0
+    (`deep_inland`, then the deep points measured once per 0.0005-degree spot)."""
+    out = np.zeros(len(lat))
+    deep = np.flatnonzero(deep_inland(lat, lon, min_inland_km))
+    if len(deep):
+        out[deep] = _by_spot(lat[deep], lon[deep], lambda a, b: (inland_distance_km(a, b),))[0]
+    return out
+
+
+class Maps:
+    """Every mapped water a position is measured against: the coastline, inland water
+    (`shiptrack.reference.water`) and the store's WPI ports."""
+
+    def __init__(self, ports: dict[str, np.ndarray]) -> None:
+        self.ports = ports
+        self.port_tree = shapely.STRtree(shapely.points(ports["lon"], ports["lat"]))
+
+    def port_km(self, lat: np.ndarray, lon: np.ndarray, radius_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Distance (km) to the nearest port within ``radius_km`` of each point, and its index
+        (inf and -1 when none is that close)."""
+        best = np.full(len(lat), np.inf)
+        idx = np.full(len(lat), -1)
+        if len(lat) == 0 or len(self.ports["lat"]) == 0:
+            return best, idx
+        r = np.minimum(radius_km, 2000.0)
+        dlat = r / KM_PER_DEG
+        dlon = np.minimum(r / (KM_PER_DEG * np.cos(np.radians(np.minimum(np.abs(lat) + dlat, 89.0)))), 180.0)
+        pi, qi = self.port_tree.query(shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
+        if len(pi) == 0:
+            return best, idx
+        d = _haversine_km(lat[pi], lon[pi], self.ports["lat"][qi], self.ports["lon"][qi])
+        order = np.lexsort((qi, d, pi))  # per point: nearest first, then lowest index
+        first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]]
+        close = d[first] <= radius_km[pi[first]]
+        best[pi[first][close]] = d[first][close]
+        idx[pi[first][close]] = qi[first][close]
+        return best, idx
+
+    def measure(self, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                     np.ndarray, np.ndarray]:
+        """(coast km, inland water km, its feature, port km, its index) of each point. The
+        coast is the great-circle distance to the coastline, on land or not."""
+        coast = coast_distance_km(lat, lon)
+        water = inland_water_km(lat, lon)
+        port, port_idx = self.port_km(lat, lon, np.minimum(coast, water.km))
+        return coast, water.km, water.feature, port, port_idx
+
+    def describe(self, lat: np.ndarray, lon: np.ndarray) -> pa.StructArray:
+        """For the rule's details: inland km (to the coastline), km to the nearest mapped water
+        of any kind, and that water's kind and name."""
+        lat = np.asarray(lat, dtype=float)
+        lon = np.asarray(lon, dtype=float)
+        inland = inland_distance_km(lat, lon)
+        coast, water, feature, port, port_idx = self.measure(lat, lon)
+        kinds, names = [], []
+        for i in range(len(lat)):
+            if port[i] <= min(coast[i], water[i]):
+                kinds.append("port")
+                names.append(str(self.ports["name"][port_idx[i]]))
+            elif coast[i] <= water[i]:
+                kinds.append("coast")
+                names.append(None)
+            else:
+                kind, name = water_feature(int(feature[i]))
+                kinds.append(kind)
+                names.append(name or None)
+        return pa.StructArray.from_arrays(
+            [pa.array(inland), pa.array(np.minimum(np.minimum(coast, water), port)),
+             pa.array(kinds, type=pa.string()), pa.array(names, type=pa.string())],
+            names=["inland_km", "km", "kind", "name"])
+
+
+def classify(lat: np.ndarray, lon: np.ndarray, maps: Maps, margin_km: float,
+             far_km: float) -> tuple[np.ndarray, np.ndarray]:
+    """For points already known to be deep inland: (off all water, far from all water).
+
+    Off water: farther than ``margin_km`` from mapped inland water and from every port.
+    Far: farther than ``far_km`` from those and from the coast. Cells holding a few points
+    are settled by their centre where it lies clearly on one side of each threshold
+    (0.02-degree cells, then 0.005-degree ones for the points left: a fleet on a wide river
+    beside the centre-line); the other points are measured once per 0.0005-degree spot."""
+    off = np.zeros(len(lat), dtype=bool)
+    far = np.zeros(len(lat), dtype=bool)
+    todo = np.arange(len(lat))
+    for cell_deg in (CELL_DEG, CELL_DEG / 4):
+        if len(todo) == 0:
+            break
+        c_lat, c_lon, cell_of, count = _cells(lat[todo], lon[todo], cell_deg)
+        dense = np.flatnonzero(count >= MIN_CELL_POINTS)
+        if len(dense) == 0:
+            continue
+        hd = _half_diagonal_km(cell_deg)
+        coast, water, _, port, _ = maps.measure(c_lat[dense], c_lon[dense])
+        wet_km = np.minimum(water, port)
+        any_km = np.minimum(coast, wet_km)
+        settled = np.zeros(len(c_lat), dtype=bool)
+        cell_off = np.zeros(len(c_lat), dtype=bool)
+        cell_far = np.zeros(len(c_lat), dtype=bool)
+        wet = wet_km + hd <= margin_km
+        dry = (wet_km - hd > margin_km) & ((any_km - hd > far_km) | (any_km + hd <= far_km))
+        settled[dense] = wet | dry
+        cell_off[dense] = dry
+        cell_far[dense] = dry & (any_km - hd > far_km)
+        done = settled[cell_of]
+        off[todo[done]] = cell_off[cell_of[done]]
+        far[todo[done]] = cell_far[cell_of[done]]
+        todo = todo[~done]
+    if len(todo):
+        coast, water, _, port, _ = _by_spot(lat[todo], lon[todo], lambda a, b: maps.measure(a, b))
+        wet_km = np.minimum(water, port)
+        off[todo] = wet_km > margin_km
+        far[todo] = (wet_km > margin_km) & (np.minimum(coast, wet_km) > far_km)
+    return off, far
 
 
 def _haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
@@ -137,64 +263,42 @@ def _haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np
     return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
-def reference_ports(
-    lat: np.ndarray, lon: np.ndarray, ports: dict[str, np.ndarray], radius_km: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """For each point, the deepest-inland WPI port within ``radius_km``: (index into ports or -1, km)."""
-    best = np.full(len(lat), -1)
-    best_km = np.zeros(len(lat))
-    if len(lat) == 0 or radius_km <= 0:
-        return best, best_km
-    tree = shapely.STRtree(shapely.points(ports["lon"], ports["lat"]))
-    dlat = radius_km / KM_PER_DEG
-    dlon = np.minimum(radius_km / (KM_PER_DEG * np.cos(np.radians(np.minimum(np.abs(lat) + dlat, 89.0)))), 180.0)
-    pi, qi = tree.query(shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
-    close = _haversine_km(lat[pi], lon[pi], ports["lat"][qi], ports["lon"][qi]) <= radius_km
-    pi, qi = pi[close], qi[close]
-    if len(pi) == 0:
-        return best, best_km
-    used = np.unique(qi)
-    inland = np.zeros(len(ports["port_id"]))
-    inland[used] = _port_inland_km(ports["lat"][used], ports["lon"][used])
-    order = np.lexsort((qi, -inland[qi], pi))  # per point: deepest port first, then lowest index
-    first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]]
-    best[pi[first]] = qi[first]
-    best_km[pi[first]] = inland[qi[first]]
-    return best, best_km
+WATER_UDF = "position_on_land_water"
+_WATER_TYPE = {"inland_km": "DOUBLE", "km": "DOUBLE", "kind": "VARCHAR", "name": "VARCHAR"}
 
 
 def prepare(con: duckdb.DuckDBPyConnection, params: dict[str, Any], since: datetime | None,
             until: datetime | None) -> None:
-    """Create TEMP table ``pos_on_land``: positions deep inland, with the port they were measured against."""
+    """Create TEMP table ``pos_on_land`` (positions deep inland and off every mapped water,
+    with ``far``: farther than far_from_water_km from all of it) and the SQL function
+    ``position_on_land_water(lat, lon)`` that measures a position for the details: a
+    STRUCT of inland_km, km (to the nearest mapped water of any kind), kind and name. The
+    rule calls it for the positions it reports only."""
     min_inland_km = float(params["min_inland_km"])
-    radius_km = float(params["inland_port_radius_km"])
+    margin_km = float(params["water_margin_km"]) + MEASURE_SLACK_KM
+    far_km = float(params["far_from_water_km"])
     cand = land_candidates(con)
     lat = cand["lat"].to_numpy()
     lon = cand["lon"].to_numpy()
+    keep = np.flatnonzero(deep_inland(lat, lon, min_inland_km))
+    cand, lat, lon = cand.take(pa.array(keep)), lat[keep], lon[keep]
     ports = con.execute("SELECT port_id, name, lat, lon FROM ports ORDER BY port_id").fetchnumpy()
-    ports = {k: np.asarray(v) for k, v in ports.items()}
-
-    def cell_floor_km(c_lat: np.ndarray, c_lon: np.ndarray) -> np.ndarray:
-        # ports within radius - half-diagonal of a cell's centre are within radius of all its points
-        return reference_ports(c_lat, c_lon, ports, radius_km - _HALF_DIAGONAL_KM)[1]
-
-    km = deep_inland_km(lat, lon, min_inland_km, cell_floor_km)
-    keep = np.flatnonzero(km > min_inland_km)
-    cand, lat, lon, km = cand.take(pa.array(keep)), lat[keep], lon[keep], km[keep]
-    ref, ref_km = reference_ports(lat, lon, ports, radius_km)
-    has_ref = ref >= 0
-    table = cand.append_column("inland_km", pa.array(km)).append_column(
-        "ref_port_id", pa.array(np.where(has_ref, ports["port_id"][np.maximum(ref, 0)], 0), mask=~has_ref)
-    ).append_column(
-        "ref_port", pa.array([str(ports["name"][i]) if i >= 0 else None for i in ref], type=pa.string())
-    ).append_column("ref_port_inland_km", pa.array(ref_km))
+    maps = Maps({k: np.asarray(v) for k, v in ports.items()})
+    off, far = classify(lat, lon, maps, margin_km, far_km)
+    keep = np.flatnonzero(off)
+    table = cand.take(pa.array(keep)).append_column("far", pa.array(far[keep]))
     con.register("_pos_on_land_frame", table)
     try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {TABLE} AS "  # noqa: S608 - constant name
-            "SELECT *, inland_km - ref_port_inland_km AS excess_km FROM _pos_on_land_frame "
-            "WHERE inland_km - ref_port_inland_km > $min_inland_km",
-            {"min_inland_km": min_inland_km},
-        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE} AS SELECT * FROM _pos_on_land_frame")  # noqa: S608
     finally:
         con.unregister("_pos_on_land_frame")
+
+    def water(lat: pa.Array, lon: pa.Array) -> pa.StructArray:
+        return maps.describe(lat.to_numpy(zero_copy_only=False), lon.to_numpy(zero_copy_only=False))
+
+    try:
+        con.remove_function(WATER_UDF)
+    except (duckdb.InvalidInputException, duckdb.CatalogException):
+        pass  # not registered on this connection yet
+    con.create_function(WATER_UDF, water, ["DOUBLE", "DOUBLE"], duckdb.struct_type(_WATER_TYPE),
+                        type="arrow", side_effects=False)

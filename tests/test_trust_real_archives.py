@@ -88,11 +88,7 @@ def test_the_archive_store_is_what_a_user_downloads(archive: Path) -> None:
     assert kinds.get("port_call", 0) > 20 and kinds.get("ais_gap", 0) > 10 and kinds.get("spoofing_jump", 0) >= 1
 
 
-PENDING = {"on land beside a lake or river"}  # TEMPORARY: until inland water lands
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True)) if n in PENDING else n
-                                  for n in audit.CHECKS])
+@pytest.mark.parametrize("name", list(audit.CHECKS))
 def test_no_finding_on_real_archives_is_proved_false_by_the_store(archive: Path, name: str) -> None:
     assert check(archive, name) == []
 

@@ -91,9 +91,23 @@ def connect(
     con.execute("SET TimeZone = 'UTC'")
     if not read_only:
         ensure_schema(con)
+    elif _version(con) not in (None, SCHEMA_VERSION):
+        # a store an older shiptrack made: bring it up to date once, then read it
+        con.close()
+        connect(db_path, wait_s=max(0.0, deadline - time.monotonic())).close()
+        return connect(db_path, read_only=True, wait_s=max(0.0, deadline - time.monotonic()), confined=confined)
     if confined:
         confine(con)
     return con
+
+
+def _version(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The store's schema version (None for a file that holds no shiptrack store)."""
+    try:
+        row = con.sql("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    except duckdb.CatalogException:
+        return None
+    return row[0][0] if row else None
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -17,8 +17,8 @@ _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u
 _CONTROL_KEEP_LAYOUT_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 # What XML 1.0 forbids outright (it has no escape for these).
 _XML_FORBIDDEN_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_MD_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "[": "\\[", "]": "\\]"}
-_MD_RE = re.compile("[&<>|\\[\\]]")
+_MD_SPECIAL = {"&": "&amp;", "<": "&lt;", "|": "\\|", "[": "\\[", "]": "\\]"}  # no tag opens without <
+_MD_RE = re.compile("[&<|\\[\\]]")
 
 
 def _visible(m: re.Match[str]) -> str:

@@ -21,7 +21,7 @@ import duckdb
 
 from shiptrack.decode.nmea import TimeSource, decode_nmea_chunks
 from shiptrack.decode.records import Batch
-from shiptrack.errors import InputError
+from shiptrack.errors import InputError, first_line
 from shiptrack.read.sniff import sniff
 from shiptrack.read.sources import Source, expand_inputs, remove_temporary
 from shiptrack.store import coverage
@@ -107,7 +107,8 @@ def ingest(
                 summary.results.append(ingest_source(con, src, fmt, columns, time_from, progress))
     finally:
         remove_temporary(sources)
-    summary.vessels, summary.first_ts, summary.last_ts = store_span(con)
+    with contextlib.suppress(duckdb.Error):  # a store that could not be written may not be readable
+        summary.vessels, summary.first_ts, summary.last_ts = store_span(con)
     return summary
 
 
@@ -263,11 +264,15 @@ def ingest_source(
         )
         con.execute("COMMIT")
     except BaseException as err:
-        con.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended the transaction itself
+            con.execute("ROLLBACK")
         if isinstance(err, (KeyboardInterrupt, SystemExit)):
             raise
         if isinstance(err, (OSError, EOFError, InputError)):
-            return SourceResult(src, "failed", fmt_name, detail, error=f"{type(err).__name__}: {err}")
+            return SourceResult(src, "failed", fmt_name, detail, error=f"{type(err).__name__}: {first_line(err)}")
+        if isinstance(err, duckdb.Error):  # a full disk, a file size limit, a store that went away
+            return SourceResult(src, "failed", fmt_name, detail,
+                                error=f"the store could not be written: {first_line(err)}")
         raise
     return SourceResult(src, "ingested", fmt_name, detail, source_id, c, warnings=warnings)
 

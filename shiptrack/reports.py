@@ -17,6 +17,7 @@ Types: ``text`` (default), ``number``, ``time`` (ISO-8601, a date, ``now``, ``to
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +27,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from shiptrack.errors import RuleError, ShiptrackError, first_line
+from shiptrack.errors import InputError, RuleError, ShiptrackError, first_line
 from shiptrack.store.db import check_select, frame
 from shiptrack.timeparse import parse_when
 from shiptrack.units import parse_utc
@@ -173,6 +174,30 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
         return frame(con, sql)
     except duckdb.Error as err:
         raise RuleError(f"query failed: {first_line(err)}") from err
+
+
+def write_new_file(folder: Path, name: str, text: str) -> Path:
+    """Write ``text`` to a new file ``folder/name``, never over an existing one: when two runs
+    (a cron job and a person, the same second) pick the same name, the second gets
+    ``<stem>_2.<ext>``, ``_3``... (each claimed with an exclusive create)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(f"--output-dir {folder}: cannot use it as a folder ({first_line(err)})") from err
+    stem, dot, ext = name.rpartition(".")
+    for k in range(1, 10_000):
+        path = folder / (name if k == 1 else f"{stem}_{k}{dot}{ext}")
+        try:
+            with open(path, "x", encoding="utf-8") as f:
+                f.write(text)
+            return path
+        except FileExistsError:
+            continue
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                path.unlink()  # no half-written report left behind (a full disk)
+            raise InputError(f"cannot write {path}: {first_line(err)}") from err
+    raise InputError(f"--output-dir {folder}: too many reports named {name}")
 
 
 def output_name(report: str, ext: str, now: datetime | None = None) -> str:

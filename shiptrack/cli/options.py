@@ -69,5 +69,21 @@ def emit(df: pl.DataFrame, fmt: str, output: Path | None, title: str | None = No
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_text(output, text)
         click.echo(f"wrote {len(df)} rows to {output}", err=True)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write an output file, or fail with one line (a folder in the way, no permission, a
+    full disk: the partial file is removed)."""
+    import contextlib
+
+    from shiptrack.errors import InputError, first_line
+
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            if path.is_file():
+                path.unlink()
+        raise InputError(f"cannot write {path}: {first_line(err)}") from err

@@ -69,10 +69,13 @@ def report_run(obj: Context, name: str, params: tuple[str, ...], output_dir: Pat
     finally:
         con.close()
     if output_dir is not None:
-        output_dir.mkdir(parents=True, exist_ok=True)
+        from shiptrack.export.tabular import render
+        from shiptrack.reports import write_new_file
+
         ext = "csv" if fmt == "table" else fmt
-        output = output_dir / output_name(rep.name, ext)
-        fmt = ext
+        path = write_new_file(output_dir, output_name(rep.name, ext), render(df, ext, safe=not unsafe_csv))
+        click.echo(f"wrote {df.height} rows to {path}", err=True)
+        return
     emit(df, fmt, output, title=rep.title, unsafe_csv=unsafe_csv)
 
 

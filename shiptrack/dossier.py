@@ -265,7 +265,10 @@ def build_dossier(
                round(seconds_between(hour, next_hour) / 3600.0 - 1, 1) AS hours
         FROM steps
         WHERE next_hour > $a AND hour < $b AND seconds_between(hour, next_hour) / 3600.0 - 1 >= $min_h
-        ORDER BY hour""", {"a": first, "b": last, "min_h": ARCHIVE_HOLE_H}) if first is not None else []
+        ORDER BY hour""", {"a": first, "b": last, "min_h": ARCHIVE_HOLE_H}) if first is not None and con.execute(
+        # a store of this vessel alone has no holes to speak of: its silences are its own gaps
+        "SELECT count(*) FROM (SELECT 1 FROM positions WHERE mmsi <> $m LIMIT 1)", {"m": v.mmsi}
+    ).fetchall()[0][0] else []
     calls = [t for t in timeline if t["kind"] in ("port_call", "unplanned_port_call")]
     for voy in voyages:
         dep = voy["departed"]

@@ -983,7 +983,6 @@ def render_png(d: Dossier, track: pl.DataFrame | None, path: Path) -> dict[str, 
                    linewidths=0.8, zorder=5)
         _label_ports(ax, m.ports, halo, gap_labels)
 
-    labels: list[str] = []
     groups: dict[tuple[float, float], list[EventMark]] = {}
     labels: list[str] = []
     for ev in m.events:

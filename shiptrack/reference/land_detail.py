@@ -74,7 +74,7 @@ def polygons(bbox: BBox) -> list[shapely.Polygon]:
     bounds, first_ring, starts, xy = _data()
     x0, y0, x1, y1 = bbox
     hit = np.flatnonzero((bounds[:, 0] <= x1) & (bounds[:, 2] >= x0) & (bounds[:, 1] <= y1) & (bounds[:, 3] >= y0))
-    out = []
+    out: list[shapely.Polygon] = []
     for i in hit.tolist():
         rings = [xy[starts[r]:starts[r + 1]] for r in range(first_ring[i], first_ring[i + 1])]
         p = shapely.Polygon(rings[0], rings[1:])

@@ -94,11 +94,6 @@ class Param:
             return self.parse(self.default, owner, default_now)
         return self.parse(text, owner)
 
-    def header(self) -> str:
-        """The header line that declares it (without ``-- param: ``)."""
-        typed = f" ({self.type})" if self.type != _implied_type(self.default) else ""
-        return f"{self.name}{typed} = {self.default}" + (f"  -- {self.doc}" if self.doc else "")
-
 
 def _implied_type(default: str) -> str:
     return "number" if _NUMBER_RE.fullmatch(default.strip()) else "text"

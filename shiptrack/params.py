@@ -168,13 +168,14 @@ def parse_assignments(pairs: Iterable[str]) -> list[tuple[str | None, str, str]]
 
 
 def assign(pairs: Iterable[str], owners: Mapping[str, Mapping[str, Param]], what: str = "rule",
-           listing: str = "shiptrack detect --list", others: Iterable[str] = ()) -> dict[str, dict[str, str]]:
+           listing: str = "shiptrack detect --list",
+           others: Mapping[str, Mapping[str, Param]] | None = None) -> dict[str, dict[str, str]]:
     """Give each ``--param`` to the rule (or report) it belongs to: {owner: {name: text}}.
 
-    ``owners`` are the rules run (with their parameters); ``others`` the names of rules that
-    exist but are not run (a parameter given for one of them is not used, and not an error)."""
+    ``owners`` are the rules run (with their parameters); ``others`` the rules that exist but
+    are not run (a parameter of theirs is not used, and not an error)."""
     out: dict[str, dict[str, str]] = {o: {} for o in owners}
-    others = set(others)
+    others = others or {}
     for owner, name, value in parse_assignments(pairs):
         if owner is not None:
             if owner not in owners:
@@ -187,6 +188,11 @@ def assign(pairs: Iterable[str], owners: Mapping[str, Mapping[str, Param]], what
             target = owner
         else:
             declared = [o for o, ps in owners.items() if name in ps]
+            if not declared and any(name in ps for ps in others.values()):
+                continue  # a parameter of a rule not run
+            if not declared and len(owners) == 1:
+                (only, ps), = owners.items()
+                raise RuleError(f"{what} {only} has no parameter {name}; it takes: {', '.join(ps) or 'none'}")
             if not declared:
                 raise RuleError(f"unknown --param {name}; see `{listing}`")
             if len(declared) > 1:

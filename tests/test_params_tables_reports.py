@@ -59,6 +59,10 @@ def test_a_parameter_belongs_to_its_rule(calls: Path) -> None:
     assert result.exit_code == 1 and "no rule 'no_rule'" in result.output
     result = run_cli(["detect", "--param", "port_radius_nm=lots"], calls)  # port_call and gaps both declare it
     assert result.exit_code == 1 and "gaps.port_radius_nm" in result.output
+    # a parameter of a rule that is not run is not used, and not an error (scripts keep working)
+    assert run_cli(["detect", "--rules", "port_call", "--param", "min_gap_h=3"], calls).exit_code == 0
+    result = run_cli(["detect", "--rules", "port_call", "--param", "min_gapp_h=3"], calls)
+    assert result.exit_code == 1 and "rule port_call has no parameter min_gapp_h" in result.output
 
 
 def test_rules_and_reports_share_one_header_grammar(tmp_path: Path, calls: Path) -> None:

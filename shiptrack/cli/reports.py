@@ -67,8 +67,8 @@ def report_run(obj: Context, name: str, params: tuple[str, ...], output_dir: Pat
     bound: dict = {}
     try:
         df = run_report(con, rep, parse_params(params), bound)
-        if df.height == 0:
-            _say_empty(con, rep.name, bound)
+        if df.height == 0 and (fmt == "table" or output is not None or output_dir is not None):
+            _say_empty(con, rep.name, bound)  # (not between a script and the CSV it reads)
     finally:
         con.close()
     if output_dir is not None:

@@ -189,7 +189,7 @@ def run(
         selected = list(rules.values())
     run_names = {r.name for r in selected}
     given = assign(_pairs(params), {r.name: r.params for r in selected},
-                   others=[name for name in rules if name not in run_names])
+                   others={r.name: r.params for r in rules.values() if r.name not in run_names})
     summary = DetectSummary(since=since, until=until)
     for rule in selected:
         check_select(rule.sql.strip().rstrip(";"), f"rule {rule.path.name}")

@@ -2,7 +2,8 @@
 -- description: Vessels with port calls in the window none of which was at a port
 --   named by any destination they broadcast in that window (AIS type 5, typed by
 --   the crew). A destination matches a port when, upper-cased with spaces and
---   punctuation removed, it contains the port's name or its UN/LOCODE.
+--   punctuation removed, it contains the port's name or its UN/LOCODE. Vessels that
+--   broadcast no destination in the window are not listed: nothing was declared to match.
 -- param: since (time) = 90 days ago  -- start of the window (UTC)
 -- param: until (time) = now  -- end of the window (UTC)
 WITH calls AS (
@@ -29,5 +30,6 @@ SELECT c.mmsi, v.imo, v.name AS vessel_name, v.flag,
 FROM calls c
 LEFT JOIN vessels v ON v.mmsi = c.mmsi
 WHERE c.mmsi NOT IN (SELECT mmsi FROM matched)
+  AND c.mmsi IN (SELECT mmsi FROM dests)
 GROUP BY c.mmsi, v.imo, v.name, v.flag
 ORDER BY first_call_utc, c.mmsi

@@ -22,7 +22,7 @@ import duckdb
 from shiptrack.decode.nmea import TimeSource, decode_nmea_chunks
 from shiptrack.decode.records import Batch
 from shiptrack.errors import InputError, first_line
-from shiptrack.read.sniff import sniff
+from shiptrack.read.sniff import SNIFF_LINES, sniff
 from shiptrack.read.sources import Source, expand_inputs, remove_temporary
 from shiptrack.store import coverage
 from shiptrack.store.load import LoadCounts, Loader
@@ -77,15 +77,23 @@ def decode_source(
     time_from: TimeSource = "auto",
 ) -> tuple[str, str, Iterator[Batch]]:
     """Pick the decoder for one source; returns (format, how it was chosen, batches)."""
-    chosen = sniff(src.head(), fmt, columns, src.display)
+    chosen = sniff(src.head(SNIFF_LINES), fmt, columns, src.display)
     detail = chosen.reason
     if chosen.format == "nmea":
         return "nmea", detail, decode_nmea_chunks(src.chunks(CHUNK_BYTES), time_from)
     from shiptrack.decode.archives import decode_archive
 
     if chosen.columns:
-        detail += "; columns " + ",".join(f"{k}={v}" for k, v in sorted(chosen.columns.items()))
+        detail += "; columns " + mapping_text(chosen.columns)
     return chosen.format, detail, decode_archive(src.lines(), chosen.format, chosen.columns)  # type: ignore[arg-type]
+
+
+def mapping_text(columns: dict[str, str]) -> str:
+    """``mmsi=MMSI, ts=Time, lat=Latitude_degrees, ...``: the fields in their usual order."""
+    from shiptrack.decode.archives import FIELDS
+
+    order = {f: i for i, f in enumerate(FIELDS)}
+    return ", ".join(f"{k}={v}" for k, v in sorted(columns.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))
 
 
 def ingest(
@@ -278,7 +286,7 @@ def ingest_source(
 
 
 _CLOCK_NAMES = {"tagblock": "tag-block", "pghp": "$PGHP", "prefix": "prefix", "trailer": "trailing",
-                "rmc": "receiver-clock ($GPRMC/$GPZDA)"}
+                "rmc": "receiver-clock ($GPRMC/$GPZDA)", "basestation": "base-station (type 4)"}
 
 
 def clock_report(c: LoadCounts) -> tuple[list[str], list[str]]:
@@ -298,6 +306,9 @@ def clock_report(c: LoadCounts) -> tuple[list[str], list[str]]:
     st, notes, warnings = c.clock_stats, [], []
     if c.time_sources:
         notes.append("time from " + ", ".join(f"{k} ({v:,})" for k, v in c.time_sources.most_common()))
+    if c.time_sources["basestation"]:
+        notes.append(f"{c.time_sources['basestation']:,} sentences timed by the type 4 base-station report "
+                     f"before them (within {CLOCK_WINDOW_LINES} lines)")
     for kind in ("pghp", "tagblock"):
         n = st[f"trailer~{kind}.n"]
         if not n:
@@ -317,8 +328,8 @@ def clock_report(c: LoadCounts) -> tuple[list[str], list[str]]:
                          + (f"{over:,} differ by more than {tol}" if over else f"all within {tol}"))
     why = {
         UNTIMED_ARRIVAL: "their only time is a ground-arrival time (--time-from trailer stores them at it)",
-        UNTIMED_CLOCK_MISMATCH: f"the receiver clock before them disagrees by more than {tol} with the "
-                                "trailing or prefix times near it",
+        UNTIMED_CLOCK_MISMATCH: f"the clock before them (the receiver's, or a base station's) disagrees by more "
+                                f"than {tol} with the trailing or prefix times near it, or with another base station",
         UNTIMED_CLOCK_FAR: f"no receiver clock within {CLOCK_WINDOW_LINES} lines before them",
         UNTIMED_TAG_STREAM: "no time of their own, in a stream timed by tag blocks",
     }

@@ -9,18 +9,19 @@ A report is one SELECT statement opened by a header::
     -- param: until (time) = now
     -- param: min_gap_h (number) = 6
 
-Types: ``text`` (default), ``number``, ``time`` (ISO-8601, a date, ``now``, ``today`` or
-``N days ago``), ``port`` (a name, alias or UN/LOCODE, bound as its port_id) and ``ports``
-(a comma-separated list, bound as a list of port_ids). Values are always bound as
-``$name``; nothing from the command line is ever formatted into the SQL.
+The header grammar, the types (``number``, ``integer``, ``text``, ``time``, ``port``,
+``ports``) and the ``--param`` syntax are those of :mod:`shiptrack.params`, shared with the
+detection rules. Values are always bound as ``$name``; nothing from the command line is ever
+formatted into the SQL.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +29,10 @@ import duckdb
 import polars as pl
 
 from shiptrack.errors import InputError, RuleError, ShiptrackError, first_line
+from shiptrack.params import Param, assign, parse_header
+from shiptrack.params import values as param_values
 from shiptrack.store.db import check_select, frame
-from shiptrack.timeparse import parse_when
-from shiptrack.units import parse_utc
 
-_PARAM_RE = re.compile(
-    r"^(?P<name>[a-z_][a-z0-9_]*)\s*(?:\((?P<type>text|number|time|port|ports)\))?\s*=\s*"
-    r"(?P<default>.*?)\s*(?:--\s*(?P<doc>.*))?$"
-)
 _BIND_RE = re.compile(r"\$([a-z_][a-z0-9_]*)")
 SHIPPED = Path(__file__).resolve().parent.parent / "queries"
 
@@ -45,83 +42,23 @@ class ReportNotFound(ShiptrackError):
 
 
 @dataclass
-class ReportParam:
-    name: str
-    type: str
-    default: str
-    doc: str = ""
-
-    def bind(self, text: str) -> Any:
-        """Turn the text of a value into what the SQL receives."""
-        t = text.strip()
-        if self.type == "number":
-            try:
-                return float(t) if "." in t else int(t)
-            except ValueError as err:
-                raise RuleError(f"--param {self.name}={text!r}: expected a number") from err
-        if self.type == "time":
-            if t == "":
-                return None
-            try:
-                return parse_when(t)
-            except ValueError:
-                try:
-                    return parse_utc(t)
-                except ValueError as err:
-                    raise RuleError(f"--param {self.name}={text!r}: expected a time like 2018-02-01 "
-                                    "or '7 days ago'") from err
-        if self.type in ("port", "ports"):
-            from shiptrack.reference.ports import resolve_port
-
-            names = [n.strip() for n in t.split(",") if n.strip()] if self.type == "ports" else [t]
-            ids = [resolve_port(n).port_id for n in names]
-            return ids if self.type == "ports" else ids[0]
-        return t
-
-
-@dataclass
 class Report:
     name: str
     title: str
     description: str
-    params: dict[str, ReportParam]
+    params: dict[str, Param]
     sql: str
     path: Path
     columns_doc: list[str] = field(default_factory=list)
 
 
 def parse_report(path: Path) -> Report:
+    """A report's header (the grammar of :mod:`shiptrack.params`, shared with the rules) and SQL."""
     text = path.read_text(encoding="utf-8")
-    meta: dict[str, str] = {}
-    params: dict[str, ReportParam] = {}
-    desc: list[str] = []
-    in_desc = False
-    for line in text.splitlines():
-        if not line.startswith("--"):
-            if line.strip():
-                break
-            continue
-        body = line[2:].strip()
-        key, sep, value = body.partition(":")
-        if sep and re.fullmatch(r"[a-z_]+", key.strip()):
-            key, value = key.strip(), value.strip()
-            in_desc = key == "description"
-            if key == "param":
-                m = _PARAM_RE.match(value)
-                if not m:
-                    raise RuleError(f"{path.name}: bad param line {value!r}; "
-                                    "write `-- param: name (type) = default -- doc`")
-                params[m.group("name")] = ReportParam(m.group("name"), m.group("type") or "text",
-                                                      m.group("default"), (m.group("doc") or "").strip())
-            elif key == "description":
-                desc = [value]
-            else:
-                meta[key] = value
-        elif in_desc and body:
-            desc.append(body)
-    if "title" not in meta or not desc:
+    head = parse_header(text, path.name, ("title",))
+    if "title" not in head.meta or not head.description:
         raise RuleError(f"{path.name}: a report needs `-- title:` and `-- description:` header lines")
-    return Report(path.stem, meta["title"], " ".join(desc), params, text, path)
+    return Report(path.stem, head.meta["title"], head.description, head.params, text, path)
 
 
 def catalogue(extra_dirs: list[Path] | None = None) -> dict[str, Report]:
@@ -145,18 +82,45 @@ def get_report(name: str, extra_dirs: list[Path] | None = None) -> Report:
     return reports[name]
 
 
-def bind_params(report: Report, given: dict[str, str]) -> dict[str, Any]:
-    unknown = sorted(set(given) - set(report.params))
-    if unknown:
-        raise RuleError(f"report {report.name} has no parameter {', '.join(unknown)}; "
-                        f"it takes: {', '.join(report.params) or 'none'}")
-    return {n: p.bind(given.get(n, p.default)) for n, p in report.params.items()}
+def bind_params(report: Report, given: Iterable[str] | dict[str, str],
+                default_now: datetime | None = None) -> dict[str, Any]:
+    """The value of each of the report's parameters: ``--param NAME=VALUE`` (or
+    ``REPORT.NAME=VALUE``) texts, else the defaults; a relative default ('30 days ago',
+    'now') counts from ``default_now`` when given (see :func:`data_now`)."""
+    pairs = [f"{k}={v}" for k, v in given.items()] if isinstance(given, dict) else list(given)
+    texts = assign(pairs, {report.name: report.params}, what="report",
+                   listing=f"shiptrack report show {report.name}")[report.name]
+    return param_values(report.params, texts, report.name, default_now)
+
+
+def data_span(con: duckdb.DuckDBPyConnection) -> tuple[datetime | None, datetime | None]:
+    """The first and last receive time of the store's positions and static reports."""
+    try:
+        row = con.sql(
+            "SELECT least((SELECT min(ts) FROM positions), (SELECT min(ts) FROM static_reports)), "
+            "greatest((SELECT max(ts) FROM positions), (SELECT max(ts) FROM static_reports))"
+        ).fetchall()[0]
+    except duckdb.Error:
+        return None, None
+    return row[0], row[1]
+
+
+def data_now(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """What a report's default window counts back from: just after the newest data in the store
+    (an archive of 2018 is read over its own last 30 days, not the wall clock's), or None for an
+    empty store. On a live feed it is the wall clock, give or take the feed's delay."""
+    last = data_span(con)[1]
+    return None if last is None else last.astimezone(UTC) + timedelta(seconds=1)
 
 
 def run_report(
-    con: duckdb.DuckDBPyConnection, report: Report, given: dict[str, str] | None = None
+    con: duckdb.DuckDBPyConnection, report: Report, given: Iterable[str] | dict[str, str] | None = None,
+    bound: dict[str, Any] | None = None,
 ) -> pl.DataFrame:
-    values = bind_params(report, given or {})
+    """The report's rows; ``bound`` (if given) receives the values its parameters were bound to."""
+    values = bind_params(report, given or [], data_now(con))
+    if bound is not None:
+        bound.update(values)
     used = set(_BIND_RE.findall(report.sql))
     missing = used - set(values)
     if missing:

@@ -40,7 +40,7 @@ def detect_cmd(db: Path, *extra: str) -> list[str]:
 
 def test_detect_killed_at_any_point_leaves_the_old_events_or_all_the_new(ural: Path, tmp_path: Path) -> None:
     old = query(ural, EVENTS)
-    changed = ["--param", "min_gap_h=3", "--param", "min_duration_h=2"]  # a run whose events differ
+    changed = ["--param", "min_gap_h=3", "--param", "port_call.min_duration_h=2"]  # a run whose events differ
     complete = tmp_path / "complete.duckdb"
     shutil.copy(ural, complete)
     t0 = time.monotonic()

@@ -206,7 +206,7 @@ def test_unrecognised_format_is_a_clear_error(tmp_path: Path, db: Path) -> None:
     path.write_text("dear diary\nnothing to see\n")
     result = run_cli(["ingest", path], db)
     assert result.exit_code == 1
-    assert "cannot recognise the format" in result.output and "--format" in result.output
+    assert "cannot recognise the format" in result.output and "--input-format" in result.output
 
 
 def big_file(path: Path, n: int) -> Path:

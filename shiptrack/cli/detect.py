@@ -13,30 +13,46 @@ from shiptrack.cli.options import emit, output_options, window_options
 
 @main.command()
 @click.option("--rules", "rules", help="Comma-separated rules or event kinds to run (default: all).")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="Override a rule threshold, e.g. --param min_gap_h=12 (see --list).")
+@click.option("--param", "params", multiple=True, metavar="RULE.NAME=VALUE",
+              help="Override a rule threshold, e.g. --param port_call.min_duration_h=12 (NAME=VALUE when "
+                   "one rule run has that parameter; see --list).")
 @click.option("--rules-dir", type=click.Path(file_okay=False, path_type=Path), multiple=True,
               help="Also load rules from this folder.")
-@click.option("--list", "list_only", is_flag=True, help="List the rules, their kinds and parameters.")
+@click.option("--list", "list_only", is_flag=False, flag_value="", default=None, metavar="[RULE]",
+              help="List the rules, one line each; `--list RULE` describes one with its parameters.")
+@click.option("--long", "long_list", is_flag=True, help="With --list: every rule's description and parameters.")
 @window_options
 @click.pass_obj
 def detect(obj: Context, rules: str | None, params: tuple[str, ...], rules_dir: tuple[Path, ...],
-           list_only: bool, since: datetime | None, until: datetime | None) -> None:
+           list_only: str | None, long_list: bool, since: datetime | None, until: datetime | None) -> None:
     """Run the detection rules and fill the `events` table.
 
     \b
     Running it twice gives the same events (deterministic ids); after new data
     it updates them without duplicates.
       shiptrack detect
-      shiptrack detect --rules dark_period --param min_gap_h=12 --since 2018-02-01
+      shiptrack detect --rules dark_period --param gaps.min_gap_h=12 --since 2018-02-01
       shiptrack detect --list
+      shiptrack detect --list port_call
     """
     from shiptrack.rules import registry
 
-    if list_only:
-        from shiptrack.cli.render import print_rules
+    if list_only is not None or long_list:
+        from shiptrack.cli.render import print_rule_list, print_rules
 
-        print_rules(registry.load_rules(rules_dir))
+        catalogue = registry.load_rules(rules_dir)
+        if list_only:
+            by_kind = registry.kinds_index(catalogue)
+            wanted = [catalogue.get(n.strip()) or by_kind.get(n.strip()) for n in list_only.split(",")]
+            if None in wanted:
+                from shiptrack.errors import RuleError
+
+                raise RuleError(f"no rule or event kind {list_only!r}; rules: {', '.join(catalogue)}")
+            print_rules({r.name: r for r in wanted if r is not None})
+        elif long_list:
+            print_rules(catalogue)
+        else:
+            print_rule_list(catalogue)
         return
     kinds = [k.strip() for k in rules.split(",")] if rules else None
     con = obj.connect()

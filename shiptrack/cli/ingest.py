@@ -11,8 +11,9 @@ import click
 
 from shiptrack.cli import Context, main
 from shiptrack.cli.render import print_ingest_summary, progress_reporter
-from shiptrack.decode.timesource import TIME_SOURCES
+from shiptrack.decode.timesource import TIME_CHOICES
 from shiptrack.errors import InputError
+from shiptrack.safe_text import terminal
 
 if TYPE_CHECKING:
     from shiptrack.read.sources import Source
@@ -24,7 +25,7 @@ _DECODE_COLUMNS = [
     "reason", "detail", "raw",
 ]
 FORMAT_CHOICE = click.Choice(["auto", "nmea", "dma", "noaa", "generic"])
-TIME_CHOICE = click.Choice(["auto", *TIME_SOURCES])
+TIME_CHOICE = click.Choice(list(TIME_CHOICES))
 
 
 def _columns(text: str | None) -> dict[str, str] | None:
@@ -37,14 +38,17 @@ def _columns(text: str | None) -> dict[str, str] | None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "fmt", type=FORMAT_CHOICE, default="auto", show_default=True,
-              help="Input format; auto recognises NMEA, DMA and NOAA by their content.")
+@click.option("--input-format", "fmt", type=FORMAT_CHOICE, default=None,
+              help="Input format [default: auto: NMEA, DMA, NOAA and other tools' tables are recognised "
+                   "by their content].")
+@click.option("--format", "fmt_alias", type=FORMAT_CHOICE, default=None, hidden=True)  # before 0.x: --format
 @click.option("--source", "source_name", help="Name to record for the input (useful with '-').")
 @click.option("--columns", help="Column mapping for other tools' exports, e.g. mmsi=ssvid,ts=timestamp.")
 @click.option("--time-from", type=TIME_CHOICE, default="auto", show_default=True,
-              help="Where an NMEA receive time comes from (auto: tag block, $PGHP, prefix, trailer, $GPRMC).")
+              help="Where an NMEA receive time comes from (auto: tag block, $PGHP, prefix, trailer, $GPRMC; "
+                   "basestation: the same, with the type 4 base-station reports as the receiver's clock).")
 @click.pass_obj
-def ingest(obj: Context, paths: tuple[str, ...], fmt: str, source_name: str | None,
+def ingest(obj: Context, paths: tuple[str, ...], fmt: str | None, fmt_alias: str | None, source_name: str | None,
            columns: str | None, time_from: str) -> None:
     """Decode AIS files into the store: files, folders, '-' for stdin, .gz/.bz2/.zip.
 
@@ -57,6 +61,7 @@ def ingest(obj: Context, paths: tuple[str, ...], fmt: str, source_name: str | No
       zcat day.nmea.gz | shiptrack ingest - --source feed-2018-02-12
       shiptrack ingest track.jsonl --columns mmsi=ssvid,ts=timestamp
     """
+    fmt = _input_format(fmt, fmt_alias)
     mapping = _columns(columns)
     con = _open_while(obj, _load_decoder)
     from shiptrack.ingest import ingest as run_ingest
@@ -70,6 +75,13 @@ def ingest(obj: Context, paths: tuple[str, ...], fmt: str, source_name: str | No
     print_ingest_summary(summary)
     if not summary.ok:
         sys.exit(1)
+
+
+def _input_format(fmt: str | None, old: str | None) -> str:
+    """--input-format, or the --format that `ingest` took before (kept for old scripts)."""
+    if fmt is not None and old is not None and fmt != old:
+        raise click.UsageError(f"--input-format {fmt} and --format {old} disagree; give --input-format only")
+    return fmt or old or "auto"
 
 
 def _load_decoder() -> None:
@@ -113,15 +125,18 @@ def _open_while(obj: Context, work: Callable[[], None]):  # noqa: ANN202 - a Duc
 @click.argument("path")
 @click.option("--format", "out_format", type=click.Choice(["jsonl", "csv"]), default="jsonl",
               show_default=True, help="Output format.")
-@click.option("--input-format", "fmt", type=FORMAT_CHOICE, default="auto", show_default=True)
-@click.option("--columns", help="Column mapping for other tools' exports.")
-@click.option("--time-from", type=TIME_CHOICE, default="auto", show_default=True)
+@click.option("--input-format", "fmt", type=FORMAT_CHOICE, default="auto", show_default=True,
+              help="Input format; auto recognises NMEA, DMA, NOAA and other tools' tables by their content.")
+@click.option("--columns", help="Column mapping for other tools' exports, e.g. mmsi=ssvid,ts=timestamp.")
+@click.option("--time-from", type=TIME_CHOICE, default="auto", show_default=True,
+              help="Where an NMEA receive time comes from (as for ingest).")
 @click.option("--rejects/--no-rejects", default=True, show_default=True, help="Also print rejected lines.")
 def decode(path: str, out_format: str, fmt: str, columns: str | None, time_from: str, rejects: bool) -> None:
     """Decode a file without a database and print one record per message (like gpsdecode).
 
     \b
     Every record has a `record` field: position, static, base_station or reject.
+    A message with no receive time is printed too, with an empty `ts`.
       shiptrack decode fixtures/ural/ural.nmea | head
     """
     from shiptrack.read.sources import expand_inputs, remove_temporary
@@ -149,11 +164,14 @@ def _decode_sources(sources: list[Source], fmt: str, columns: str | None, time_f
 
     header = True
     for src in sources:
-        _, _, batches = decode_source(src, fmt, _columns(columns), time_from)  # type: ignore[arg-type]
+        chosen, detail, batches = decode_source(src, fmt, _columns(columns), time_from)  # type: ignore[arg-type]
+        if chosen != "nmea":  # a table: say how its columns were read
+            click.echo(f"{terminal(src.display)}: {chosen} ({terminal(detail)})", err=True)
         for batch in batches:
-            pos, rp = clean_positions(batch.positions)
-            st, rs = clean_statics(batch.statics)
-            bs, rb = clean_base_stations(batch.base_stations)
+            # like gpsdecode: a message without a receive time is printed (ts empty)
+            pos, rp = clean_positions(batch.positions, untimed_ok=True)
+            st, rs = clean_statics(batch.statics, untimed_ok=True)
+            bs, rb = clean_base_stations(batch.base_stations, untimed_ok=True)
             parts = [
                 pos.drop("dedup").with_columns(pl.lit("position").alias("record")),
                 st.drop("dedup").with_columns(pl.lit("static").alias("record")),
@@ -170,7 +188,8 @@ def _decode_sources(sources: list[Source], fmt: str, columns: str | None, time_f
             out = out.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ"))
             if out_format == "jsonl":
                 for rec in out.iter_rows(named=True):
-                    sys.stdout.write(json.dumps({k: v for k, v in rec.items() if v is not None}) + "\n")
+                    keep = {k: v for k, v in rec.items() if v is not None or (k == "ts" and rec["record"] != "reject")}
+                    sys.stdout.write(json.dumps(keep) + "\n")
             else:
                 from shiptrack.export.tabular import csv_safe_frame
 

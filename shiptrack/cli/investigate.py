@@ -40,6 +40,17 @@ def vessel(obj: Context, vessel: str, since: datetime | None, until: datetime | 
         track = vessel_track(con, d.vessel["mmsi"], since, until) if (map_path or png_path) else None
     finally:
         con.close()
+    # the files first: standard output may be a pipe that closes early (`... --png x.png | head`)
+    if map_path is not None:
+        from shiptrack.export.maps import write_html_map
+
+        write_html_map(d, track, map_path)
+        click.echo(f"wrote map {map_path}", err=True)
+    if png_path is not None:
+        from shiptrack.export.maps import write_png_map
+
+        write_png_map(d, track, png_path)
+        click.echo(f"wrote map {png_path}", err=True)
     if fmt == "json":
         text = d.to_json() + "\n"
     elif fmt == "md":
@@ -55,16 +66,6 @@ def vessel(obj: Context, vessel: str, since: datetime | None, until: datetime | 
         from shiptrack.cli.render import print_dossier
 
         print_dossier(d)
-    if map_path is not None:
-        from shiptrack.export.maps import write_html_map
-
-        write_html_map(d, track, map_path)
-        click.echo(f"wrote map {map_path}", err=True)
-    if png_path is not None:
-        from shiptrack.export.maps import write_png_map
-
-        write_png_map(d, track, png_path)
-        click.echo(f"wrote map {png_path}", err=True)
 
 
 @main.command()

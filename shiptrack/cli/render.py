@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -29,8 +30,9 @@ def _out() -> Console:
     if _console is None:
         from rich.console import Console
 
+        columns = os.environ.get("COLUMNS", "")
         _console = Console(highlight=False, emoji=False, soft_wrap=True,
-                           width=None if sys.stdout.isatty() else 140)
+                           width=None if sys.stdout.isatty() else int(columns) if columns.isdigit() else 140)
     return _console
 
 
@@ -128,20 +130,57 @@ def print_frame(df, title: str | None = None, max_rows: int = 200) -> None:  # n
     import polars as pl
     from rich.table import Table
 
-    shown = df.head(max_rows).with_columns(
+    shown = df.head(max_rows)
+    atomic = {c: _atomic(shown[c]) for c in shown.columns}
+    shown = shown.with_columns(
         pl.col(pl.Datetime).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     )
     table = Table(title=rich_text(title) if title else None, show_header=True, header_style="bold",
                   show_lines=False)
+    needed = 1
     for c in shown.columns:
-        table.add_column(rich_text(c), overflow="fold")
+        longest = max((len(terminal(v)) for v in shown[c].to_list() if v is not None), default=1)
+        # a time, a number, an id: as wide as its longest value, so that none is broken across
+        # lines (the header may be); text may wrap between words, down to 12 characters
+        width = longest if atomic[c] else min(longest, 12)
+        table.add_column(rich_text(c), overflow="fold", min_width=width)
+        needed += width + 3
     for row in shown.iter_rows():
         table.add_row(*(rich_text("" if v is None else v) for v in row))
-    _out().print(table)
+    console = _out()
+    if needed > console.width:  # wider than the terminal rather than break a value
+        console.print(table, width=needed, crop=False)
+    else:
+        console.print(table)
     if df.height > max_rows:
         _out().print(f"... {df.height - max_rows} more rows (use --format csv -o FILE for all)")
     elif df.height == 0:
         _out().print("(no rows)")
+
+
+def _atomic(col) -> bool:  # noqa: ANN001 - a polars Series
+    """A column whose values are read whole (times, numbers, ids, codes): no value has a space
+    and none is long."""
+    import polars as pl
+
+    dtype = col.dtype
+    if dtype.is_temporal() or dtype.is_numeric() or dtype == pl.Boolean:
+        return True
+    if dtype != pl.String:
+        return False
+    values = col.drop_nulls()
+    return values.len() == 0 or bool(
+        (values.str.len_chars().max() or 0) <= 32 and not values.str.contains(r"\s").any())
+
+
+def print_rule_list(rules) -> None:  # noqa: ANN001
+    """`detect --list`: one line per rule (its name, the kinds it finds, its title)."""
+    width = max((len(r.name) for r in rules.values()), default=0)
+    for r in rules.values():
+        _out().print(f"[bold]{_t(r.name.ljust(width))}[/]  {_t(r.title)} ({_t(', '.join(r.kinds))}; "
+                     f"{len(r.params)} parameter{'' if len(r.params) == 1 else 's'})")
+    _out().print("Describe one, with its parameters: shiptrack detect --list RULE (all: --list --long). "
+                 "Set one: --param RULE.NAME=VALUE")
 
 
 def print_rules(rules) -> None:  # noqa: ANN001
@@ -199,7 +238,7 @@ def print_dossier(d) -> None:  # noqa: ANN001
             _out().print(f"  called at {_t(str(c['port']))} {c['arrival_utc']} to {c['departure_utc']}{tag}")
     tl = Table(title="Timeline", header_style="bold")
     for c in ("start (UTC)", "end (UTC)", "kind", "finding", "evidence"):
-        tl.add_column(c, overflow="fold")
+        tl.add_column(c, overflow="fold", no_wrap=c in ("start (UTC)", "end (UTC)", "kind"))
     for t in d.timeline:
         tl.add_row(t["start_utc"], t["end_utc"] or "", t["kind"], _t(t["summary"]),
                    _t(compact_evidence(t["evidence"])))

@@ -64,8 +64,11 @@ def report_run(obj: Context, name: str, params: tuple[str, ...], output_dir: Pat
 
     rep = get_report(name, list(queries))
     con = obj.connect(confined=True)
+    bound: dict = {}
     try:
-        df = run_report(con, rep, parse_params(params))
+        df = run_report(con, rep, parse_params(params), bound)
+        if df.height == 0 and (fmt == "table" or output is not None or output_dir is not None):
+            _say_empty(con, rep.name, bound)  # (not between a script and the CSV it reads)
     finally:
         con.close()
     if output_dir is not None:
@@ -77,6 +80,23 @@ def report_run(obj: Context, name: str, params: tuple[str, ...], output_dir: Pat
         click.echo(f"wrote {df.height} rows to {path}", err=True)
         return
     emit(df, fmt, output, title=rep.title, unsafe_csv=unsafe_csv)
+
+
+def _say_empty(con, name: str, bound: dict) -> None:  # noqa: ANN001 - a DuckDB connection
+    """No rows: say for which window, and what the store holds (on standard error)."""
+    from datetime import datetime
+
+    from shiptrack.reports import data_span
+    from shiptrack.safe_text import terminal
+    from shiptrack.units import iso_utc
+
+    first, last = data_span(con)
+    window = ", ".join(f"{k}={iso_utc(v)}" for k, v in bound.items() if isinstance(v, datetime))
+    held = (f"the store holds data from {iso_utc(first)} to {iso_utc(last)}" if last is not None
+            else "the store holds no positions or static reports")
+    click.echo(terminal(f"report {name}: no rows" + (f" for {window}" if window else "") + f"; {held}"
+                        + (" (widen the window with --param since=... --param until=...)" if window else "")),
+               err=True)
 
 
 @main.command()

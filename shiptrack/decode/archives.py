@@ -71,7 +71,8 @@ so values here are raw-but-scaled: 91/181/102.3/360/511 pass through):
   is held; the header is read when :func:`decode_archive` is called (so a bad
   header raises at once), the rows only as the batches are taken.
 * **Generic mapping.** Column names are compared case-insensitively with
-  spaces, ``#``, ``_`` and ``-`` removed, against :data:`ALIASES`; ``--columns``
+  spaces, ``#``, ``_`` and ``-`` removed, against :data:`ALIASES`, then without a
+  unit they carry (``Latitude_degrees``, ``SOG (kn)``, ``Time [UTC]``); ``--columns``
   (:func:`parse_columns_option`) overrides. In ``;``, tab or ``|`` separated
   files a decimal comma in numbers is accepted. Headerless CSV is not supported.
 """
@@ -130,22 +131,25 @@ REQUIRED_FIELDS = ("mmsi", "ts", "lat", "lon")
 
 # Automatic mapping for generic files: the first alias found in the header wins.
 ALIASES: dict[str, tuple[str, ...]] = {
-    "mmsi": ("mmsi", "ssvid", "userid", "user_id"),
+    "mmsi": ("mmsi", "ssvid", "userid", "user_id", "mmsi_number", "vessel_mmsi", "ship_mmsi"),
     "ts": ("ts", "timestamp", "time", "datetime", "basedatetime", "# Timestamp", "t",
-           "timestamp_utc", "datetime_utc", "date_time_utc", "time_utc", "date_time"),
-    "lat": ("lat", "latitude", "y"),
-    "lon": ("lon", "lng", "long", "longitude", "x"),
-    "sog": ("sog", "speed", "speed_kn", "speed_knots", "speedoverground"),
-    "cog": ("cog", "course", "courseoverground"),
-    "heading": ("heading", "true_heading", "trueheading", "hdg"),
-    "nav_status": ("nav_status", "navstatus", "status", "navigational status", "navigation_status"),
+           "timestamp_utc", "datetime_utc", "date_time_utc", "time_utc", "date_time", "utc_time",
+           "time_stamp", "epoch", "unix_time", "received_at", "receive_time", "msg_time",
+           "position_time", "report_time", "date_time_stamp", "utc_timestamp"),
+    "lat": ("lat", "latitude", "y", "lat_dd", "latitude_dd", "position_lat"),
+    "lon": ("lon", "lng", "long", "longitude", "x", "lon_dd", "longitude_dd", "position_lon"),
+    "sog": ("sog", "speed", "speed_kn", "speed_knots", "speedoverground", "speed_over_ground"),
+    "cog": ("cog", "course", "courseoverground", "course_over_ground"),
+    "heading": ("heading", "true_heading", "trueheading", "hdg", "thdg"),
+    "nav_status": ("nav_status", "navstatus", "status", "navigational status", "navigation_status",
+                   "navigationalstatus"),
     "class": ("transceiverclass", "transceiver_class", "type of mobile", "class", "msg_type",
-              "message_type", "message_id"),
+              "message_type", "message_id", "msgtype", "ais_class"),
     "name": ("name", "shipname", "vesselname", "vessel_name", "ship_name"),
     "callsign": ("callsign", "call_sign"),
-    "imo": ("imo", "imo_number"),
-    "ship_type": ("ship_type", "shiptype", "vesseltype", "vessel_type"),
-    "destination": ("destination",),
+    "imo": ("imo", "imo_number", "imonumber"),
+    "ship_type": ("ship_type", "shiptype", "vesseltype", "vessel_type", "ship_and_cargo_type"),
+    "destination": ("destination", "dest"),
     "draught": ("draught", "draft"),
     "eta": ("eta",),
     "epfd": ("epfd", "type of position fixing device"),
@@ -154,6 +158,13 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "to_port": ("to_port", "dim_c"),
     "to_starboard": ("to_starboard", "dim_d"),
 }
+# Units and qualifiers that headers add to a name (``Latitude_degrees``, ``SOG (kn)``,
+# ``Time [UTC]``, ``Draught_m``): compared without them when the whole name is no alias.
+_UNIT_WORDS = frozenset({
+    "deg", "degs", "degree", "degrees", "decimal", "decimaldegrees", "dd", "wgs84",
+    "kn", "kt", "kts", "knot", "knots", "m", "meter", "meters", "metre", "metres",
+    "utc", "z", "gmt", "iso", "iso8601", "s", "sec", "secs", "seconds", "ms", "unix",
+})
 
 DMA_COLUMNS: dict[str, str] = {
     "ts": "# Timestamp", "class": "Type of mobile", "mmsi": "MMSI", "lat": "Latitude",
@@ -223,17 +234,39 @@ def _norm_name(name: str) -> str:
 
 # --------------------------------------------------------------------- mapping
 
+def _stripped_name(name: str) -> str:
+    """A column name without its unit: ``Latitude_degrees`` and ``SOG (kn)`` -> ``latitude``,
+    ``sog``; the name itself when it is all units (``UTC``)."""
+    text = re.sub(r"[(\[{][^)\]}]*[)\]}]", " ", name)  # (deg), [UTC], {kn}
+    words = [w for w in re.split(r"[\s#_\-/.,:;]+", text.lower()) if w]
+    while len(words) > 1 and words[-1] in _UNIT_WORDS:
+        words.pop()
+    while len(words) > 1 and words[0] in _UNIT_WORDS:
+        words.pop(0)
+    return "".join(words) or _norm_name(name)
+
+
 def auto_mapping(names: Iterable[str]) -> dict[str, str]:
-    """Map our fields to the given source column names by :data:`ALIASES`."""
+    """Map our fields to the given source column names by :data:`ALIASES`: a name as it is,
+    else without the unit it carries (``Latitude_degrees``, ``SOG_knots``, ``Time (UTC)``)."""
     by_norm: dict[str, str] = {}
     for n in names:
         by_norm.setdefault(_norm_name(n), n)
+    by_stripped: dict[str, str] = {}
+    for n in names:
+        by_stripped.setdefault(_stripped_name(n), n)
     mapping: dict[str, str] = {}
-    for target, aliases in ALIASES.items():
-        for alias in aliases:
-            if (src := by_norm.get(_norm_name(alias))) is not None and src:
-                mapping[target] = src
-                break
+    used: set[str] = set()
+    for lookup in (by_norm, by_stripped):
+        for target, aliases in ALIASES.items():
+            if target in mapping:
+                continue
+            for alias in aliases:
+                src = lookup.get(_norm_name(alias))
+                if src and src not in used:
+                    mapping[target] = src
+                    used.add(src)
+                    break
     return mapping
 
 

@@ -39,7 +39,7 @@ import numpy as np
 import polars as pl
 
 from shiptrack.decode.records import Batch, BatchBuilder
-from shiptrack.decode.timesource import TIME_SOURCES, TimeSource
+from shiptrack.decode.timesource import TIME_CHOICES, TIME_SOURCES, TimeSource
 from shiptrack.read.chunks import LineChunk, chunks_from_lines
 
 if TYPE_CHECKING:
@@ -307,11 +307,14 @@ class NmeaFramer:
     MAX_FRAGMENT_SPAN_LINES = 200
 
     def __init__(self, builder: BatchBuilder, time_from: TimeSource = "auto") -> None:
-        if time_from != "auto" and time_from not in TIME_SOURCES:
+        if time_from not in TIME_CHOICES:
             raise ValueError(f"unknown time source {time_from!r}")
         self.builder = builder
-        self.auto = time_from == "auto"
-        self.order = TIME_SOURCES if time_from == "auto" else (time_from,)
+        self.auto = time_from in ("auto", "basestation")
+        if time_from == "basestation":  # auto, with the base stations' clock for the receiver's
+            self.order: tuple[str, ...] = (*(s for s in TIME_SOURCES if s != "rmc"), "basestation")
+        else:
+            self.order = TIME_SOURCES if time_from == "auto" else (time_from,)
         self.time_sources: Counter[str] = Counter()
         # per batch, like time_sources: why a message got no time (first line -> category,
         # text), and how the clocks of the same sentences compared
@@ -324,7 +327,8 @@ class NmeaFramer:
         self._last_sweep = 0
         self._pghp_on = "pghp" in self.order
         self._trailer_check = self.auto  # whether a trailer must be checked against the other clocks
-        self._clock_on = "rmc" in self.order
+        self._clock_on = "rmc" in self.order or "basestation" in self.order
+        self.basestation_clock = "basestation" in self.order  # type 4 reports set the clock, not $GPRMC
         # the state of the clocks (all in snapshot())
         self._held: deque[_Held] = deque()
         # checksum -> the unpaired $PGHPs and messages (waiting for one) that name it
@@ -449,6 +453,8 @@ class NmeaFramer:
         station, trailer_time = _trailer_stamps(trailer)
         if station is None and tag is not None:
             station = tag.station
+        if self.basestation_clock and count == 1 and payload[0] in "4;":
+            self._base_station_clock(line_no, payload, fill)
         tag_time = tag.time if tag is not None else None
         clock, clock_why = self._clock_for(line_no, tag is not None, prefix_time, trailer_time)
         if tag_time is not None:
@@ -484,14 +490,37 @@ class NmeaFramer:
                 self.builder.reject(line_no, "bad_timestamp", raw, kind)
             elif kind == "PGHP":
                 self._add_pghp(line_no, fields, t)
-            else:
-                if self._clock is not None:
-                    self._clock.superseded = True
-                self._clock = _Clock(line_no, t, "$" + kind)
+            elif not self.basestation_clock:
+                self._set_clock(_Clock(line_no, t, "$" + kind))
             return
         self.builder.reject(line_no, "not_ais", raw)
 
     # ------------------------------------------------------------- the clocks
+    def _set_clock(self, c: _Clock) -> None:
+        if self._clock is not None:
+            self._clock.superseded = True
+        self._clock = c
+
+    def _base_station_clock(self, line_no: int, payload: str, fill: int) -> None:
+        """A type 4 base-station report (or type 11, its UTC response) sets the clock of
+        ``--time-from basestation``. Two readings within CLOCK_WINDOW_LINES of each other that
+        differ by more than CLOCK_TOLERANCE_S are both distrusted (a base station with a wrong
+        clock: which one is not known)."""
+        t = base_station_time(payload, fill)
+        if t is None:
+            return
+        mmsi = _payload_int(payload, 8, 30)
+        c = _Clock(line_no, t, f"type {4 if payload[0] == '4' else 11} report of base station {mmsi}")
+        prev = self._clock
+        if prev is not None and line_no - prev.line <= CLOCK_WINDOW_LINES:
+            diff = (t - prev.time).total_seconds()
+            if abs(diff) > CLOCK_TOLERANCE_S:
+                text = (f"the base-station clocks disagree: {prev.kind} at line {prev.line} ({prev.time:%Y-%m-%d %H:%M:%S}) "
+                        f"and {c.kind} at line {line_no} ({t:%Y-%m-%d %H:%M:%S}) are {_minutes(diff)} apart")
+                prev.mismatch = prev.mismatch or text
+                c.mismatch = text
+        self._set_clock(c)
+
     def _clock_for(self, line_no: int, tagged: bool, prefix_time: datetime | None,
                    trailer_time: datetime | None) -> tuple[_Clock | None, tuple[str, str] | None]:
         """The receiver clock that may time a sentence (or why none may), after checking the
@@ -668,8 +697,9 @@ class NmeaFramer:
                       f.tag_time, f.tag_time is not None, f.prefix_time, f.prefix_time is not None, f.trailer_time,
                       f.trailer_time is not None, f.clock, f.clock is not None, f.clock_why, f.talker.endswith("VDO"))
         else:
+            station = next((p.station for p in parts if p.station is not None), None)  # not always on part 1
             msg = Message(first.line_no, "\n".join(p.raw for p in parts), "".join(p.payload for p in parts),
-                          parts[-1].fill, None, first.station)
+                          parts[-1].fill, None, station)
             cs = 0
             for p in parts:
                 cs ^= p.cs
@@ -724,7 +754,7 @@ class NmeaFramer:
                     if self._trailer_check and self._trailer_mode == "arrival":
                         return self._untimed(h, UNTIMED_ARRIVAL, _ARRIVAL_TEXT)
                     return self._timed(h, source, h.trailer_time, h.trailer_n)
-            else:  # rmc: only a message with no stamp of its own
+            else:  # rmc, basestation: only a message with no stamp of its own
                 if self.auto and (h.tagged or h.pghp is not None or h.prefix_time is not None
                                   or h.trailer_time is not None):
                     break
@@ -755,9 +785,37 @@ class NmeaFramer:
             return ("g", f.group[1], f.group[2])
         return ("s", f.count, f.seq, f.channel, f.station)
 
+    def _loose_match(self, f: Fragment) -> tuple[Any, ...] | None:
+        """The key of the one pending message that a later part ``f`` continues although their
+        keys differ because only some of the parts carry the station or the group (gpsd's
+        sample.aivdm: the second part alone has a trailing station; Spire: the first part
+        alone has ``s:``): the same fragment count, sequence id and channel, no station or
+        group that differs, and parts before this one only. None if there is not exactly one."""
+        found: tuple[Any, ...] | None = None
+        for key, pend in self._pending.items():
+            if f.number <= max(pend.parts):
+                continue
+            p = pend.parts[max(pend.parts)]
+            if p.count != f.count or p.seq != f.seq or p.channel != f.channel:
+                continue
+            if p.station is not None and f.station is not None and p.station != f.station:
+                continue
+            pg = p.group[2] if p.group is not None and p.group[1] == p.count else None
+            fg = f.group[2] if f.group is not None and f.group[1] == f.count else None
+            if pg is not None and fg is not None and pg != fg:
+                continue
+            if found is not None:
+                return None  # two candidates: which one is not known
+            found = key
+        return found
+
     def _add_fragment(self, f: Fragment) -> None:
         key = self._key(f)
         pend = self._pending.get(key)
+        if pend is None and f.number > 1 and self._pending:
+            loose = self._loose_match(f)
+            if loose is not None:
+                key, pend = loose, self._pending[loose]
         if pend is not None and f.number in pend.parts:
             if pend.parts[f.number].payload == f.payload:
                 self.duplicates += 1  # the same part heard again, by another receiver
@@ -819,6 +877,28 @@ def _safe_from(key: tuple[int, ...], x: int) -> int:
     and earlier) than ``key`` with the $PGHP or message at line ``x``."""
     d, lo = key[0], key[1]
     return x + d - 1 if lo < x else x + d
+
+
+def _payload_int(payload: str, start: int, width: int) -> int:
+    """Bits ``start`` to ``start + width`` of an armoured payload, as an unsigned number."""
+    first, last = start // 6, (start + width - 1) // 6
+    value = 0
+    for ch in payload[first : last + 1]:
+        v = ord(ch) - 48
+        value = (value << 6) | (v - 8 if v > 40 else v)
+    return (value >> ((last + 1) * 6 - start - width)) & ((1 << width) - 1)
+
+
+def base_station_time(payload: str, fill: int = 0) -> datetime | None:
+    """The UTC time a type 4 (or 11) report gives, None if it is not available or not valid."""
+    if len(payload) * 6 - fill < MIN_BITS[4] or not _ARMOUR_RE.match(payload):
+        return None
+    try:
+        return datetime(_payload_int(payload, 38, 14), _payload_int(payload, 52, 4), _payload_int(payload, 56, 5),
+                        _payload_int(payload, 61, 5), _payload_int(payload, 66, 6), _payload_int(payload, 72, 6),
+                        tzinfo=UTC)
+    except ValueError:  # year 0, month 0, hour 24, second 60: "not available"
+        return None
 
 
 def _trailer_stamps(trailer: str) -> tuple[str | None, datetime | None]:
@@ -1042,6 +1122,7 @@ def decode_chunk(framer: NmeaFramer, builder: BatchBuilder, chunk: LineChunk, de
 
     if (
         framer.order[0] != "tagblock"
+        or framer.basestation_clock
         or framer.holds()
         or (b"$" in chunk.data and _CLOCK_RE.search(chunk.data))
     ):

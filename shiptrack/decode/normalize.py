@@ -82,9 +82,14 @@ def _split(
     return good, rejects
 
 
-def clean_positions(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split position rows into (clean rows with sentinels as NULL, rejects)."""
-    good, rejects = _split(df, _RULES_POS)
+def _timed_or_not(rules: list[tuple[str, pl.Expr]], untimed_ok: bool) -> list[tuple[str, pl.Expr]]:
+    return [r for r in rules if r[0] != "no_timestamp"] if untimed_ok else rules
+
+
+def clean_positions(df: pl.DataFrame, untimed_ok: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split position rows into (clean rows with sentinels as NULL, rejects); ``untimed_ok``
+    keeps the rows without a receive time (``shiptrack decode``: the store needs one)."""
+    good, rejects = _split(df, _timed_or_not(_RULES_POS, untimed_ok))
     partial = []
     for reason, col, cond in _PARTIAL_POS:
         hit = good.filter(cond)
@@ -119,9 +124,9 @@ def _zero_null(col: str) -> pl.Expr:
     return pl.when(pl.col(col) == 0).then(None).otherwise(pl.col(col)).alias(col)
 
 
-def clean_statics(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def clean_statics(df: pl.DataFrame, untimed_ok: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Static/voyage rows: text padding removed, 0 = not available -> NULL."""
-    good, rejects = _split(df, _RULES_TS_MMSI)
+    good, rejects = _split(df, _timed_or_not(_RULES_TS_MMSI, untimed_ok))
     good = good.with_columns(
         _text("name"), _text("callsign"), _text("destination"),
         _zero_null("imo"), _zero_null("ship_type"), _zero_null("draught"),
@@ -130,8 +135,8 @@ def clean_statics(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return good, rejects
 
 
-def clean_base_stations(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    good, rejects = _split(df, _RULES_POS[:5])
+def clean_base_stations(df: pl.DataFrame, untimed_ok: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
+    good, rejects = _split(df, _timed_or_not(_RULES_POS[:5], untimed_ok))
     good = good.with_columns(
         pl.when(pl.col("lat") == 91).then(None).otherwise(pl.col("lat")).alias("lat"),
         pl.when(pl.col("lon") == 181).then(None).otherwise(pl.col("lon")).alias("lon"),

@@ -370,7 +370,7 @@ def _plain(value: Any) -> str:
 
 def _title(d: Dossier) -> tuple[str, str]:
     v = d.vessel
-    name = _plain(v.get("name")) or f"MMSI {v.get('mmsi')}"
+    name = _plain(v.get("name"))
     ids = [f"MMSI {v.get('mmsi')}"]
     if v.get("imo"):
         ids.append(f"IMO {_plain(v['imo'])}")
@@ -382,6 +382,8 @@ def _title(d: Dossier) -> tuple[str, str]:
     last = d.last_seen or d.until or "?"
     sub = (f"{first} to {last} · {d.positions:,} positions · {d.distance_nm:,.0f} nm sailed"
            + (f" · {d.time_dark_h:,.1f} h dark" if d.time_dark_h else ""))
+    if not name:  # a vessel that never broadcast a name is titled by its MMSI, once
+        return ", ".join(ids), sub
     return f"{name} — " + ", ".join(ids), sub
 
 
@@ -389,6 +391,22 @@ def _detail_text(value: Any, limit: int = 300) -> str:
     s = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     s = _plain(s)
     return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+# Maps spanning at most this many degrees draw Natural Earth's full 1:10m coastline (a harbour,
+# a strait, a coast); wider ones the land the rules use (simplified at 0.01 degree, ~1 km).
+DETAIL_SPAN_DEG = 6.0
+
+
+def map_land(span_deg: float, bbox: tuple[float, float, float, float], per_span: float) -> dict:
+    """Land for a map ``span_deg`` across: the coastline's detail follows the extent. Simplified
+    by span / ``per_span`` (about a pixel), from the full 1:10m coastline at harbour scale."""
+    tolerance = span_deg / per_span
+    if span_deg <= DETAIL_SPAN_DEG:
+        from shiptrack.reference import land_detail
+
+        return land_detail.land_geojson(max(tolerance, 0.0001), bbox)
+    return land_geojson(min(max(tolerance, 0.003), 0.05), bbox)
 
 
 # -- HTML ---------------------------------------------------------------------------------------
@@ -464,8 +482,8 @@ def _html_data(d: Dossier, m: MapData) -> dict[str, Any]:
         line = sub["line_no"].to_list()
         sog = [None if x is None or not math.isfinite(x) else round(float(x), 1) for x in sub["sog"].to_list()]
     land_bbox = _padded(m.bbox, 0.6, 2.0)
-    span_deg = max(m.bbox[2] - m.bbox[0], m.bbox[3] - m.bbox[1], 0.1)
-    land = land_geojson(min(max(span_deg / 1500.0, 0.003), 0.05), land_bbox)
+    span_deg = max(m.bbox[2] - m.bbox[0], m.bbox[3] - m.bbox[1], 0.01)
+    land = map_land(span_deg, land_bbox, 1500.0)
     n_perm = sorted(range(len(m.gaps)), key=lambda i: -m.gaps[i].hours)[:MAX_LABELLED_GAPS]
     gaps = [{"a": [round(g.lat_a, 5), round(g.lon_a, 5)], "b": [round(g.lat_b, 5), round(g.lon_b, 5)],
              "label": g.label, "colour": g.colour, "kind": g.kind, "hours": round(g.hours, 2),
@@ -877,8 +895,29 @@ def _label_ports(ax: Any, ports: list[PortMark], halo: list,
                 break
 
 
-def render_png(d: Dossier, track: pl.DataFrame | None, path: Path) -> None:
-    """See `write_png_map`."""
+def _numbers_label(ns: list[int], most: int = 4) -> str:
+    """Finding numbers at one place: ``3``, ``3,5``, runs as ``1–47``, and at most ``most`` parts
+    (``1–3,7,9,11 +3``: three more)."""
+    parts: list[tuple[str, int]] = []  # (text, how many numbers it stands for)
+    ns = sorted(ns)
+    i = 0
+    while i < len(ns):
+        j = i
+        while j + 1 < len(ns) and ns[j + 1] == ns[j] + 1:
+            j += 1
+        text = str(ns[i]) if j == i else f"{ns[i]},{ns[j]}" if j == i + 1 else f"{ns[i]}–{ns[j]}"
+        parts.append((text, j - i + 1))
+        i = j + 1
+    label = ",".join(t for t, _ in parts[:most])
+    rest = sum(n for _, n in parts[most:])
+    return label + (f" +{rest}" if rest else "")
+
+
+def render_png(d: Dossier, track: pl.DataFrame | None, path: Path) -> dict[str, Any]:
+    """See `write_png_map`; returns where the findings list and the legend ended up (in the side
+    panel's axes fractions: the list's bottom is above the legend's top) and the numbers written
+    on the map."""
+    layout: dict[str, Any] = {}
     from matplotlib import patheffects
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import LineCollection
@@ -905,7 +944,8 @@ def render_png(d: Dossier, track: pl.DataFrame | None, path: Path) -> None:
     halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
 
     span = max(x1 - x0, y1 - y0)
-    land = _land_path(land_geojson(min(max(span / 2500.0, 0.002), 0.05), (x0 - 0.1, y0 - 0.1, x1 + 0.1, y1 + 0.1)))
+    pad = min(0.1, span / 10)
+    land = _land_path(map_land(span, (x0 - pad, y0 - pad, x1 + pad, y1 + pad), 2500.0))
     if land is not None:
         ax.add_patch(PathPatch(land, facecolor=LAND_FILL, edgecolor=LAND_EDGE, lw=0.6, zorder=1))
 
@@ -944,19 +984,22 @@ def render_png(d: Dossier, track: pl.DataFrame | None, path: Path) -> None:
         _label_ports(ax, m.ports, halo, gap_labels)
 
     groups: dict[tuple[float, float], list[EventMark]] = {}
+    labels: list[str] = []
     for ev in m.events:
         if ev.lat is not None and ev.lon is not None:
             groups.setdefault((round(ev.lat, 3), round(ev.lon, 3)), []).append(ev)
     for g in groups.values():
         # The number sits up and to the left of the place, on a short leader, so that it hides
         # neither the track nor a port's symbol and label.
-        label = ",".join(str(ev.n) for ev in g)
+        label = _numbers_label([ev.n for ev in g])
         ax.scatter([g[0].lon], [g[0].lat], s=12, c=[g[0].colour], edgecolors="white", linewidths=0.6, zorder=8)
-        ax.annotate(label, (g[0].lon, g[0].lat), xytext=(-13, 13), textcoords="offset points", fontsize=7,
+        note = ax.annotate(label, (g[0].lon, g[0].lat), xytext=(-13, 13), textcoords="offset points", fontsize=7,
                     color="white", fontweight="bold", ha="center", va="center", zorder=9, parse_math=False,
                     bbox={"boxstyle": "circle,pad=0.25" if len(label) <= 2 else "round,pad=0.25",
                           "fc": g[0].colour, "ec": "white", "lw": 1.0},
                     arrowprops={"arrowstyle": "-", "color": g[0].colour, "lw": 1.0, "shrinkA": 0, "shrinkB": 2})
+        note.set_clip_on(True)  # never over the findings list beside the map
+        labels.append(label)
 
     width_nm = (x1 - x0) * 60 * k
     bar = _nice_nm(width_nm)
@@ -981,21 +1024,6 @@ def render_png(d: Dossier, track: pl.DataFrame | None, path: Path) -> None:
     side.axis("off")
     side.text(0, 1, f"Findings ({len(m.events)})", fontsize=10, fontweight="bold", va="top",
               transform=side.transAxes)
-    line_h = 0.021
-    y = 1 - 0.04
-    for ev in m.events[:_MAX_LISTED_EVENTS]:
-        r = ev.row
-        side.text(0.0, y, str(ev.n), fontsize=7, color="white", fontweight="bold", ha="center", va="center",
-                  transform=side.transAxes, bbox={"boxstyle": "circle,pad=0.2", "fc": ev.colour, "ec": "none"})
-        when = (r["start_utc"] or "")[:16].replace("T", " ")
-        port = f" — {_plain(r.get('port'))}" if r.get("port") else ""
-        nopos = "" if ev.lat is not None else " (no position)"
-        text = f"{when}  {r['kind'].replace('_', ' ')}{port}{nopos}"
-        side.text(0.05, y, text[:70], fontsize=7.2, va="center", transform=side.transAxes, parse_math=False)
-        y -= line_h
-    if len(m.events) > _MAX_LISTED_EVENTS:
-        side.text(0.05, y, f"… and {len(m.events) - _MAX_LISTED_EVENTS} more (see the dossier)", fontsize=7.2,
-                  va="center", style="italic", transform=side.transAxes)
     handles = [
         Line2D([], [], color=cmap(0.5), lw=2, label="track (colour = time)"),
         Line2D([], [], color=GAP_COLOUR, lw=1.3, ls=(0, (4, 3)), label=f"no positions > {GAP_H:g} h"),
@@ -1011,13 +1039,41 @@ def render_png(d: Dossier, track: pl.DataFrame | None, path: Path) -> None:
     if m.events:
         handles.append(Line2D([], [], marker="o", ls="", mfc="#666666", mec="white", ms=7,
                               label="finding (number as listed above)"))
-    side.legend(handles=handles, loc="lower left", fontsize=7.5, frameon=False, bbox_to_anchor=(0, 0))
+    legend = side.legend(handles=handles, loc="lower left", fontsize=7.5, frameon=False, bbox_to_anchor=(0, 0))
+    # the list stops above the legend, however many findings there are
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    legend_top = float(side.transAxes.inverted().transform(legend.get_window_extent(renderer))[1, 1])
+    line_h = 0.021
+    y = 1 - 0.04
+    room = max(int((y - legend_top - 0.02) / line_h) + 1, 0)
+    listed = len(m.events) if len(m.events) <= min(room, _MAX_LISTED_EVENTS) else max(min(room, _MAX_LISTED_EVENTS) - 1, 0)
+    for ev in m.events[:listed]:
+        r = ev.row
+        side.text(0.0, y, str(ev.n), fontsize=7, color="white", fontweight="bold", ha="center", va="center",
+                  transform=side.transAxes, bbox={"boxstyle": "circle,pad=0.2", "fc": ev.colour, "ec": "none"})
+        when = (r["start_utc"] or "")[:16].replace("T", " ")
+        port = f" — {_plain(r.get('port'))}" if r.get("port") else ""
+        nopos = "" if ev.lat is not None else " (no position)"
+        text = f"{when}  {r['kind'].replace('_', ' ')}{port}{nopos}"
+        side.text(0.05, y, text[:62], fontsize=7.2, va="center", transform=side.transAxes, parse_math=False)
+        y -= line_h
+    if len(m.events) > listed:
+        side.text(0.05, y, f"… and {len(m.events) - listed} more (see the dossier)", fontsize=7.2,
+                  va="center", style="italic", transform=side.transAxes)
+        y -= line_h
+    layout["labels"] = labels
+    layout["listed"] = listed
+    layout["list_bottom"] = y + line_h / 2
+    layout["legend_top"] = legend_top
     if len(m.drawn) < len(m.t_s):
         fig.text(0.055, 0.012, f"line drawn through {len(m.drawn):,} of {len(m.t_s):,} positions "
                  "(gap ends and events kept)", fontsize=6.5, color="#666666")
-    fig.text(0.985, 0.012, "shiptrack · coastlines: Natural Earth · ports: World Port Index", fontsize=6.5,
+    coast = ("coastlines: Natural Earth 1:10m (docks, basins and rivers under ~1 km wide drawn as land)"
+             if span <= DETAIL_SPAN_DEG else "coastlines: Natural Earth")
+    fig.text(0.985, 0.012, f"shiptrack · {coast} · ports: World Port Index", fontsize=6.5,
              color="#666666", ha="right")
     fig.savefig(Path(path), dpi=_DPI, format="png", facecolor="white")
+    return layout
 
 
 def write_png_map(d: Dossier, track: pl.DataFrame | None, path: Path) -> None:

@@ -16,8 +16,8 @@
 --   old MMSI went on reporting the IMO afterwards (two transmitters using one IMO,
 --   not a clean handover). Evidence: the last report of the old value and the first
 --   of the new.
--- param: min_identity_reports = 2  -- consecutive reports a value needs before it counts (reports)
--- param: max_mmsis_per_imo = 5  -- an IMO reported by more MMSIs than this is a placeholder (MMSIs)
+-- param: min_identity_reports (integer) = 2  -- consecutive reports a value needs before it counts (reports)
+-- param: max_mmsis_per_imo (integer) = 5  -- an IMO reported by more MMSIs than this is a placeholder (MMSIs)
 WITH st AS (
     SELECT mmsi, ts, dup_key, source_id, line_no, imo,
            nullif(regexp_replace(upper(trim(replace(name, '@', ' '))), '\s+', ' ', 'g'), '') AS name_n,

@@ -30,7 +30,7 @@
 -- param: min_inland_km = 5.0  -- positions closer than this to the coastline are never flagged (km)
 -- param: water_margin_km = 3.0  -- positions this close to a mapped lake, river, canal or port are on water (km)
 -- param: max_speed_kn = 60.0  -- consecutive positions farther apart than this speed allows are a jump (knots)
--- param: max_isolated_fixes = 3  -- at most this many consecutive positions that jump onto land and back are isolated (positions)
+-- param: max_isolated_fixes (integer) = 3  -- at most this many consecutive positions that jump onto land and back are isolated (positions)
 -- param: far_from_water_km = 150.0  -- positions farther than this from the sea and all mapped water are flagged whatever the track (km)
 WITH seq AS (
     -- every report of each MMSI with a position off all water, in time order (across track

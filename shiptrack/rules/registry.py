@@ -10,6 +10,9 @@ opened by a header that the registry reads (and ``shiptrack detect --list`` prin
     -- param: min_gap_h = 6          -- hours between consecutive positions
     -- param: port_radius_nm = 50    -- a gap end this close to a port makes it dark_period
 
+The header grammar and the ``--param`` syntax (``--param gaps.min_gap_h=12``) are those of
+:mod:`shiptrack.params`, shared with the reports.
+
 Parameters are bound (``$min_gap_h``), never formatted into the SQL; ``$since`` and
 ``$until`` (TIMESTAMPTZ or NULL) are always available. The statement returns the
 columns of :data:`RULE_COLUMNS`; the registry adds ``event_id`` (a hash of
@@ -44,35 +47,16 @@ from typing import Any
 import duckdb
 
 from shiptrack.errors import RuleError, first_line
+from shiptrack.params import Param, assign, parse_header
+from shiptrack.params import values as param_values
 from shiptrack.store.db import check_select, confine
 
 RULE_COLUMNS = (
     "kind", "mmsi", "other_mmsi", "start_utc", "end_utc", "lat", "lon",
     "port", "port_id", "port_distance_nm", "details", "evidence",
 )
-_HEADER_RE = re.compile(r"^--\s*(?P<key>[a-z_]+)\s*:\s*(?P<value>.*)$")
-_PARAM_RE = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*)\s*=\s*(?P<default>[^-]*?)\s*(?:--\s*(?P<doc>.*))?$")
 _HEADER_KEYS = frozenset({"kind", "title", "description", "after", "param"})
 _BIND_RE = re.compile(r"\$([a-z_][a-z0-9_]*)")
-
-
-@dataclass
-class Param:
-    name: str
-    default: float | int | str
-    doc: str = ""
-
-    def convert(self, text: str) -> float | int | str:
-        try:
-            if isinstance(self.default, bool):
-                return text.lower() in ("1", "true", "yes")
-            if isinstance(self.default, int):
-                return int(text)
-            if isinstance(self.default, float):
-                return float(text)
-        except ValueError as err:
-            raise RuleError(f"--param {self.name}={text!r}: expected a number like {self.default}") from err
-        return text
 
 
 @dataclass
@@ -87,56 +71,25 @@ class Rule:
     after: list[str] = field(default_factory=list)
 
     def header_lines(self) -> list[str]:
-        return [f"param: {p.name} = {p.default}" + (f"  -- {p.doc}" if p.doc else "") for p in self.params.values()]
-
-
-def _parse_default(text: str) -> float | int | str:
-    t = text.strip()
-    if re.fullmatch(r"-?\d+", t):
-        return int(t)
-    try:
-        return float(t)
-    except ValueError:
-        return t
+        """Each parameter as it is set on the command line, with its default, type and meaning."""
+        return [f"--param {self.name}.{p.name}={p.default}  ({p.type})" + (f"  {p.doc}" if p.doc else "")
+                for p in self.params.values()]
 
 
 def parse_rule(path: Path, text: str | None = None) -> Rule:
-    """Read a rule file's header and SQL; raise RuleError if the header is incomplete."""
+    """Read a rule file's header (the grammar of :mod:`shiptrack.params`) and SQL; raise
+    RuleError if the header is incomplete."""
     text = text if text is not None else path.read_text(encoding="utf-8")
-    meta: dict[str, str] = {}
-    params: dict[str, Param] = {}
-    desc: list[str] = []
-    for line in text.splitlines():
-        if not line.startswith("--"):
-            if line.strip():
-                break
-            continue
-        m = _HEADER_RE.match(line)
-        if m and m.group("key") not in _HEADER_KEYS:
-            m = None  # "-- call: ..." inside a description is text, not a header key
-        if not m:
-            if desc and line[2:].strip():
-                desc.append(line[2:].strip())  # continuation of the description
-            continue
-        key, value = m.group("key"), m.group("value").strip()
-        if key == "param":
-            pm = _PARAM_RE.match(value)
-            if not pm:
-                raise RuleError(f"{path.name}: bad param line {value!r}; write `-- param: name = default -- doc`")
-            params[pm.group("name")] = Param(pm.group("name"), _parse_default(pm.group("default")),
-                                             (pm.group("doc") or "").strip())
-        elif key == "description":
-            desc = [value]
-        else:
-            meta[key] = value
-    if "kind" not in meta or "title" not in meta or not desc:
+    head = parse_header(text, path.name, _HEADER_KEYS)
+    meta = head.meta
+    if "kind" not in meta or "title" not in meta or not head.description:
         raise RuleError(f"{path.name}: header needs `-- kind:`, `-- title:` and `-- description:` lines")
     return Rule(
         name=path.stem,
         kinds=[k.strip() for k in meta["kind"].split(",") if k.strip()],
         title=meta["title"],
-        description=" ".join(desc),
-        params=params,
+        description=head.description,
+        params=head.params,
         sql=text,
         path=path,
         after=[a.strip() for a in meta.get("after", "").split(",") if a.strip()],
@@ -179,14 +132,9 @@ def kinds_index(rules: dict[str, Rule]) -> dict[str, Rule]:
     return {k: r for r in rules.values() for k in r.kinds}
 
 
-def parse_params(pairs: Iterable[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise RuleError(f"--param {pair!r}: write name=value, e.g. --param min_gap_h=12")
-        out[name.strip()] = value.strip()
-    return out
+def parse_params(pairs: Iterable[str]) -> list[str]:
+    """The ``--param`` texts, as given (:func:`run` gives each to its rule)."""
+    return list(pairs)
 
 
 @dataclass
@@ -196,6 +144,15 @@ class DetectSummary:
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule -> effective params
     since: datetime | None = None
     until: datetime | None = None
+
+
+def _pairs(params: Iterable[str] | dict[str, str] | None) -> list[str]:
+    """``--param`` texts; a dict {name: value} is taken as NAME=VALUE pairs."""
+    if params is None:
+        return []
+    if isinstance(params, dict):
+        return [f"{k}={v}" for k, v in params.items()]
+    return list(params)
 
 
 def prepare_inputs(con: duckdb.DuckDBPyConnection, since: datetime | None, until: datetime | None) -> None:
@@ -210,10 +167,11 @@ def run(
     kinds: Iterable[str] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    params: dict[str, str] | None = None,
+    params: Iterable[str] | dict[str, str] | None = None,
     extra_dirs: Iterable[Path] = (),
 ) -> DetectSummary:
-    """Run the selected rules (all by default) and replace their events in the window."""
+    """Run the selected rules (all by default) and replace their events in the window.
+    ``params``: ``--param`` texts, ``RULE.NAME=VALUE`` or ``NAME=VALUE`` (see shiptrack.params)."""
     rules = load_rules(extra_dirs)
     by_kind = kinds_index(rules)
     selected: list[Rule]
@@ -229,19 +187,16 @@ def run(
         selected = [r for r in rules.values() if r.name in wanted]
     else:
         selected = list(rules.values())
-    given = dict(params or {})
-    known = {p for r in rules.values() for p in r.params}
-    unknown = sorted(set(given) - known)
-    if unknown:
-        raise RuleError(f"unknown --param {', '.join(unknown)}; see `shiptrack detect --list`")
+    run_names = {r.name for r in selected}
+    given = assign(_pairs(params), {r.name: r.params for r in selected},
+                   others={r.name: r.params for r in rules.values() if r.name not in run_names})
     summary = DetectSummary(since=since, until=until)
     for rule in selected:
         check_select(rule.sql.strip().rstrip(";"), f"rule {rule.path.name}")
     # rules read the store and write findings only through this module: no files, no
     # extensions, on this connection from now on (prepare steps pass data with con.register)
     confine(con, lock=False)
-    values_of = {r.name: {n: (p.convert(given[n]) if n in given else p.default) for n, p in r.params.items()}
-                 for r in selected}
+    values_of = {r.name: param_values(r.params, given[r.name], r.name) for r in selected}
     # one transaction for the whole run: killed at any point, the store keeps the events
     # it had; it never shows some rules' new events beside others' old ones
     con.execute("BEGIN TRANSACTION")
@@ -330,7 +285,7 @@ def describe(rules: dict[str, Rule]) -> list[dict[str, Any]]:
             "kinds": r.kinds,
             "title": r.title,
             "description": r.description,
-            "params": {p.name: {"default": p.default, "doc": p.doc} for p in r.params.values()},
+            "params": {p.name: {"type": p.type, "default": p.value(), "doc": p.doc} for p in r.params.values()},
         }
         for r in rules.values()
     ]

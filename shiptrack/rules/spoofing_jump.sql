@@ -17,7 +17,7 @@
 -- param: max_speed_kn = 60.0 -- knots; faster than this between consecutive positions is a jump (the segmenter splits at 60)
 -- param: min_jump_nm = 1.0 -- nm; shorter jumps are GPS noise or timestamp jitter
 -- param: jitter_s = 30.0 -- seconds of receive-time jitter allowed on every pair
--- param: min_jump_positions = 2 -- positions a segment needs for a jump to or from it to count
+-- param: min_jump_positions (integer) = 2 -- positions a segment needs for a jump to or from it to count
 WITH split AS (  -- only MMSIs the segmenter split can have a jump between segments
     SELECT DISTINCT mmsi FROM pos WHERE seg <> 0
 ), keep AS (

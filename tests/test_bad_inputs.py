@@ -175,3 +175,14 @@ def test_a_pipe_on_the_command_line_is_read_like_stdin(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     assert query(db, "SELECT count(*) FROM positions")[0][0] == 50
+
+
+def test_a_device_on_the_command_line_is_not_read(tmp_path: Path) -> None:
+    good = tmp_path / "good.nmea"
+    good.write_bytes(lines(352000001))
+    db = tmp_path / "s.duckdb"
+    done = run(db, Path("/dev/zero"), good)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert failed_lines(done.stdout) == {
+        "/dev/zero": "not a regular file (a character device): not read (nothing stored from it)"}
+    assert query(db, "SELECT count(*) FROM positions")[0][0] == 50

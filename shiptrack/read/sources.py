@@ -304,7 +304,11 @@ def expand_inputs(paths: list[str], source_name: str | None = None) -> list[Sour
                 raise InputError(f"{p}: folder holds no files")
             sources.extend(files)
             continue
-        if not stat.S_ISREG(mode):  # a pipe (`<(zcat day.gz)`), a FIFO, a device: read once, as stdin
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):  # /dev/zero would never end
+            sources.append(_failed(path, source_name or p,
+                                   f"not a regular file ({_KIND[stat.S_IFMT(mode)]}): not read"))
+            continue
+        if not stat.S_ISREG(mode):  # a pipe (`<(zcat day.gz)`), a FIFO: read once, as stdin
             try:
                 with open(path, "rb") as stream:
                     sources.extend(_spool(stream, source_name or p))  # type: ignore[arg-type]

@@ -348,3 +348,19 @@ def test_fast_and_reference_paths_account_alike(name: str) -> None:
     assert sorted(fast) == [n for n, _ in lines]
     assert fast == ref
     assert "unaccounted" not in fast.values()
+
+
+def test_the_length_check_is_the_same_row_by_row_and_by_column() -> None:
+    """nmea.bits_legal (whole columns, the fast path) says what nmea.bits_problem (one message,
+    the reference path) says, for every type and every length up to 1,200 bits."""
+    import numpy as np
+
+    from shiptrack.decode.nmea import bits_legal, bits_problem
+
+    t = np.repeat(np.arange(-1, 64), 1200).astype(np.int8)
+    n = np.tile(np.arange(0, 1200), 65).astype(np.int32)
+    want = [a >= 0 and bits_problem(int(a), int(b)) is None for a, b in zip(t.tolist(), n.tolist(), strict=True)]
+    assert bits_legal(t, n).tolist() == want
+    assert bits_problem(1, 168) is None and bits_problem(24, 168, 0) is None and bits_problem(24, 160, 1) == (
+        "type 24 part B with 160 bits; type 24 part B has 163-168 bits")
+    assert bits_problem(16, 120) == "type 16 with 120 bits; type 16 has 91-96 or 139-144 bits"

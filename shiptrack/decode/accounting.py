@@ -143,18 +143,23 @@ class LineTally:
         if hi <= lo:
             self._lines, self._cats, self._from, self._to = lines, cats, link_from, link_to
             return
-        best = self._best(lines, cats, lo, hi)
-        if link_from.size and (link_to < lo).any():  # (never expected: such a line stays unaccounted)
-            link_from, link_to = link_from[link_to >= lo], link_to[link_to >= lo]
+        later = lines >= hi
+        now = ~later & (lines >= lo)  # (a line before lo: resolved already, never expected)
+        best = np.zeros(hi - lo, dtype=np.int8)
+        np.maximum.at(best, lines[now] - lo, cats[now])
         if link_from.size:  # the lines of a message take its first line's category
             ready = (link_to >= lo) & (link_to < hi)
+            stale = link_to < lo  # (never expected: such a line stays unaccounted)
             if ready.any():
-                src = link_to[ready]
-                got = best[src - lo]
-                lines = np.concatenate([lines, link_from[ready]])
-                cats = np.concatenate([cats, got])
-                link_from, link_to = link_from[~ready], link_to[~ready]
-                best = self._best(lines, cats, lo, hi)
+                frm, got = link_from[ready], best[link_to[ready] - lo]
+                inside = frm < hi
+                np.maximum.at(best, frm[inside] - lo, got[inside])
+                if not inside.all():  # a later line: an entry of its own, kept for later
+                    lines = np.concatenate([lines, frm[~inside]])
+                    cats = np.concatenate([cats, got[~inside]])
+                    later = np.concatenate([later, np.ones(int((~inside).sum()), dtype=bool)])
+            keep = ~ready & ~stale
+            link_from, link_to = link_from[keep], link_to[keep]
         counts = np.bincount(best, minlength=STORED + 1)
         for code, name in _NAMES.items():
             if counts[code]:
@@ -163,27 +168,9 @@ class LineTally:
             self.counts[UNACCOUNTED] += int(counts[0])
         if self.hook is not None:
             self.hook(np.arange(lo, hi, dtype=np.int64), best)
-        keep = lines >= hi
-        self._lines, self._cats = lines[keep], cats[keep]
+        self._lines, self._cats = lines[later], cats[later]
         self._from, self._to = link_from, link_to
         self._done = hi
-
-    @staticmethod
-    def _best(lines: IntArray, cats: CatArray, lo: int, hi: int) -> CatArray:
-        """The best category of each line in [lo, hi) (0: none)."""
-        best = np.zeros(hi - lo, dtype=np.int8)
-        inside = (lines >= lo) & (lines < hi)
-        if not inside.all():
-            lines, cats = lines[inside], cats[inside]
-        idx = lines - lo
-        if cats.size and (cats == cats[0]).all():
-            best[idx] = cats[0]
-            return best
-        for code in range(REJECTED, STORED + 1):  # ascending: a better category overwrites
-            sel = cats == code
-            if sel.any():
-                best[idx[sel]] = code
-        return best
 
     def finish(self, last_line: int) -> None:
         """The end of the input: every line up to ``last_line`` is resolved."""

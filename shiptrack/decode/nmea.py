@@ -82,6 +82,9 @@ BITS_RANGES[:, :, 0] = 1
 for _t, _ranges in BIT_LENGTHS.items():
     for _k, (_lo, _hi) in enumerate(_ranges):
         BITS_RANGES[_t, _k] = (_lo, _hi)
+_LO1, _HI1 = BITS_RANGES[:, 0, 0].copy(), BITS_RANGES[:, 0, 1].copy()
+_LO2, _HI2 = BITS_RANGES[:, 1, 0].copy(), BITS_RANGES[:, 1, 1].copy()
+_TWO = _LO2 <= _HI2
 
 
 def _legal_text(ranges: tuple[tuple[int, int], ...]) -> str:
@@ -104,10 +107,13 @@ def bits_problem(msg_type: int, nbits: int, part: int | None = None) -> str | No
 
 def bits_legal(msg_type: npt.NDArray[np.integer], nbits: npt.NDArray[np.integer]) -> npt.NDArray[np.bool_]:
     """:func:`bits_problem` is None, for whole columns (type 24: either part's lengths)."""
-    t = np.asarray(msg_type).astype(np.int64)
-    n = np.asarray(nbits).astype(np.int64)
-    r = BITS_RANGES[t & 63]
-    ok = ((n >= r[:, 0, 0]) & (n <= r[:, 0, 1])) | ((n >= r[:, 1, 0]) & (n <= r[:, 1, 1]))
+    t = np.asarray(msg_type)
+    n = np.asarray(nbits)
+    k = t.astype(np.intp) & 63
+    ok = (n >= _LO1[k]) & (n <= _HI1[k])
+    two = _TWO[k]
+    if two.any():
+        ok |= two & (n >= _LO2[k]) & (n <= _HI2[k])
     return ok & (t >= 0) & (n >= 6)
 
 

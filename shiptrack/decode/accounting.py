@@ -140,6 +140,11 @@ class LineTally:
         link_from = np.concatenate([self._from, link_from]) if self._from.size else link_from
         link_to = np.concatenate([self._to, link_to]) if self._to.size else link_to
         lo, hi = self._done, min(final_below, last_line + 1)
+        while link_from.size:  # a line whose message's first line is not final yet waits for it
+            waiting = (link_to >= hi) & (link_from < hi)  # (a part heard before the first part)
+            if not waiting.any():
+                break
+            hi = int(link_from[waiting].min())
         if hi <= lo:
             self._lines, self._cats, self._from, self._to = lines, cats, link_from, link_to
             return

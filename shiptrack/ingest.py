@@ -19,11 +19,12 @@ from typing import Any, Generic, TypeVar
 
 import duckdb
 
+from shiptrack.decode.accounting import LINE_CATEGORIES, LedgerHook
 from shiptrack.decode.nmea import TimeSource, decode_nmea_chunks
 from shiptrack.decode.records import Batch
 from shiptrack.errors import InputError, first_line
 from shiptrack.read.sniff import SNIFF_LINES, sniff
-from shiptrack.read.sources import Source, expand_inputs, remove_temporary
+from shiptrack.read.sources import READ_ERRORS, Source, expand_inputs, read_error_text, remove_temporary
 from shiptrack.store import coverage
 from shiptrack.store.load import LoadCounts, Loader
 
@@ -67,6 +68,7 @@ class IngestSummary:
             t.type_counts.update(c.type_counts)
             t.reject_counts.update(c.reject_counts)
             t.untimed.update(c.untimed)
+            t.line_counts.update(c.line_counts)
         return t
 
 
@@ -105,14 +107,18 @@ def ingest(
     columns: dict[str, str] | None = None,
     time_from: TimeSource = "auto",
     progress: ProgressFn | None = None,
+    ledger: Callable[[Source], LedgerHook] | None = None,
 ) -> IngestSummary:
-    """Ingest every file under ``paths``; a file already ingested (same SHA-256) adds nothing."""
+    """Ingest every file under ``paths``; a file already ingested (same SHA-256) adds nothing.
+    ``ledger(source)``, if given, makes the hook that receives what became of each line of that
+    source (see ``shiptrack.decode.accounting.LineTally``)."""
     sources = expand_inputs(paths, source_name)
     summary = IngestSummary()
     try:
         with ingest_settings(con):
             for src in sources:
-                summary.results.append(ingest_source(con, src, fmt, columns, time_from, progress))
+                hook = ledger(src) if ledger is not None else None
+                summary.results.append(ingest_source(con, src, fmt, columns, time_from, progress, hook))
     finally:
         remove_temporary(sources)
     with contextlib.suppress(duckdb.Error):  # a store that could not be written may not be readable
@@ -215,8 +221,12 @@ def ingest_source(
     columns: dict[str, str] | None = None,
     time_from: TimeSource = "auto",
     progress: ProgressFn | None = None,
+    ledger: LedgerHook | None = None,
 ) -> SourceResult:
-    """Load one source inside one transaction: all of it, or (on any failure) none of it."""
+    """Load one source inside one transaction: all of it, or (on any failure) none of it.
+    A source that cannot be read (a corrupt member or stream, no permission) fails alone."""
+    if src.error is not None:
+        return SourceResult(src, "failed", error=src.error)
     try:
         # The SHA-256 is needed first only when the store holds a source of this size (the
         # same file again?); otherwise it is computed while decoding reads the file.
@@ -224,18 +234,20 @@ def ingest_source(
             sha: str | None = src.sha256
         else:
             sha = None
-    except OSError as err:
-        return SourceResult(src, "failed", error=f"cannot read: {err}")
+    except READ_ERRORS as err:
+        return SourceResult(src, "failed", error=read_error_text(err))
     if sha is not None and (prev := _already(con, sha)) is not None:
         return SourceResult(src, "already", source_id=prev[0], previous_ingest=prev[1])
     try:
         fmt_name, detail, batches = decode_source(src, fmt, columns, time_from)
     except InputError as err:
         return SourceResult(src, "failed", error=str(err))
+    except READ_ERRORS as err:
+        return SourceResult(src, "failed", error=read_error_text(err))
     con.execute("BEGIN TRANSACTION")
     try:
         source_id = con.execute("SELECT nextval('source_id_seq')").fetchall()[0][0]
-        loader = Loader(con, source_id)
+        loader = Loader(con, source_id, ledger=ledger)
         # decoding (numpy, polars) runs in helper threads while DuckDB stores the previous
         # batch: they release the GIL for much of their work
         prepared_batches = prefetch(loader.prepare, prefetch(_same, batches), PREPARED_AHEAD)
@@ -263,12 +275,12 @@ def ingest_source(
         con.execute(
             "INSERT INTO sources (source_id, name, path, sha256, size_bytes, format, format_detail, "
             "ingested_at, lines_read, messages, positions, static_reports, base_stations, duplicates, "
-            "rejects, type_counts, reject_counts, first_ts, last_ts) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "rejects, type_counts, reject_counts, first_ts, last_ts, line_counts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [source_id, src.display, str(src.path) + (f"!{src.member}" if src.member else ""), sha,
              src.size_bytes, fmt_name, detail, datetime.now(UTC), c.lines, c.messages, c.positions,
              c.static_reports, c.base_stations, c.duplicates, c.rejects, _json(c.type_counts),
-             _json(c.reject_counts), c.first_ts, c.last_ts],
+             _json(c.reject_counts), c.first_ts, c.last_ts, _line_json(c.line_counts)],
         )
         con.execute("COMMIT")
     except BaseException as err:
@@ -276,8 +288,10 @@ def ingest_source(
             con.execute("ROLLBACK")
         if isinstance(err, (KeyboardInterrupt, SystemExit)):
             raise
-        if isinstance(err, (OSError, EOFError, InputError)):
+        if isinstance(err, InputError):
             return SourceResult(src, "failed", fmt_name, detail, error=f"{type(err).__name__}: {first_line(err)}")
+        if isinstance(err, READ_ERRORS):  # a corrupt stream or member, a read error: this source only
+            return SourceResult(src, "failed", fmt_name, detail, error=read_error_text(err))
         if isinstance(err, duckdb.Error):  # a full disk, a file size limit, a store that went away
             return SourceResult(src, "failed", fmt_name, detail,
                                 error=f"the store could not be written: {first_line(err)}")
@@ -420,6 +434,13 @@ class prefetch(Generic[R]):  # noqa: N801 - used like a generator function
 
 def _same(item: T) -> T:
     return item
+
+
+def _line_json(counts: Counter[str]) -> str:
+    """Lines by category, every category named (in LINE_CATEGORIES order), then any other."""
+    out = {name: counts.get(name, 0) for name in LINE_CATEGORIES}
+    out.update({k: v for k, v in counts.items() if k not in out})
+    return json.dumps(out)
 
 
 def _json(counter: Counter) -> str:

@@ -320,3 +320,18 @@ def test_the_bulk_framer_tells_the_clocks_of_its_tag_block_times() -> None:
     for name in ref:
         assert fast[name].equals(ref[name], null_equal=True), name
     assert ref["positions"].select("line_no", "ts").rows() == [(3, utc(2020, 4, 7, 21, 39, 50)), (4, None)]
+
+
+def test_a_damaged_tag_block_lends_its_sentence_to_no_other_line(tmp_path: Path) -> None:
+    """':' turned into '\\' inside a tag block makes two tag blocks in a row: the sentence after
+    them must not be framed without its time and station, nor joined to the next line's part
+    (which carries both)."""
+    lines = ["\\s:rRUS01,c\\1517458645*17\\!AIVDM,2,1,5,A,5815GM02=vPiKM1KT010tq@T>1HuT4LE8000001@I0dFF40HtD3SmSlSlljF,0*65",
+             "\\s:rRUS01,c:1517458645*17\\!AIVDM,2,2,5,A,Djh00000000,2*57"]
+    db = tmp_path / "d.duckdb"
+    path = tmp_path / "d.nmea"
+    path.write_text("\n".join(lines) + "\n")
+    assert run_cli(["ingest", path], db).exit_code == 0
+    assert query(db, "SELECT count(*) FROM static_reports") == [(0,)]
+    assert query(db, "SELECT line_no, reason FROM rejects ORDER BY line_no") == [(1, "bad_tagblock"),
+                                                                                 (2, "orphan_fragment")]

@@ -43,9 +43,10 @@ LAYOUTS = [
     # 2 of its 4 sentences have no $PGHP before them, and one $PGHP has a bad checksum
     ("timestamped.ais", "Gatehouse $PGHP before the sentence", 1, utc(2008, 5, 9, 0, 0, 0, 10000), None),
     ("replay_dump.txt", "$PGHP + !BSVDM (DMA)", 45, utc(2013, 3, 18, 9, 19, 9, 499000), None),
-    # 6 of its position sentences are rejected (type 27 with lon 218 or -195, short payloads);
+    # 6 of its position sentences are rejected (type 27 with lon 218 or -195, short payloads), and
+    # 3 type 27 of 200, 320 and 376 bits (bad_payload: a type 27 is 96 bits, or 168 in the wild);
     # 2 are kept with their out-of-range course (363) set to NULL and recorded as bad_cog
-    ("test.aivdm", "USCG trailer ,b003669794,1272412827", 28, None, None),
+    ("test.aivdm", "USCG trailer ,b003669794,1272412827", 25, None, None),
     ("exact-earth-augmented-2.head400.txt", "$PGHP and a trailing unix ms time", None, None, None),
     ("ais-nmea.log", "only the receiver's $GPRMC clock", None, None, None),
     ("norwegian-prefixed.derived.nmea", "unix / ISO-8601 prefix", 136, utc(2024, 12, 9, 22, 7, 14), None),
@@ -113,8 +114,14 @@ def test_joined_sentences_and_groups_are_assembled(db: Path) -> None:
     ingest(db, NMEA / "bad-type5.nmea", NMEA / "ee-multiline.nmea", NMEA / "ais250.txt")
     per_file = dict(query(db, "SELECT s.name, count(r.mmsi) FROM sources s LEFT JOIN static_reports r "
                               "USING (source_id) GROUP BY s.name"))
-    assert per_file == {str(NMEA / "bad-type5.nmea"): 2, str(NMEA / "ee-multiline.nmea"): 2,
+    assert per_file == {str(NMEA / "bad-type5.nmea"): 0, str(NMEA / "ee-multiline.nmea"): 2,
                         str(NMEA / "ais250.txt"): 0}
+    # the "bad type 5" of that file are assembled (each from the two sentences of one line), and
+    # are 400, 444 and 448 bits long: a type 5 is 424 (420-426 in the wild), so they are rejects
+    details = [r[0] for r in query(db, "SELECT r.detail FROM rejects r JOIN sources s USING (source_id) "
+                                       "WHERE s.name LIKE '%bad-type5.nmea' AND r.reason = 'bad_payload' "
+                                       "ORDER BY r.line_no")]
+    assert details == [f"type 5 with {n} bits; type 5 has 420-426 bits" for n in (448, 400, 444)]
     assert query(db, "SELECT count(*) FROM rejects WHERE reason = 'orphan_fragment'")[0][0] == 0
     names = [r[0] for r in query(db, "SELECT name FROM static_reports ORDER BY name")]
     assert all(n is None or n == n.strip() for n in names)

@@ -548,6 +548,11 @@ EXPECTED_DIFFERENCES: dict[str, dict[Key, tuple[Any, Any, str]]] = {
         ("statics", 5, 244710865, 0, "callsign"): ("J130B", None, LEADING_AT),
         ("statics", 5, 244710865, 1, "callsign"): ("J130B", None, LEADING_AT),
         ("statics", 5, 244710865, 2, "callsign"): ("J130B", None, LEADING_AT),
+        ("positions", 1, 247092500, 0, "<record>"): (
+            "rejected: bad_payload", "present",
+            "a type 1 of 204 bits (34 characters): a position report is 168 bits (28 characters), so this "
+            "payload is not one; gpsd decodes the first 168 bits and ignores the rest, shiptrack keeps it "
+            "as a bad_payload reject (nmea.BIT_LENGTHS)"),
     },
     "typeexamples": {
         ("positions", 2, 277315048, 0, "<record>"): (
@@ -569,8 +574,12 @@ EXPECTED_COUNTS: dict[str, dict[str, Any]] = {
         # (the two-part type 8 whose part 2 alone carries a USCG station trailer, ',b003660465', is
         # assembled, as gpsd does; type 8 is not stored.)
         # garbage: 'AIVDM,2,2,...' without '!' (the file's 'invalid packet' test). The 163-bit type 1
-        # marked 'type=1 length=163' is decoded, as gpsd does: every field we store ends by bit 137.
-        "decode_rejects": {"garbage": 1},
+        # marked 'type=1 length=163' is decoded, as gpsd does: every field we store ends by bit 137
+        # (28 characters, the fill field off by 5); so is the 168-bit type 27 (gpsd: "a full 168-bit
+        # slot"). bad_payload: types only counted, of lengths their type cannot have (type 15 of 168
+        # bits, 16 of 168, 20 of 186, 21 of 368; see nmea.BIT_LENGTHS). The two parts of which only
+        # one carries the station are assembled (no orphan fragments).
+        "decode_rejects": {"garbage": 1, "bad_payload": 4},
         "duplicates": 0, "lone_24a": 1, "lone_24b": 2,
     },
     "ais-nmea.log": {
@@ -581,9 +590,10 @@ EXPECTED_COUNTS: dict[str, dict[str, Any]] = {
     "ais-18-27.log": {
         "records": {"positions": 138, "statics": 0, "base_stations": 0},
         "fields": {"positions": 1242, "statics": 0, "base_stations": 0},
-        # the 69 second type 24 sentences have part number 3, undefined in the spec: pyais raises,
-        # gpsd logs 'message type 24 of subtype unknown' and reports nothing; so each part A is lone.
-        "decode_rejects": {"decode_error": 69}, "duplicates": 0, "lone_24a": 69, "lone_24b": 0,
+        # the 69 second type 24 sentences have part number 3, undefined in the spec, and 174 or 180
+        # bits, more than a type 24 has (bad_payload); gpsd logs 'message type 24 of subtype unknown'
+        # and reports nothing; so each part A is lone.
+        "decode_rejects": {"bad_payload": 69}, "duplicates": 0, "lone_24a": 69, "lone_24b": 0,
     },
     "ais-raw-messages.log": {
         "records": {"positions": 91, "statics": 6, "base_stations": 5},
@@ -596,12 +606,12 @@ EXPECTED_COUNTS: dict[str, dict[str, Any]] = {
         "decode_rejects": {}, "duplicates": 0, "lone_24a": 0, "lone_24b": 0,
     },
     "ais-nmea-type6-fid55.log": {
-        "records": {"positions": 808, "statics": 133, "base_stations": 30},
-        "fields": {"positions": 7272, "statics": 1862, "base_stations": 180},
+        "records": {"positions": 807, "statics": 133, "base_stations": 30},
+        "fields": {"positions": 7263, "statics": 1862, "base_stations": 180},
         # The 5 two-sentence type 5 repeated byte for byte a few lines later are decoded each time,
         # as gpsd does (a repeated first part starts a new message; with receive times, the store's
-        # de-duplication would merge repeats heard within 60 s).
-        "decode_rejects": {}, "duplicates": 0, "lone_24a": 30, "lone_24b": 29,
+        # de-duplication would merge repeats heard within 60 s). bad_payload: the 204-bit type 1.
+        "decode_rejects": {"bad_payload": 1}, "duplicates": 0, "lone_24a": 30, "lone_24b": 29,
     },
     "typeexamples": {
         "records": {"positions": 5, "statics": 2, "base_stations": 1},

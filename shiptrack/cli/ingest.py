@@ -47,9 +47,11 @@ def _columns(text: str | None) -> dict[str, str] | None:
 @click.option("--time-from", type=TIME_CHOICE, default="auto", show_default=True,
               help="Where an NMEA receive time comes from (auto: tag block, $PGHP, prefix, trailer, $GPRMC; "
                    "basestation: the same, with the type 4 base-station reports as the receiver's clock).")
+@click.option("--ledger", type=click.Path(dir_okay=False), hidden=True,
+              help="Write what became of every line to FILE ('# source' lines, then 'line<TAB>category').")
 @click.pass_obj
 def ingest(obj: Context, paths: tuple[str, ...], fmt: str | None, fmt_alias: str | None, source_name: str | None,
-           columns: str | None, time_from: str) -> None:
+           columns: str | None, time_from: str, ledger: str | None) -> None:
     """Decode AIS files into the store: files, folders, '-' for stdin, .gz/.bz2/.zip.
 
     \b
@@ -66,12 +68,16 @@ def ingest(obj: Context, paths: tuple[str, ...], fmt: str | None, fmt_alias: str
     con = _open_while(obj, _load_decoder)
     from shiptrack.ingest import ingest as run_ingest
 
+    out = open(ledger, "w", encoding="utf-8") if ledger else None  # noqa: SIM115 - closed below
     try:
         with progress_reporter() as progress:
             summary = run_ingest(con, list(paths), fmt=fmt, source_name=source_name, columns=mapping,
-                                 time_from=time_from, progress=progress)  # type: ignore[arg-type]
+                                 time_from=time_from, progress=progress,  # type: ignore[arg-type]
+                                 ledger=_ledger_writer(out) if out is not None else None)
     finally:
         con.close()
+        if out is not None:
+            out.close()
     print_ingest_summary(summary)
     if not summary.ok:
         sys.exit(1)
@@ -82,6 +88,23 @@ def _input_format(fmt: str | None, old: str | None) -> str:
     if fmt is not None and old is not None and fmt != old:
         raise click.UsageError(f"--input-format {fmt} and --format {old} disagree; give --input-format only")
     return fmt or old or "auto"
+
+
+def _ledger_writer(out: Any) -> Callable[[Source], Callable[..., None]]:  # noqa: ANN401 - a text file
+    """``--ledger``: a hidden option for audits and the tests (tests/test_line_accounting.py),
+    which check the accounting line by line: what became of each line of each source."""
+    from shiptrack.decode.accounting import category_names
+
+    def for_source(src: Source) -> Callable[..., None]:
+        out.write(f"# {src.display}\n")
+
+        def write(lines: Any, cats: Any) -> None:  # noqa: ANN401 - numpy arrays
+            names = category_names(cats)
+            out.write("".join(f"{n}\t{c}\n" for n, c in zip(lines.tolist(), names, strict=True)))
+
+        return write
+
+    return for_source
 
 
 def _load_decoder() -> None:
@@ -142,6 +165,10 @@ def decode(path: str, out_format: str, fmt: str, columns: str | None, time_from:
     from shiptrack.read.sources import expand_inputs, remove_temporary
 
     sources = expand_inputs([path])
+    for src in sources:
+        if src.error is not None:
+            remove_temporary(sources)
+            raise InputError(f"{src.display}: {src.error}")
     try:
         _decode_sources(sources, fmt, columns, time_from, out_format, rejects)
     finally:
@@ -152,6 +179,19 @@ def decode(path: str, out_format: str, fmt: str, columns: str | None, time_from:
 
 def _decode_sources(sources: list[Source], fmt: str, columns: str | None, time_from: str, out_format: str,
                     rejects: bool) -> None:
+    from shiptrack.read.sources import READ_ERRORS, read_error_text
+
+    header = True
+    for src in sources:
+        try:
+            header = _decode_one(src, fmt, columns, time_from, out_format, rejects, header)
+        except READ_ERRORS as err:
+            raise InputError(f"{src.display}: {read_error_text(err)}") from err
+
+
+def _decode_one(src: Source, fmt: str, columns: str | None, time_from: str, out_format: str, rejects: bool,
+                header: bool) -> bool:
+    """Print the records of one source; returns whether a CSV header is still to be written."""
     import polars as pl
 
     from shiptrack.decode.normalize import (
@@ -162,38 +202,37 @@ def _decode_sources(sources: list[Source], fmt: str, columns: str | None, time_f
     )
     from shiptrack.ingest import decode_source
 
-    header = True
-    for src in sources:
-        chosen, detail, batches = decode_source(src, fmt, _columns(columns), time_from)  # type: ignore[arg-type]
-        if chosen != "nmea":  # a table: say how its columns were read
-            click.echo(f"{terminal(src.display)}: {chosen} ({terminal(detail)})", err=True)
-        for batch in batches:
-            # like gpsdecode: a message without a receive time is printed (ts empty)
-            pos, rp = clean_positions(batch.positions, untimed_ok=True)
-            st, rs = clean_statics(batch.statics, untimed_ok=True)
-            bs, rb = clean_base_stations(batch.base_stations, untimed_ok=True)
-            parts = [
-                pos.drop("dedup").with_columns(pl.lit("position").alias("record")),
-                st.drop("dedup").with_columns(pl.lit("static").alias("record")),
-                bs.drop("dedup").with_columns(pl.lit("base_station").alias("record")),
-            ]
-            if rejects:
-                rej, _ = explain_untimed(pl.concat([batch.rejects, rp, rs, rb]), batch.time_notes)
-                parts.append(rej.with_columns(pl.lit("reject").alias("record")))
-            out = pl.concat([p for p in parts if p.height], how="diagonal_relaxed") if any(
-                p.height for p in parts) else None
-            if out is None:
-                continue
-            out = out.sort("line_no").select("record", pl.exclude("record"))
-            out = out.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ"))
-            if out_format == "jsonl":
-                for rec in out.iter_rows(named=True):
-                    keep = {k: v for k, v in rec.items() if v is not None or (k == "ts" and rec["record"] != "reject")}
-                    sys.stdout.write(json.dumps(keep) + "\n")
-            else:
-                from shiptrack.export.tabular import csv_safe_frame
+    chosen, detail, batches = decode_source(src, fmt, _columns(columns), time_from)  # type: ignore[arg-type]
+    if chosen != "nmea":  # a table: say how its columns were read
+        click.echo(f"{terminal(src.display)}: {chosen} ({terminal(detail)})", err=True)
+    for batch in batches:
+        # like gpsdecode: a message without a receive time is printed (ts empty)
+        pos, rp = clean_positions(batch.positions, untimed_ok=True)
+        st, rs = clean_statics(batch.statics, untimed_ok=True)
+        bs, rb = clean_base_stations(batch.base_stations, untimed_ok=True)
+        parts = [
+            pos.drop("dedup").with_columns(pl.lit("position").alias("record")),
+            st.drop("dedup").with_columns(pl.lit("static").alias("record")),
+            bs.drop("dedup").with_columns(pl.lit("base_station").alias("record")),
+        ]
+        if rejects:
+            rej, _ = explain_untimed(pl.concat([batch.rejects, rp, rs, rb]), batch.time_notes)
+            parts.append(rej.with_columns(pl.lit("reject").alias("record")))
+        out = pl.concat([p for p in parts if p.height], how="diagonal_relaxed") if any(
+            p.height for p in parts) else None
+        if out is None:
+            continue
+        out = out.sort("line_no").select("record", pl.exclude("record"))
+        out = out.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ"))
+        if out_format == "jsonl":
+            for rec in out.iter_rows(named=True):
+                keep = {k: v for k, v in rec.items() if v is not None or (k == "ts" and rec["record"] != "reject")}
+                sys.stdout.write(json.dumps(keep) + "\n")
+        else:
+            from shiptrack.export.tabular import csv_safe_frame
 
-                out = out.select([pl.col(c) if c in out.columns else pl.lit(None).alias(c)
-                                  for c in _DECODE_COLUMNS])
-                sys.stdout.write(csv_safe_frame(out).write_csv(include_header=header))
-                header = False
+            out = out.select([pl.col(c) if c in out.columns else pl.lit(None).alias(c)
+                              for c in _DECODE_COLUMNS])
+            sys.stdout.write(csv_safe_frame(out).write_csv(include_header=header))
+            header = False
+    return header

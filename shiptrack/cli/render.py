@@ -72,6 +72,12 @@ _UNTIMED = {"arrival": "arrival time only", "clock_mismatch": "receiver clock di
             "clock_far": "receiver clock too far before", "tag_stream": "untimed in a tag-block stream"}
 
 
+# What became of the lines read (shiptrack.decode.accounting): they add up to "lines read".
+_LINE_ROWS = (("stored", "  in stored messages"), ("duplicate", "  in duplicates"),
+              ("other_type", "  in other message types"), ("time", "  time sentences ($PGHP, RMC, ZDA)"),
+              ("header", "  header lines"), ("rejected", "  rejected"))
+
+
 def print_ingest_summary(summary: IngestSummary) -> None:
     from rich.table import Table
 
@@ -97,6 +103,12 @@ def print_ingest_summary(summary: IngestSummary) -> None:
     table.add_column("count", justify="right")
     table.add_row("files ingested", _n(len(done)))
     table.add_row("lines read", _n(t.lines))
+    lc = t.line_counts
+    for name, label in _LINE_ROWS:
+        if lc[name] or name in ("stored", "duplicate", "rejected"):
+            table.add_row(label, _n(lc[name]))
+    if lc["unaccounted"]:
+        table.add_row("[bold red]  not accounted for (a bug: please report it)[/]", _n(lc["unaccounted"]))
     table.add_row("messages decoded", _n(t.messages))
     for mt, n in sorted(t.type_counts.items()):
         table.add_row(f"  type {mt}" if mt else "  archive rows, class unknown", _n(n))
@@ -104,7 +116,7 @@ def print_ingest_summary(summary: IngestSummary) -> None:
     table.add_row("static reports stored", _n(t.static_reports))
     table.add_row("base-station reports stored", _n(t.base_stations))
     table.add_row("duplicates skipped", _n(t.duplicates))
-    table.add_row("lines rejected", _n(t.rejects))
+    table.add_row("rejects kept", _n(t.rejects))
     for reason, n in sorted(t.reject_counts.items(), key=lambda kv: (-kv[1], kv[0])):
         table.add_row(f"  {reason}", _n(n))
         if reason == "no_timestamp":

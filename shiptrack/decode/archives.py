@@ -90,6 +90,8 @@ from typing import Any, Literal
 
 import polars as pl
 
+from shiptrack.decode import accounting
+from shiptrack.decode.accounting import LineEntries
 from shiptrack.decode.records import (
     BASE_STATION_SCHEMA,
     POSITION_SCHEMA,
@@ -100,6 +102,7 @@ from shiptrack.decode.records import (
     empty_frame,
 )
 from shiptrack.errors import InputError
+from shiptrack.read.chunks import TooLong
 
 ArchiveFormat = Literal["dma", "noaa", "generic"]
 
@@ -622,11 +625,17 @@ class _Decoder:
         return _conform(out, STATIC_SCHEMA)
 
     def decode(self, chunk: list[tuple[int, str]]) -> Batch:
-        nos, raws = zip(*chunk, strict=True) if chunk else ((), ())
+        too_long = [(n, t) for n, t in chunk if t.__class__ is TooLong]
+        rest = [(n, t) for n, t in chunk if t.__class__ is not TooLong] if too_long else chunk
+        nos, raws = zip(*rest, strict=True) if rest else ((), ())
         df = pl.DataFrame({"line_no": list(nos), "raw": list(raws)},
                           schema={"line_no": pl.Int64(), "raw": pl.String()})
         split = self._split_csv if self.layout.kind == "csv" else self._split_json
         good, rej1 = split(df)
+        if too_long:
+            rej1 = pl.concat([rej1, pl.DataFrame(
+                [(n, "line_too_long", t.detail(), _escaped(t)) for n, t in too_long],  # type: ignore[attr-defined]
+                schema=REJECT_SCHEMA, orient="row")])
         good, rej2 = self._type(good)
         good = good.with_columns(dedup=pl.concat_str(
             [pl.col("mmsi").cast(pl.String), _ts_text()]
@@ -638,6 +647,8 @@ class _Decoder:
         counts: Counter[int] = Counter()
         for k, n in good.group_by("class").len().iter_rows():
             counts[UNKNOWN_CLASS if k is None else int(k)] += n
+        entries = LineEntries()
+        entries.add(good.filter(kind.is_in(COUNT_ONLY_TYPES))["line_no"].to_numpy(), accounting.OTHER_TYPE)
         return Batch(
             positions=_conform(vessels.with_columns(msg_type=kind), POSITION_SCHEMA),
             statics=self._statics(vessels),
@@ -646,7 +657,17 @@ class _Decoder:
             type_counts=counts,
             lines=len(chunk),
             dedup_window_s=0,
+            entries=entries,
+            last_line=max((c[0] for c in chunk), default=0),
         )
+
+
+def _escaped(text: str) -> str:
+    """A line kept as raw text with its control characters escaped."""
+    return text.encode("unicode_escape").decode("ascii") if _CONTROL.search(text) else str(text)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def _ts_text() -> pl.Expr:
@@ -710,7 +731,7 @@ def decode_archive(
         layout = _json_layout(_first_object(pending), columns)
     else:
         layout = _csv_layout(fmt, header, columns)
-    return _batches(_Decoder(layout), blanks, pending, it, batch_rows, header_lines)
+    return _batches(_Decoder(layout), blanks, pending, it, batch_rows, header_no if header_lines else None)
 
 
 def _first_object(chunk: list[tuple[int, str]]) -> dict[str, Any] | None:
@@ -725,7 +746,7 @@ def _first_object(chunk: list[tuple[int, str]]) -> dict[str, Any] | None:
 
 
 def _batches(decoder: _Decoder, blanks: list[tuple[int, str]], pending: list[tuple[int, str]],
-             it: Iterator[tuple[int, str]], batch_rows: int, header_lines: int) -> Iterator[Batch]:
+             it: Iterator[tuple[int, str]], batch_rows: int, header_no: int | None) -> Iterator[Batch]:
     first = True
     while True:
         chunk = pending or list(islice(it, batch_rows))
@@ -738,7 +759,10 @@ def _batches(decoder: _Decoder, blanks: list[tuple[int, str]], pending: list[tup
                 lead = pl.DataFrame([(n, "empty_line", None, t) for n, t in blanks],
                                     schema=REJECT_SCHEMA, orient="row")
                 batch.rejects = pl.concat([lead, batch.rejects])
-            batch.lines += len(blanks) + header_lines
+            batch.lines += len(blanks) + (header_no is not None)
+            if header_no is not None:
+                batch.entries.add([header_no], accounting.HEADER)
+                batch.last_line = max(batch.last_line, header_no)
             first = False
         yield batch
         if len(chunk) < batch_rows:

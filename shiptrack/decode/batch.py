@@ -17,7 +17,7 @@ without a per-row Python step, a join or a cast.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
+from shiptrack.decode import accounting
 from shiptrack.decode.fast import (
     Decoded,
     _flatten,
@@ -38,7 +39,15 @@ from shiptrack.decode.fast import (
     text_array,
     to_frame,
 )
-from shiptrack.decode.nmea import BASE_STATION_TYPES, POSITION_TYPES, STATIC_TYPES, Message, decode_message
+from shiptrack.decode.nmea import (
+    BASE_STATION_TYPES,
+    BIT_LENGTHS_24,
+    POSITION_TYPES,
+    STATIC_TYPES,
+    Message,
+    bits_legal,
+    decode_message,
+)
 from shiptrack.decode.records import (
     BASE_STATION_SCHEMA,
     POSITION_SCHEMA,
@@ -101,7 +110,7 @@ def decode_messages(msgs: pl.DataFrame, builder: BatchBuilder) -> tuple[pl.DataF
         r = msgs.row(i, named=True)
         return Message(r["line_no"], r["raw"], r["payload"], r["fill"], r["ts"], r["station"])
 
-    _count_and_fall_back(dec, builder, message)
+    dec = _count_and_fall_back(dec, builder, message, msgs["line_no"].to_numpy())
     meta_cols = msgs.select("ts", "station", "line_no", "raw", pl.col("payload").alias("dedup"))
 
     def meta(rows: IntArray) -> dict[str, pa.Array]:
@@ -220,7 +229,7 @@ def decode_framed(msgs: FramedMessages, builder: BatchBuilder) -> tuple[pl.DataF
         when = _EPOCH + timedelta(microseconds=int(fr.ts_us[i]))
         return Message(int(chunk.line_nos[i]), raw, payload, int(fill[j if j >= 0 else i]), when, station)
 
-    _count_and_fall_back(dec, builder, message)
+    dec = _count_and_fall_back(dec, builder, message, chunk.line_nos[first])
     whole = pa.py_buffer(data)  # the texts of one line are views into the chunk's bytes (ASCII)
     alone = _i64(np.full(len(msgs), -1, dtype=np.int64))
     sta_e = _i64(np.where(has_s, sta_e, sta_s))  # no s: item, no text (the column is NULL there)
@@ -247,24 +256,54 @@ def decode_framed(msgs: FramedMessages, builder: BatchBuilder) -> tuple[pl.DataF
 # ---------------------------------------------------------------- shared
 
 
-def _count_and_fall_back(dec: Decoded, builder: BatchBuilder, message: Callable[[int], Message]) -> None:
+def _count_and_fall_back(dec: Decoded, builder: BatchBuilder, message: Callable[[int], Message],
+                         line_no: IntArray) -> Decoded:
     """Count the handled messages by type; send the others through pyais (``message(i)``:
-    input row i as a :class:`Message`), except those of a type we do not store whose
-    first character is armour: decode_message would only count them (no field to check,
-    no minimum length)."""
+    input row i as a :class:`Message`; ``line_no``: each row's first line), except those of
+    a type we do not store whose bit length is one their type may have: decode_message would
+    only count them. A handled row of a length its type may not have (``nmea.BIT_LENGTHS``)
+    is taken out of the frames and goes through pyais too, which rejects it (bad_payload).
+    Returns the decoded rows without those."""
+    legal = bits_legal(dec.msg_type, dec.n_bits)
+    st = dec.statics
+    if st["row"].size:  # a type 24 has the lengths of its part
+        is24 = st["msg_type"] == 24
+        if is24.any():
+            rows, part = st["row"][is24], st["partno"][is24]
+            n = dec.n_bits[rows]
+            (lo_a, hi_a), = BIT_LENGTHS_24[0]
+            (lo_b, hi_b), = BIT_LENGTHS_24[1]
+            lo, hi = np.where(part == 0, lo_a, lo_b), np.where(part == 0, hi_a, hi_b)
+            legal[rows[(n < lo) | (n > hi)]] = False
+    if not legal[dec.handled].all():
+        dec = _drop_rows(dec, dec.handled & ~legal)
     handled = dec.handled
     rest = np.flatnonzero(~handled)
     t = dec.msg_type[rest]
-    others = (t >= 0) & (dec.n_bits[rest] >= 6) & ~_STORED[t & 63]
+    others = legal[rest] & ~_STORED[t & 63]
     if others.any():
         types, counts = np.unique(t[others], return_counts=True)
         for ty, n in zip(types.tolist(), counts.tolist(), strict=True):
             builder.type_counts[ty] += n
+        builder.entries.add(line_no[rest[others]], accounting.OTHER_TYPE)
     for i in rest[~others].tolist():
         decode_message(message(i), builder)
     counts = np.bincount(dec.msg_type[handled].astype(np.intp), minlength=64)
     for ty in np.flatnonzero(counts).tolist():
         builder.type_counts[ty] += int(counts[ty])
+    if counts[~_STORED].any():  # handled but only counted (type 11)
+        builder.entries.add(line_no[handled & ~_STORED[dec.msg_type & 63]], accounting.OTHER_TYPE)
+    return dec
+
+
+def _drop_rows(dec: Decoded, drop: npt.NDArray[np.bool_]) -> Decoded:
+    """The decoded rows without the input rows ``drop`` (which are then not handled)."""
+    frames = []
+    for frame in (dec.positions, dec.statics, dec.base_stations):
+        keep = ~drop[frame["row"]]
+        frames.append(frame if keep.all() else {name: col[keep] for name, col in frame.items()})
+    return replace(dec, handled=dec.handled & ~drop, positions=frames[0], statics=frames[1],
+                   base_stations=frames[2])
 
 
 @jit

@@ -36,11 +36,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
+from shiptrack.decode import accounting
 from shiptrack.decode.records import Batch, BatchBuilder
 from shiptrack.decode.timesource import TIME_CHOICES, TIME_SOURCES, TimeSource
-from shiptrack.read.chunks import LineChunk, chunks_from_lines
+from shiptrack.read.chunks import LineChunk, TooLong, chunks_from_lines
 
 if TYPE_CHECKING:
     from shiptrack.decode.batch import FramedMessages
@@ -56,6 +58,64 @@ BASE_STATION_TYPES = frozenset({4})
 # zero-padded by pyais into plausible-looking garbage: it is rejected as bad_payload.
 MIN_BITS = {1: 137, 2: 137, 3: 137, 4: 138, 5: 420, 18: 133, 19: 305, 24: 160, 27: 94}
 MIN_BITS_24B = 162
+
+# The bit lengths a message of each type may have, as accepted: those of ITU-R M.1371-5
+# (Annex 8), each widened to whole 6-bit characters, since a sentence's fill-bits field is
+# often wrong (a 168-bit type 1 is 28 characters: 163-168 bits, whatever its fill field says),
+# and what transmitters in the wild send, as gpsd and libais accept it: type 5 from 420 bits
+# (gpsd: "a lot of transmitters in the wild ship with a length of 420 or 422"), type 24 part A
+# of 168 bits (libais; 816 of the 1,269 part As in fixtures/ are), type 27 of 168 bits (gpsd: "a
+# full 168-bit slot rather than just 96 bits"). Type 16 is 96 or 144 bits, nothing between.
+# A payload of another length, or of a type that does not exist (0, 28-63), is bad_payload.
+BIT_LENGTHS: dict[int, tuple[tuple[int, int], ...]] = {
+    1: ((163, 168),), 2: ((163, 168),), 3: ((163, 168),), 4: ((163, 168),), 5: ((420, 426),),
+    6: ((85, 1008),), 7: ((67, 168),), 8: ((55, 1008),), 9: ((163, 168),), 10: ((67, 72),),
+    11: ((163, 168),), 12: ((67, 1008),), 13: ((67, 168),), 14: ((37, 1008),), 15: ((85, 162),),
+    16: ((91, 96), (139, 144)), 17: ((79, 816),), 18: ((163, 168),), 19: ((307, 312),), 20: ((67, 162),),
+    21: ((271, 360),), 22: ((163, 168),), 23: ((157, 162),), 24: ((157, 168),), 25: ((37, 168),),
+    26: ((55, 1068),), 27: ((91, 96), (163, 168)),
+}
+BIT_LENGTHS_24 = {0: ((157, 168),), 1: ((163, 168),)}  # part A, part B (parts 2 and 3 do not exist)
+# the same, by message id, for whole columns (a type that does not exist: nothing fits)
+BITS_RANGES = np.zeros((64, 2, 2), dtype=np.int64)  # [type, range, lo/hi]; an unused range is (1, 0)
+BITS_RANGES[:, :, 0] = 1
+for _t, _ranges in BIT_LENGTHS.items():
+    for _k, (_lo, _hi) in enumerate(_ranges):
+        BITS_RANGES[_t, _k] = (_lo, _hi)
+_LO1, _HI1 = BITS_RANGES[:, 0, 0].copy(), BITS_RANGES[:, 0, 1].copy()
+_LO2, _HI2 = BITS_RANGES[:, 1, 0].copy(), BITS_RANGES[:, 1, 1].copy()
+_TWO = _LO2 <= _HI2
+
+
+def _legal_text(ranges: tuple[tuple[int, int], ...]) -> str:
+    return " or ".join(f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in ranges)
+
+
+def bits_problem(msg_type: int, nbits: int, part: int | None = None) -> str | None:
+    """Why a payload of ``nbits`` bits cannot be a message of its type (``part``: a type 24's
+    part number), for the detail of a bad_payload reject; None if it can."""
+    if nbits < 6:
+        return f"a payload of {nbits} bits holds no message type"
+    if msg_type not in BIT_LENGTHS:
+        return f"type {msg_type} with {nbits} bits: no AIS message has type {msg_type} (1-27)"
+    ranges = BIT_LENGTHS_24.get(part, BIT_LENGTHS[24]) if msg_type == 24 else BIT_LENGTHS[msg_type]  # type: ignore[arg-type]
+    if any(lo <= nbits <= hi for lo, hi in ranges):
+        return None
+    what = f"type 24 part {'AB'[part]}" if msg_type == 24 and part in (0, 1) else f"type {msg_type}"
+    return f"{what} with {nbits} bits; {what} has {_legal_text(ranges)} bits"
+
+
+def bits_legal(msg_type: npt.NDArray[np.integer], nbits: npt.NDArray[np.integer]) -> npt.NDArray[np.bool_]:
+    """:func:`bits_problem` is None, for whole columns (type 24: either part's lengths)."""
+    t = np.asarray(msg_type)
+    n = np.asarray(nbits)
+    k = t.astype(np.intp) & 63
+    ok = (n >= _LO1[k]) & (n <= _HI1[k])
+    two = _TWO[k]
+    if two.any():
+        ok |= two & (n >= _LO2[k]) & (n <= _HI2[k])
+    return ok & (t >= 0) & (n >= 6)
+
 
 # Code fields read from the raw bits: pyais maps them through enums that turn codes
 # it does not know (ship type 38, 100-255, epfd 9-14...) into other values.
@@ -271,6 +331,7 @@ class _Held:
     vdo: bool = False  # an own-ship report (!--VDO)
     pghp: datetime | None = None
     pghp_wait: bool = False  # a $PGHP naming it may still come
+    first: int = 0  # its first line (parts may come out of order)
 
 
 @dataclass
@@ -343,12 +404,35 @@ class NmeaFramer:
         self._tag_time_seen = False
         self._trailer_mode: str | None = None  # None (not known yet), "receive" or "arrival"
         self._trailer_first: int | None = None  # first trailer line while the mode is not known
+        self.next_line = 1  # the line after the last one read
 
     # ------------------------------------------------------------------ lines
     def feed(self, line_no: int, text: str) -> None:
         self.builder.lines += 1
-        self._line(line_no, text)
+        self.next_line = line_no + 1
+        if text.__class__ is TooLong:
+            self._too_long(line_no, text)  # type: ignore[arg-type]
+        else:
+            self._line(line_no, text)
         self._advance(line_no)
+
+    def open_from(self) -> int:
+        """The first line whose outcome the framer may still decide (its fragments waiting for
+        their other parts, its messages waiting for their time): accounting.NO_LIMIT if none."""
+        first = accounting.NO_LIMIT
+        for p in self._pending.values():
+            first = min(first, p.first_line, *(f.line_no for f in p.parts.values()))
+        for h in self._held:
+            first = min(first, h.first or h.msg.line_no)
+        for m in self.messages:
+            first = min(first, m.line_no)
+        return first
+
+    def _too_long(self, line_no: int, text: TooLong) -> None:
+        raw = str(text)
+        if _CONTROL_RE.search(raw):
+            raw = raw.encode("unicode_escape").decode("ascii")
+        self.builder.reject(line_no, "line_too_long", raw, text.detail())
 
     def holds(self) -> bool:
         """Whether messages wait for their time, or $PGHPs for their message: the next lines
@@ -388,16 +472,18 @@ class NmeaFramer:
         tag_token: re.Match[str] | None = None
         for m in tokens:
             if m.group(1) is not None:
-                if tag_token is not None:
-                    self._lone_tag(line_no, line, tag_token, m.start())
+                if tag_token is not None:  # two tag blocks in a row: the line is damaged
+                    self._damaged(line_no, line)
+                    return
                 tag_token = m
                 continue
             sentence = m.group(2).strip()
             raw = sentence
             tag: TagBlock | None = None
             if tag_token is not None:
-                if line[tag_token.end() : m.start()].strip():
-                    self._lone_tag(line_no, line, tag_token, m.start())  # text between them
+                if line[tag_token.end() : m.start()].strip():  # text between them: damaged
+                    self._damaged(line_no, line)
+                    return
                 else:
                     raw = tag_token.group(0) + sentence
                     try:
@@ -410,6 +496,13 @@ class NmeaFramer:
             self._sentence(line_no, raw, sentence, tag, prefix_time)
         if tag_token is not None:
             self._lone_tag(line_no, line, tag_token, len(line))
+
+    def _damaged(self, line_no: int, line: str) -> None:
+        """A tag block that is not followed by its sentence, with more on the line after it:
+        the line is damaged, and nothing on it is used (its sentence must not be framed
+        without the time and station it was received with)."""
+        self.builder.reject(line_no, "bad_tagblock", line, "a tag block not followed by its sentence: "
+                            "the line is damaged and nothing on it is used")
 
     def _lone_tag(self, line_no: int, line: str, token: re.Match[str], end: int) -> None:
         """A tag block with no sentence right after it: a reject, never applied to another sentence."""
@@ -488,7 +581,9 @@ class NmeaFramer:
             t = _time_from_proprietary(kind, fields)
             if t is None:
                 self.builder.reject(line_no, "bad_timestamp", raw, kind)
-            elif kind == "PGHP":
+                return
+            self.builder.entries.one(line_no, accounting.TIME)
+            if kind == "PGHP":
                 self._add_pghp(line_no, fields, t)
             elif not self.basestation_clock:
                 self._set_clock(_Clock(line_no, t, "$" + kind))
@@ -708,7 +803,11 @@ class NmeaFramer:
             trailer_time, trailer_n = _first(parts, "trailer_time")
             clock, clock_n = _first(parts, "clock")
             h = _Held(msg, parts[-1].line_no, cs, any(p.tagged for p in parts), tag_time, tag_n, prefix_time,
-                      prefix_n, trailer_time, trailer_n, clock, clock_n, first.clock_why, first.talker.endswith("VDO"))
+                      prefix_n, trailer_time, trailer_n, clock, clock_n, first.clock_why, first.talker.endswith("VDO"),
+                      first=min(p.line_no for p in parts))
+            for p in parts[1:]:  # its other lines fare as its first line (where its rows are)
+                if p.line_no != first.line_no:
+                    self.builder.entries.link(p.line_no, first.line_no)
         tag_time, trailer_time, cs = h.tag_time, h.trailer_time, h.cs
         if tag_time is not None and trailer_time is not None and self._trailer_check:
             self._compare_trailer(tag_time, trailer_time, "tagblock")
@@ -819,6 +918,7 @@ class NmeaFramer:
         if pend is not None and f.number in pend.parts:
             if pend.parts[f.number].payload == f.payload:
                 self.duplicates += 1  # the same part heard again, by another receiver
+                self.builder.entries.one(f.line_no, accounting.DUPLICATE)
                 return
             self._orphan(key)  # a new message reuses the sequence id: the old one is incomplete
             pend = None
@@ -829,6 +929,7 @@ class NmeaFramer:
                 # first part starts a new message instead: its other parts may differ (an
                 # updated type 5), and an identical repeat is caught by the store's dedup.
                 self.duplicates += 1
+                self.builder.entries.one(f.line_no, accounting.DUPLICATE)
                 return
             pend = self._pending[key] = _Pending(first_line=f.line_no)
         pend.parts[f.number] = f
@@ -962,13 +1063,18 @@ def decode_message(msg: Message, builder: BatchBuilder) -> None:
     payload = msg.payload
     bv = bit_vector(payload.encode("ascii"), msg.fill)
     nbits = len(bv)
-    msg_type = bv.get(0, 6)
-    need = MIN_BITS_24B if msg_type == 24 and nbits >= 40 and bv.get(38, 2) == 1 else MIN_BITS.get(msg_type, 0)
-    if nbits < need:
-        builder.reject(msg.line_no, "bad_payload", msg.raw, f"type {msg_type} with {nbits} bits")
+    msg_type = bv.get(0, 6) if nbits >= 6 else -1
+    part = bv.get(38, 2) if msg_type == 24 and nbits >= 40 else None
+    problem = bits_problem(msg_type, nbits, part)
+    if problem is None:
+        need = MIN_BITS_24B if part == 1 else MIN_BITS.get(msg_type, 0)
+        problem = f"type {msg_type} with {nbits} bits" if nbits < need else None
+    if problem is not None:
+        builder.reject(msg.line_no, "bad_payload", msg.raw, problem)
         return
     builder.type_counts[msg_type] += 1
     if msg_type not in POSITION_TYPES and msg_type not in STATIC_TYPES and msg_type not in BASE_STATION_TYPES:
+        builder.entries.one(msg.line_no, accounting.OTHER_TYPE)
         return
     try:
         decoded = msg_class[msg_type].from_vector(bv)
@@ -1132,8 +1238,12 @@ def decode_chunk(framer: NmeaFramer, builder: BatchBuilder, chunk: LineChunk, de
     # (a second part without c: takes no receiver clock: it has a tag block)
     fr = frame_chunk(chunk)
     single, pairs = _feed_in_order(framer, chunk, fr)
+    if len(chunk):
+        framer.next_line = max(framer.next_line, int(chunk.line_nos[-1]) + 1)
     if not decode:
         return Batch()
+    if pairs.size:  # the second line of a two-line message fares as its first
+        builder.entries.links(chunk.line_nos[pairs + 1], chunk.line_nos[pairs])
     n_fast = single.size + 2 * pairs.size
     builder.lines += n_fast
     timed = single.size + pairs.size + int(fr.has_c[pairs + 1].sum())
@@ -1258,6 +1368,8 @@ def _flush(framer: NmeaFramer, builder: BatchBuilder, fast_msgs: FramedMessages 
             extra.append(decode_messages(messages_frame(framer.messages), builder))
     framer.messages.clear()
     batch = builder.emit()
+    batch.final_below = framer.open_from()
+    batch.last_line = framer.next_line - 1
     if extra:
         batch.positions = _stack([batch.positions, *(e[0] for e in extra)])
         batch.statics = _stack([batch.statics, *(e[1] for e in extra)])

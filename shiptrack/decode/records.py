@@ -17,6 +17,8 @@ from typing import Any
 
 import polars as pl
 
+from shiptrack.decode.accounting import NO_LIMIT, LineEntries
+
 UTC_US = pl.Datetime("us", "UTC")
 
 # ``dedup`` is the text that identifies one transmission: for NMEA the armoured
@@ -94,7 +96,9 @@ REJECT_REASONS: dict[str, str] = {
     "bad_checksum": "NMEA checksum does not match",
     "bad_tagblock": "tag block malformed, its checksum does not match, or no sentence right after it on its line",
     "truncated": "sentence with missing fields",
-    "bad_payload": "payload with invalid characters or the wrong number of bits for its type",
+    "bad_payload": "payload with invalid characters, of a message type that does not exist (0, 28-63), or "
+                   "whose number of bits is not one its type may have (the detail gives both)",
+    "line_too_long": "a line longer than 1 MiB: its first 1 KiB is kept, the detail gives its length",
     "orphan_fragment": "part of a multi-sentence message whose other parts never arrived",
     "no_timestamp": "no receive time of its own (tag block, prefix, $PGHP, trailer, receiver clock or CSV "
                     "column), or only a clock not trusted for it (the detail says which and why)",
@@ -150,6 +154,11 @@ class Batch:
     # detail of its no_timestamp reject; and how the clocks of the same sentences compared
     time_notes: dict[int, tuple[str, str]] = field(default_factory=dict)
     clock_stats: Counter[str] = field(default_factory=Counter)
+    # what became of the lines (shiptrack.decode.accounting): entries decided while decoding,
+    # links of multi-sentence messages, and the line before which every line has its entries
+    entries: LineEntries = field(default_factory=LineEntries)
+    final_below: int = NO_LIMIT
+    last_line: int = 0  # the last line read
 
 
 class BatchBuilder:
@@ -166,6 +175,7 @@ class BatchBuilder:
         self.rejects: list[dict[str, Any]] = []
         self.type_counts: Counter[int] = Counter()
         self.lines = 0
+        self.entries = LineEntries()
 
     def reject(self, line_no: int, reason: str, raw: str, detail: str | None = None) -> None:
         assert reason in REJECT_REASONS, reason
@@ -183,6 +193,7 @@ class BatchBuilder:
             type_counts=self.type_counts,
             lines=self.lines,
             dedup_window_s=self.dedup_window_s,
+            entries=self.entries,
         )
         self.reset()
         return batch

@@ -125,11 +125,12 @@ def frame_chunk(chunk: LineChunk, untimed_second_part: bool = True) -> Framed:
 @jit
 def _any_bad(buf: U8Array, a: int, b: int) -> bool:
     """Whether ``buf[a:b]`` holds a byte that keeps a line off the fast path: a control
-    character other than CR and LF, DEL and above (not ASCII), or '$' (proprietary sentences)."""
+    character (a CR inside a line too: only those before its \\n are its ending), DEL and
+    above (not ASCII), or '$' (proprietary sentences)."""
     bad = False
     for p in range(np.uint64(a), np.uint64(b)):
         c = buf[p]
-        bad |= (c < 32 and c != 10 and c != 13) or c >= 127 or c == ord("$")
+        bad |= c < 32 or c >= 127 or c == ord("$")
     return bad
 
 

@@ -20,6 +20,8 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
+from shiptrack.decode import accounting
+from shiptrack.decode.accounting import LedgerHook, LineTally
 from shiptrack.decode.fast import _readonly
 from shiptrack.decode.normalize import clean_base_stations, clean_positions, clean_statics, explain_untimed
 from shiptrack.decode.records import Batch
@@ -50,6 +52,7 @@ class LoadCounts:
     time_sources: Counter[str] = field(default_factory=Counter)
     untimed: Counter[str] = field(default_factory=Counter)  # no_timestamp rejects by the clock not trusted
     clock_stats: Counter[str] = field(default_factory=Counter)  # how the clocks of the same sentences compared
+    line_counts: Counter[str] = field(default_factory=Counter)  # lines by what became of them (decode.accounting)
 
     @property
     def messages(self) -> int:
@@ -153,16 +156,18 @@ class Rows:
     mmsi: npt.NDArray[np.int64]
     key: npt.NDArray[np.uint64]  # dup_key
     t: npt.NDArray[np.int64]  # receive time, microseconds since the epoch
+    line_no: npt.NDArray[np.int64] | None = None  # (None: the frame's column)
 
     @classmethod
     def of(cls, frame: pl.DataFrame) -> Rows:
         """From a keyed frame with ``_t`` (see :func:`_within_batch`)."""
         return cls(frame.drop("_t", "dedup"), frame["mmsi"].to_numpy().astype(np.int64),
-                   frame["dup_key"].to_numpy(), frame["_t"].to_numpy())
+                   frame["dup_key"].to_numpy(), frame["_t"].to_numpy(), frame["line_no"].to_numpy())
 
     @classmethod
     def none(cls) -> Rows:
-        return cls(pl.DataFrame(), np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(0, np.int64))
+        return cls(pl.DataFrame(), np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(0, np.int64),
+                   np.zeros(0, np.int64))
 
     @property
     def height(self) -> int:
@@ -170,7 +175,12 @@ class Rows:
 
     def without(self, drop: npt.NDArray[np.bool_]) -> Rows:
         keep = ~drop
-        return Rows(self.frame.filter(pl.Series(keep)), self.mmsi[keep], self.key[keep], self.t[keep])
+        return Rows(self.frame.filter(pl.Series(keep)), self.mmsi[keep], self.key[keep], self.t[keep],
+                    self.lines()[keep])
+
+    def lines(self) -> npt.NDArray[np.int64]:
+        """The rows' line numbers (their messages' first lines)."""
+        return self.line_no if self.line_no is not None else self.frame["line_no"].to_numpy()
 
 
 @dataclass
@@ -189,6 +199,14 @@ class Prepared:
     offered: dict[str, int]  # clean rows per table, before any de-duplication
     ts_range: tuple[datetime, datetime] | None  # receive times of the clean rows
     bytes_done: int = 0  # how far into its file the batch reaches (for progress), when known
+    # what became of the lines (shiptrack.decode.accounting): entries (the batch's, plus its
+    # rejects and the rows repeated within it), links, and the lines they are final below
+    entry_lines: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    entry_cats: npt.NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, np.int8))
+    link_from: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    link_to: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    final_below: int = accounting.NO_LIMIT
+    last_line: int = 0
 
 
 # Why replacement scans (a local variable named in the SQL) rather than con.register():
@@ -207,11 +225,15 @@ class Loader:
     previous batch; otherwise it runs in memory against the previous batch's rows.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, source_id: int, flush_rows: int = 0) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, source_id: int, flush_rows: int = 0,
+                 ledger: LedgerHook | None = None) -> None:
         self.con = con
         self.flush_rows = flush_rows or FLUSH_ROWS
         self.source_id = source_id
         self.counts = LoadCounts()
+        self.lines = LineTally(hook=ledger)  # what became of each line
+        self._last_line = 0
+        self._row_lines: list[tuple[npt.NDArray[np.int64], int]] = []  # the stored and repeated rows' lines
         self.key_hash = _key_hash(con)
         # per table: time range of each earlier batch, and the last batch's keys
         self._ranges: dict[str, list[tuple[int, int]]] = {}
@@ -255,10 +277,13 @@ class Loader:
                     "SELECT list_transform($d, lambda x: md5_number_lower(x))", {"d": frame["dedup"].to_list()}
                 ).fetchall()[0][0]
                 keys = pl.Series("dup_key", listed, dtype=pl.UInt64)
-                frame = Rows.of(_within_batch(frame.with_columns(keys), prepared.window_us))
+                kept, repeated = _within_batch(frame.with_columns(keys), prepared.window_us)
+                self._row_lines.append((repeated, accounting.DUPLICATE))
+                frame = Rows.of(kept)
             inserted = self._insert(table, frame, prepared.window_us)
             c.duplicates += offered - inserted
             setattr(c, table, getattr(c, table) + inserted)
+        self._account(prepared)
         if prepared.ts_range is not None:
             lo, hi = prepared.ts_range
             c.first_ts = lo if c.first_ts is None or lo < c.first_ts else c.first_ts
@@ -273,6 +298,17 @@ class Loader:
                 [self.source_id],
             )
 
+    def _account(self, prepared: Prepared) -> None:
+        """Hand the batch's line entries (its own, and its stored and repeated rows') to the tally."""
+        lines, cats = [prepared.entry_lines], [prepared.entry_cats]
+        for got, cat in self._row_lines:
+            lines.append(got)
+            cats.append(np.full(got.size, cat, dtype=np.int8))
+        self._row_lines = []
+        self._last_line = max(self._last_line, prepared.last_line)
+        self.lines.add(np.concatenate(lines), np.concatenate(cats), prepared.link_from, prepared.link_to,
+                       prepared.final_below, self._last_line)
+
     def _insert(self, table: str, rows: Rows, window_us: int) -> int:
         """Insert the rows not already stored (held back until :meth:`flush`)."""
         if rows.height == 0:
@@ -280,7 +316,9 @@ class Loader:
         lo, hi = int(rows.t.min()), int(rows.t.max())
         stored = self._stored(table, rows, lo, hi, window_us)
         if stored is not None:
+            self._row_lines.append((rows.lines()[stored], accounting.DUPLICATE))
             rows = rows.without(stored)
+        self._row_lines.append((rows.lines(), accounting.STORED))
         if rows.height:
             self._pending.setdefault(table, []).append(rows.frame)
             self._pending_rows += rows.height
@@ -313,8 +351,11 @@ class Loader:
         return self._pending_rows
 
     def finish(self) -> None:
-        """Everything stored: the rows of every batch given are in the transaction."""
+        """Everything stored: the rows of every batch given are in the transaction, and every
+        line is accounted for (``counts.line_counts``)."""
         self.flush()
+        self.lines.finish(self._last_line)
+        self.counts.line_counts = self.lines.counts
 
     def _stored(self, table: str, rows: Rows, lo: int, hi: int, window_us: int) -> npt.NDArray[np.bool_] | None:
         """Which rows the store already holds (None: none)."""
@@ -418,6 +459,9 @@ def prepare_batch(batch: Batch, key_hash: str = KEY_HASH) -> Prepared:
     window_us = int(max(batch.dedup_window_s, 0) * 1_000_000)
     frames: dict[str, pl.DataFrame | Rows] = {}
     offered, span = {}, []
+    e_lines, e_cats, link_from, link_to = batch.entries.arrays()
+    lines, cats = [e_lines, rejects["line_no"].to_numpy()], [e_cats, np.full(rejects.height, accounting.REJECTED,
+                                                                              dtype=np.int8)]
     for table, frame in (("positions", pos), ("static_reports", st), ("base_stations", bs)):
         offered[table] = frame.height
         if frame.height:
@@ -426,34 +470,43 @@ def prepare_batch(batch: Batch, key_hash: str = KEY_HASH) -> Prepared:
             frames[table] = Rows.none()
         elif key_hash == KEY_HASH:
             keys = pl.Series("dup_key", dup_keys(frame["dedup"]), dtype=pl.UInt64)
-            frames[table] = Rows.of(_within_batch(frame.with_columns(keys), window_us))
+            kept, repeated = _within_batch(frame.with_columns(keys), window_us)
+            frames[table] = Rows.of(kept)
+            if repeated.size:
+                lines.append(repeated)
+                cats.append(np.full(repeated.size, accounting.DUPLICATE, dtype=np.int8))
         else:
             frames[table] = frame
     ts_range = (min(span), max(span)) if span else None  # type: ignore[type-var]
     return Prepared(batch.lines, batch.type_counts, batch.duplicates, batch.time_sources, untimed,
-                    batch.clock_stats, frames, rejects, window_us, offered, ts_range)
+                    batch.clock_stats, frames, rejects, window_us, offered, ts_range,
+                    entry_lines=np.concatenate(lines), entry_cats=np.concatenate(cats), link_from=link_from,
+                    link_to=link_to, final_below=batch.final_below, last_line=batch.last_line)
 
 
 def _utc(micros: int) -> datetime:
     return _EPOCH + timedelta(microseconds=micros)
 
 
-def _within_batch(frame: pl.DataFrame, window_us: int) -> pl.DataFrame:
+def _within_batch(frame: pl.DataFrame, window_us: int) -> tuple[pl.DataFrame, npt.NDArray[np.int64]]:
     """The rows of a keyed frame that do not repeat an earlier one of the batch, with ``_t``
-    (the receive time in microseconds)."""
+    (the receive time in microseconds); and the line numbers of those that do."""
     frame = frame.with_columns(pl.col("ts").dt.epoch("us").alias("_t"))
-    return frame.filter(_first_of_repeats(frame, window_us))
+    keep = _first_of_repeats(frame, window_us)
+    if keep is None:
+        return frame, np.zeros(0, np.int64)
+    return frame.filter(keep), frame["line_no"].to_numpy()[~keep.to_numpy()]
 
 
-def _first_of_repeats(frame: pl.DataFrame, window_us: int) -> pl.Series:
+def _first_of_repeats(frame: pl.DataFrame, window_us: int) -> pl.Series | None:
     """False for a row repeating the key of the previous row of its MMSI (by ts, line_no)
-    less than the window later (the same ts when the window is 0)."""
+    less than the window later (the same ts when the window is 0); None: no row does."""
     keys = frame["dup_key"].to_numpy()
     keep = np.ones(frame.height, dtype=bool)
     s = np.sort(keys)
     repeated = s[1:][s[1:] == s[:-1]]
     if repeated.size == 0:  # every key once: nothing to compare
-        return pl.Series(keep)
+        return None
     rows = np.flatnonzero(np.isin(keys, repeated))
     mmsi = frame["mmsi"].to_numpy()[rows]
     ts = frame["_t"].to_numpy()[rows]

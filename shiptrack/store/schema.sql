@@ -26,8 +26,12 @@ CREATE TABLE IF NOT EXISTS sources (
     type_counts    JSON,                  -- {"1": 1234, "5": 56, "8": 3, ...}
     reject_counts  JSON,                  -- {"bad_checksum": 3, ...}
     first_ts       TIMESTAMPTZ,
-    last_ts        TIMESTAMPTZ
+    last_ts        TIMESTAMPTZ,
+    line_counts    JSON                   -- lines by what became of them: {"stored": n, "duplicate": n,
+                                          -- "other_type": n, "time": n, "header": n, "rejected": n}
 );
+-- stores made before the line_counts column (schema version 6 and older)
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS line_counts JSON;
 
 CREATE TABLE IF NOT EXISTS positions (
     mmsi        INTEGER NOT NULL,

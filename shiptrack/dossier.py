@@ -243,16 +243,17 @@ def no_findings_sentence(d: Dossier) -> str:
 
 def _union_hours(spans: list[tuple[datetime, datetime]]) -> float:
     """Hours covered by the union of the intervals (overlapping segments count once)."""
-    total, cur_start, cur_end = 0.0, None, None
+    total = 0.0
+    cur: tuple[datetime, datetime] | None = None  # the union's interval being extended
     for a, b in sorted(spans):
-        if cur_end is None or a > cur_end:
-            if cur_end is not None:
-                total += (cur_end - cur_start).total_seconds()
-            cur_start, cur_end = a, b
-        elif b > cur_end:
-            cur_end = b
-    if cur_end is not None:
-        total += (cur_end - cur_start).total_seconds()
+        if cur is None or a > cur[1]:
+            if cur is not None:
+                total += (cur[1] - cur[0]).total_seconds()
+            cur = (a, b)
+        elif b > cur[1]:
+            cur = (cur[0], b)
+    if cur is not None:
+        total += (cur[1] - cur[0]).total_seconds()
     return total / 3600.0
 
 

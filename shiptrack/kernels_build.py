@@ -57,9 +57,9 @@ def build(output_dir: Path, cpu: str = "host") -> Path:
     class _NoGilFlags(Flags):
         def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
             super().__init__(*args, **kwargs)
-            self.release_gil = True
+            self.release_gil = True  # type: ignore[assignment]  # numba's Option descriptor takes a bool
 
-    pycc_compiler.Flags = _NoGilFlags  # pycc builds its wrappers with these flags
+    pycc_compiler.Flags = _NoGilFlags  # type: ignore[misc]  # pycc builds its wrappers with these flags
 
     name = AOT_MODULE.rsplit(".", 1)[1]
     cc = CC(name)

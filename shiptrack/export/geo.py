@@ -7,6 +7,7 @@ Text from AIS (names, destinations) is untrusted: GeoJSON is written with
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import polars as pl
 
@@ -37,7 +38,7 @@ def frame_to_geojson(df: pl.DataFrame, line: bool = False, json_columns: tuple[s
 
     lat, lon = _coord_columns(df)
     rows = json_rows(df, json_columns)
-    features = []
+    features: list[dict[str, Any]] = []
     for r in rows:
         if r[lat] is None or r[lon] is None:
             continue

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import duckdb
 import numpy as np
@@ -215,7 +216,7 @@ class Loader:
         self.key_hash = _key_hash(con)
         # per table: time range of each earlier batch, and the last batch's keys
         self._ranges: dict[str, list[tuple[int, int]]] = {}
-        self._last: dict[str, pl.DataFrame] = {}
+        self._last: dict[str, _Keys] = {}
         # per table: receive times the store held before this source (None: no rows); only
         # this source writes until it commits, so a batch outside it meets no other source
         self._before: dict[str, tuple[int, int] | None] = {}
@@ -417,11 +418,12 @@ def prepare_batch(batch: Batch, key_hash: str = KEY_HASH) -> Prepared:
     rejects, untimed = explain_untimed(pl.concat([batch.rejects, rej_p, rej_s, rej_b]), batch.time_notes)
     window_us = int(max(batch.dedup_window_s, 0) * 1_000_000)
     frames: dict[str, pl.DataFrame | Rows] = {}
-    offered, span = {}, []
+    offered: dict[str, int] = {}
+    span: list[datetime] = []
     for table, frame in (("positions", pos), ("static_reports", st), ("base_stations", bs)):
         offered[table] = frame.height
         if frame.height:
-            span += [frame["ts"].min(), frame["ts"].max()]
+            span += [cast(datetime, frame["ts"].min()), cast(datetime, frame["ts"].max())]
         if frame.height == 0:
             frames[table] = Rows.none()
         elif key_hash == KEY_HASH:
@@ -429,7 +431,7 @@ def prepare_batch(batch: Batch, key_hash: str = KEY_HASH) -> Prepared:
             frames[table] = Rows.of(_within_batch(frame.with_columns(keys), window_us))
         else:
             frames[table] = frame
-    ts_range = (min(span), max(span)) if span else None  # type: ignore[type-var]
+    ts_range = (min(span), max(span)) if span else None
     return Prepared(batch.lines, batch.type_counts, batch.duplicates, batch.time_sources, untimed,
                     batch.clock_stats, frames, rejects, window_us, offered, ts_range)
 

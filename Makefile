@@ -52,10 +52,12 @@ demo: $(KERNELS) $(BYTECODE)
 
 test: $(KERNELS) $(BYTECODE)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # gpsd's C decoder is a baseline (Debian package gpsd-clients); without it that column is n/a.
 bench: $(KERNELS) $(BYTECODE)
@@ -63,4 +65,4 @@ bench: $(KERNELS) $(BYTECODE)
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info shiptrack.duckdb shiptrack.duckdb.wal demo-output shiptrack/_kernels.*
+	rm -rf $(VENV) build *.egg-info .mypy_cache shiptrack.duckdb shiptrack.duckdb.wal demo-output shiptrack/_kernels.*

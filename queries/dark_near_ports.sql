@@ -13,6 +13,7 @@ SELECT e.start_utc AS went_dark_utc,
        e.duration_h,
        e.mmsi, e.segment, v.imo, v.name AS vessel_name, v.flag,
        e.port, e.port_distance_nm,
+       round(e.lat, 5) AS lat, round(e.lon, 5) AS lon,  -- where it went dark (a map: export --format geojson)
        json_extract_string(e.details, '$.coverage.status') AS coverage,
        CAST(json_extract(e.details, '$.coverage.other_vessels') AS INTEGER) AS other_vessels_heard,
        coalesce(json_extract_string(e.details, '$.probable_unreported_call'), 'false') AS probable_unreported_call,

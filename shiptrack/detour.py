@@ -123,7 +123,7 @@ def sea_room_nm(lat: np.ndarray, lon: np.ndarray, max_nm: float, step_nm: float 
     dd, aa = d[None, :, None], az[None, None, :]
     p2 = np.arcsin(np.sin(p1) * np.cos(dd) + np.cos(p1) * np.sin(dd) * np.cos(aa))
     l2 = l1 + np.arctan2(np.sin(aa) * np.sin(dd) * np.cos(p1), np.cos(dd) - np.sin(p1) * np.sin(p2))
-    land = is_land(np.degrees(p2).ravel(), _wrap(np.degrees(l2).ravel())).reshape(p2.shape).any(axis=2)
+    land = np.any(is_land(np.degrees(p2).ravel(), _wrap(np.degrees(l2).ravel())).reshape(p2.shape), axis=2)
     first = np.where(land.any(axis=1), land.argmax(axis=1), len(radii))
     here = is_land(lat, _wrap(lon))
     return np.where(here, 0.0, np.minimum(np.r_[radii - step_nm / 2, max_nm][first], max_nm))
@@ -338,14 +338,14 @@ class SeaGraph:
         flat = node.ravel()
         node_nm = _gc_nm(lat[rows], lon[rows], self.lat[flat], self.lon[flat]).reshape(n, k)
         node_nm[:, k - 2 * NEAR_EDGES:] = np.where(np.tile(missing, 2), np.inf, node_nm[:, k - 2 * NEAR_EDGES:])
-        clear = np.zeros(n * k, dtype=bool)
+        clear: np.ndarray = np.zeros(n * k, dtype=bool)
         ok = np.isfinite(node_nm.ravel())
         clear[ok] = sees(lat[rows[ok]], lon[rows[ok]], self.lat[flat[ok]], self.lon[flat[ok]], node_nm.ravel()[ok])
         clear = clear.reshape(n, k)
         rows = np.repeat(np.arange(n), NEAR_EDGES)
         fl, fo = foot_lat.ravel(), foot_lon.ravel()
         ok = np.isfinite(fl)
-        foot_clear = np.zeros(n * NEAR_EDGES, dtype=bool)
+        foot_clear: np.ndarray = np.zeros(n * NEAR_EDGES, dtype=bool)
         foot_clear[ok] = sees(lat[rows[ok]], lon[rows[ok]], fl[ok], fo[ok], foot_nm.ravel()[ok])
         foot_clear = foot_clear.reshape(n, NEAR_EDGES)
         blind = ~(clear.any(axis=1) | foot_clear.any(axis=1))
@@ -370,7 +370,10 @@ def graph() -> SeaGraph:
     index = {k: i for i, k in enumerate(keys)}
     lonlat = np.asarray(keys, dtype=float)
     lon, lat = _wrap(lonlat[:, 0]), lonlat[:, 1]
-    eu, ev, ew, ep = [], [], [], []
+    eu: list[int] = []
+    ev: list[int] = []
+    ew: list[float] = []
+    ep: list[str | None] = []
     adj: list[list[tuple[int, int]]] = [[] for _ in keys]
     for u, nbrs in edge_list.items():
         a = index[u]

@@ -187,18 +187,73 @@ def holes_sentences(d: Dossier) -> list[str]:
             "(`shiptrack report run archive_holes` lists them)."]
 
 
+def imo_valid(imo: object) -> bool | None:
+    """Whether a broadcast IMO number is one: seven digits whose last is the check digit
+    (the first six times 7, 6, 5, 4, 3, 2, summed, modulo 10). None when there is none.
+    AIS carries whatever the crew typed: 0, an MMSI, a number with a digit wrong."""
+    if imo is None or imo == "":
+        return None
+    s = str(imo).strip().upper().removeprefix("IMO").strip()
+    if len(s) != 7 or not s.isdigit():
+        return False
+    return sum(int(c) * w for c, w in zip(s[:6], range(7, 1, -1), strict=True)) % 10 == int(s[6])
+
+
+def imo_text(v: dict[str, Any]) -> str | None:
+    """'IMO 9180217', a warning with a number that is not a valid IMO number, or None."""
+    if v.get("imo") is None:
+        return None
+    if imo_valid(v["imo"]):
+        return f"IMO {v['imo']}"
+    return f"IMO {v['imo']} (not a valid IMO number: the check digit fails)"
+
+
+def headline(v: dict[str, Any], callsign: bool = False) -> tuple[str, list[str]]:
+    """The dossier's title and the identity facts after it, none of them empty: the name
+    (else the MMSI), then MMSI, IMO, call sign and flag where known."""
+    title = v.get("name") or f"MMSI {v['mmsi']}"
+    facts = [f"MMSI {v['mmsi']}"] if v.get("name") else []
+    facts += [t for t in (imo_text(v), f"call sign {v['callsign']}" if callsign and v.get("callsign") else None,
+                          f"flag {v['flag']}" if v.get("flag") else None) if t]
+    return title, facts
+
+
+def seen_sentence(d: Dossier) -> str:
+    """'Seen A to B: n positions, x nm sailed, y h dark.', or what the window holds."""
+    if d.positions:
+        return (f"Seen {d.first_seen} to {d.last_seen}: {d.positions:,} position{'s' * (d.positions != 1)}, "
+                f"{d.distance_nm:,.0f} nm sailed, {d.time_dark_h:,.1f} h dark.")
+    return f"No position of this vessel {window_phrase(d)}."
+
+
+def window_phrase(d: Dossier) -> str:
+    if d.since and d.until:
+        return f"from {d.since} to {d.until}"
+    if d.since:
+        return f"since {d.since}"
+    if d.until:
+        return f"before {d.until}"
+    return "in the store"
+
+
+def no_findings_sentence(d: Dossier) -> str:
+    hint = " (`shiptrack detect` makes them, after each ingest)" if d.positions else ""
+    return f"No findings {window_phrase(d)}{hint}."
+
+
 def _union_hours(spans: list[tuple[datetime, datetime]]) -> float:
     """Hours covered by the union of the intervals (overlapping segments count once)."""
-    total, cur_start, cur_end = 0.0, None, None
+    total = 0.0
+    cur: tuple[datetime, datetime] | None = None  # the union's interval being extended
     for a, b in sorted(spans):
-        if cur_end is None or a > cur_end:
-            if cur_end is not None:
-                total += (cur_end - cur_start).total_seconds()
-            cur_start, cur_end = a, b
-        elif b > cur_end:
-            cur_end = b
-    if cur_end is not None:
-        total += (cur_end - cur_start).total_seconds()
+        if cur is None or a > cur[1]:
+            if cur is not None:
+                total += (cur[1] - cur[0]).total_seconds()
+            cur = (a, b)
+        elif b > cur[1]:
+            cur = (cur[0], b)
+    if cur is not None:
+        total += (cur[1] - cur[0]).total_seconds()
     return total / 3600.0
 
 
@@ -280,7 +335,8 @@ def build_dossier(
         ]
         voy["departed"] = iso_utc(dep)
     return Dossier(
-        vessel={"mmsi": v.mmsi, "imo": v.imo, "name": v.name, "callsign": v.callsign, "flag": v.flag},
+        vessel={"mmsi": v.mmsi, "imo": v.imo, "imo_valid": imo_valid(v.imo), "name": v.name,
+                "callsign": v.callsign, "flag": v.flag},
         since=iso_utc(since), until=iso_utc(until),
         first_seen=iso_utc(first), last_seen=iso_utc(last), positions=int(n_pos),
         distance_nm=round(float(dist), 1), time_dark_h=round(dark_h, 1),
@@ -295,28 +351,36 @@ def _iso_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def to_markdown(d: Dossier) -> str:
-    """The dossier as Markdown, for pasting into a story draft. Text from AIS is escaped."""
+    """The dossier as Markdown, for pasting into a story draft. Text from AIS is escaped.
+    A section with nothing to show is left out (an empty timeline is one sentence)."""
     esc = markdown
 
-    v = d.vessel
-    out = [f"# {esc(v['name'] or v['mmsi'])} — MMSI {v['mmsi']}, IMO {esc(v['imo'])}, flag {esc(v['flag'])}", ""]
-    out.append(f"Seen {d.first_seen} to {d.last_seen}: {d.positions:,} positions, "
-               f"{d.distance_nm:,.0f} nm sailed, {d.time_dark_h:,.1f} h dark.")
+    title, facts = headline(d.vessel)
+    out = [f"# {esc(title)}" + (f" — {esc(', '.join(facts))}" if facts else ""), ""]
+    out.append(seen_sentence(d))
     out += holes_sentences(d)
-    out += ["", "## Identity history", "", "| field | value | first seen | last seen | reports |", "|---|---|---|---|---|"]
-    out += [f"| {r['field']} | {esc(r['value'])} | {r['first_seen']} | {r['last_seen']} | {r['reports']} |"
-            for r in d.identities]
+    if d.identities:
+        out += ["", "## Identity history", "", "| field | value | first seen | last seen | reports |",
+                "|---|---|---|---|---|"]
+        out += [f"| {r['field']} | {esc(r['value'])} | {r['first_seen']} | {r['last_seen']} | {r['reports']} |"
+                for r in d.identities]
     if d.flags:
         out += ["", "## Flags", "", "| MMSI | flag | first seen | last seen |", "|---|---|---|---|"]
         out += [f"| {r['mmsi']} | {esc(r['flag'])} | {r['first_seen']} | {r['last_seen']} |" for r in d.flags]
     if d.voyages:
         out += ["", "## Declared voyages against observed calls", ""]
         for voy in d.voyages:
-            out.append(f"- declared **{esc(voy['declared'])}**, departed {voy['departed']}")
+            departed = f", departed {voy['departed']}" if voy["departed"] else ""
+            out.append(f"- declared **{esc(voy['declared'])}**{departed}")
             for c in voy["observed_calls"]:
                 tag = " — **unplanned**" if c["unplanned"] else ""
                 out.append(f"  - called at {esc(c['port'])} {c['arrival_utc']} to {c['departure_utc']}{tag}")
-    out += ["", "## Timeline", "", "| start (UTC) | end (UTC) | finding | evidence |", "|---|---|---|---|"]
-    out += [f"| {t['start_utc']} | {t['end_utc'] or ''} | {esc(t['summary'])} | {esc(compact_evidence(t['evidence']))} |"
-            for t in d.timeline]
+            if not voy["observed_calls"]:
+                out.append("  - no port call observed since")
+    if d.timeline:
+        out += ["", "## Timeline", "", "| start (UTC) | end (UTC) | finding | evidence |", "|---|---|---|---|"]
+        out += [f"| {t['start_utc']} | {t['end_utc'] or ''} | {esc(t['summary'])} | "
+                f"{esc(compact_evidence(t['evidence']))} |" for t in d.timeline]
+    else:
+        out += ["", no_findings_sentence(d)]
     return "\n".join(out) + "\n"

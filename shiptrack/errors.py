@@ -54,6 +54,8 @@ class PortNotFound(ShiptrackError):
         msg = f"no port matches {query!r}"
         if self.suggestions:
             msg += "; did you mean: " + ", ".join(self.suggestions) + "?"
+        else:
+            msg += " and no port name is close (search by part of a name or a UN/LOCODE: `shiptrack ports beng`)"
         super().__init__(msg)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -15,8 +16,10 @@ if TYPE_CHECKING:
 # The CSV interface, in this order (README documents each column).
 EVENT_COLUMNS = [
     "event_id", "kind", "mmsi", "segment", "imo", "vessel_name", "start_utc", "end_utc", "duration_h",
-    "lat", "lon", "port", "port_distance_nm", "other_mmsi", "details", "evidence",
+    "lat", "lon", "port", "port_distance_nm", "other_mmsi", "finding", "details", "evidence",
 ]
+# Columns holding JSON text: objects in JSON and GeoJSON output, the text itself in CSV.
+JSON_COLUMNS = ("details",)
 
 
 def query_events(
@@ -29,9 +32,28 @@ def query_events(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> pl.DataFrame:
-    """Events matching the filters, oldest first, with ``evidence`` as 'file:line; ...'."""
-    sql, params = _events_query(kinds, mmsi, near_port_id, near_radius_nm, since, until)
-    return frame(con, sql, params).select(EVENT_COLUMNS)
+    """Events matching the filters, oldest first: the columns of :data:`EVENT_COLUMNS`, with
+    ``finding`` the dossier's sentence, ``details`` JSON text and ``evidence`` the list of
+    'file:line' references, each once (see :func:`for_format`)."""
+    import polars as pl
+
+    from shiptrack.dossier import summarise_event
+
+    sql, params = _events_query(kinds, mmsi, near_port_id, near_radius_nm, since, until, as_list=True)
+    df = frame(con, sql, params)
+    findings = [summarise_event(e["kind"], e, json.loads(e["details"]) if e["details"] else {})
+                for e in df.select("kind", "port", "duration_h", "other_mmsi", "details").iter_rows(named=True)]
+    return df.with_columns(pl.Series("finding", findings, dtype=pl.String)).select(EVENT_COLUMNS)
+
+
+def for_format(df: pl.DataFrame, fmt: str) -> pl.DataFrame:
+    """:func:`query_events`'s frame for an output format: ``evidence`` stays a list where the
+    format has lists (JSON, GeoJSON, Parquet), else one cell 'file:line; file:line'."""
+    import polars as pl
+
+    if fmt in ("json", "geojson", "parquet") or "evidence" not in df.columns:
+        return df
+    return df.with_columns(pl.col("evidence").list.join("; "))
 
 
 def event_rows(
@@ -41,19 +63,25 @@ def event_rows(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """:func:`query_events` for one vessel as a list of dicts (no polars: a quick dossier)."""
+    """:func:`query_events` for one vessel as a list of dicts, ``evidence`` as one text
+    'file:line; file:line' (no polars: a quick dossier)."""
     return rows(con, *_events_query(None, mmsi, None, 50.0, since, until))
 
 
 def _events_query(kinds: list[str] | None, mmsi: int | None, near_port_id: int | None, near_radius_nm: float,
-                  since: datetime | None, until: datetime | None) -> tuple[str, dict[str, Any]]:
-    sql = """
+                  since: datetime | None, until: datetime | None, as_list: bool = False) -> tuple[str, dict[str, Any]]:
+    # each message once, though a rule may cite it for two reasons (the end of one stay and
+    # the start of the next)
+    evidence = ("coalesce(list(s.name || ':' || CAST(ev.line_no AS VARCHAR) ORDER BY s.name, ev.line_no), [])"
+                if as_list else
+                "string_agg(s.name || ':' || CAST(ev.line_no AS VARCHAR), '; ' ORDER BY s.name, ev.line_no)")
+    sql = f"""
         SELECT e.event_id, e.kind, e.mmsi, e.segment, v.imo, v.name AS vessel_name, e.start_utc, e.end_utc,
                e.duration_h, round(e.lat, 5) AS lat, round(e.lon, 5) AS lon, e.port,
                e.port_distance_nm, e.other_mmsi, CAST(e.details AS VARCHAR) AS details,
-               (SELECT string_agg(s.name || ':' || CAST(ev.line_no AS VARCHAR), '; '
-                                  ORDER BY s.name, ev.line_no)
-                FROM (SELECT unnest(e.evidence, recursive := true)) ev
+               (SELECT {evidence}
+                FROM (SELECT DISTINCT r.source_id, r.line_no
+                      FROM (SELECT unnest(e.evidence, recursive := true)) r) ev
                 JOIN sources s ON s.source_id = ev.source_id) AS evidence
         FROM events e
         LEFT JOIN vessels v ON v.mmsi = e.mmsi
@@ -65,7 +93,7 @@ def _events_query(kinds: list[str] | None, mmsi: int | None, near_port_id: int |
                 SELECT 1 FROM ports p WHERE p.port_id = $port_id
                   AND haversine_nm(p.lat, p.lon, e.lat, e.lon) <= $radius))
         ORDER BY e.start_utc, e.kind, e.mmsi, e.event_id
-    """  # the columns of EVENT_COLUMNS, in its order
+    """  # noqa: S608 - `evidence` is one of the two expressions above; the values are bound
     params = {
         "kinds": kinds or None, "mmsi": mmsi, "since": since, "until": until,
         "port_id": near_port_id, "radius": near_radius_nm,

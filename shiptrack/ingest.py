@@ -12,7 +12,7 @@ import queue
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -397,7 +397,7 @@ class prefetch(Generic[R]):  # noqa: N801 - used like a generator function
     def close(self) -> None:
         self._iter.close()
 
-    def _run(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+    def _run(self, fn: Callable[[T], R], items: Iterable[T]) -> Generator[R, None, None]:
         results = self._results
         stop = threading.Event()
 

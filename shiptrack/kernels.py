@@ -172,8 +172,8 @@ def _parse(text: str) -> tuple:
         return ("bool",)
     if "[" not in text:
         return ("int",)
-    code, dims = text.split("[", 1)
-    dims = dims.rstrip("]").split(",")
+    code, shape = text.split("[", 1)
+    dims = shape.rstrip("]").split(",")
     dtype = np.dtype("bool" if code == "b1" else code)
     return ("array", dtype, len(dims), dims[-1].strip() == "::1", not readonly)
 

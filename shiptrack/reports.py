@@ -34,7 +34,17 @@ from shiptrack.params import values as param_values
 from shiptrack.store.db import check_select, frame
 
 _BIND_RE = re.compile(r"\$([a-z_][a-z0-9_]*)")
-SHIPPED = Path(__file__).resolve().parent.parent / "queries"
+
+
+def _shipped() -> Path:
+    """The shipped reports: ``queries/`` at the top of a source checkout (and of an editable
+    install, ``make``), copied to ``shiptrack/queries`` in a wheel (setup.py)."""
+    package = Path(__file__).resolve().parent
+    installed = package / "queries"
+    return installed if installed.is_dir() else package.parent / "queries"
+
+
+SHIPPED = _shipped()
 
 
 class ReportNotFound(ShiptrackError):
@@ -64,11 +74,12 @@ def parse_report(path: Path) -> Report:
 def catalogue(extra_dirs: list[Path] | None = None) -> dict[str, Report]:
     """Shipped reports, then the user's (a user's report of the same name wins)."""
     out: dict[str, Report] = {}
+    if not SHIPPED.is_dir():
+        raise ReportNotFound(f"the shipped reports are missing: no folder {SHIPPED} (an incomplete install: "
+                             "install shiptrack again)")
     for d in [SHIPPED, *(extra_dirs or [])]:
         if not Path(d).is_dir():
-            if d is not SHIPPED:
-                raise ReportNotFound(f"--queries {d}: no such folder")
-            continue
+            raise ReportNotFound(f"--queries {d}: no such folder")
         for p in sorted(Path(d).glob("*.sql")):
             out[p.stem] = parse_report(p)
     return out

@@ -487,6 +487,61 @@ def test_land_mask_cache_gives_the_same_answers(tmp_path: Path, monkeypatch: pyt
     assert land.cache_dir() is None and np.array_equal(fresh(), expected)
 
 
+def test_the_land_mask_cache_is_named_by_content_and_kept_once(tmp_path: Path) -> None:
+    """Two environments that installed the same global-land-mask (the same bytes, another
+    place and time) share one cached grid; another version of the grid gets its own."""
+    import os
+    import shutil
+
+    src = land.mask_source()
+    a, b = tmp_path / "env_a" / src.name, tmp_path / "env_b" / src.name
+    for copy in (a, b):
+        copy.parent.mkdir()
+        shutil.copyfile(src, copy)
+    os.utime(b, (1_000_000_000, 1_000_000_000))  # installed at another time
+    assert land.mask_key(a) == land.mask_key(b) == land.mask_key(src)
+    other = tmp_path / "other.npz"
+    other.write_bytes(src.read_bytes()[:-1] + b"x")
+    assert land.mask_key(other) != land.mask_key(src)
+
+
+def test_stale_land_mask_copies_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Copies of the old naming (one per environment), copies of other content nobody used
+    for 30 days, and temporary files of dead writes go; a recent copy of other content
+    (another environment's global-land-mask version) and files of other names stay."""
+    import os
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    long_ago = time.time() - 40 * 86400
+    old_layout = [cache / f"land-mask-2518022-179659787282101477{i}.{ext}" for i in (1, 2) for ext in ("npy", "json")]
+    unused = [cache / f"land-mask-v{land.MASK_CACHE_FORMAT}-{'0' * 20}.{ext}" for ext in ("npy", "json")]
+    recent = [cache / f"land-mask-v{land.MASK_CACHE_FORMAT}-{'1' * 20}.{ext}" for ext in ("npy", "json")]
+    dead_write = cache / "land-mask-v2-abc.npy.4242.tmp"
+    mine = cache / "notes.txt"
+    for f in (*old_layout, *unused, *recent, dead_write, mine):
+        f.write_bytes(b"x")
+    for f in (*unused, dead_write, mine):
+        os.utime(f, (long_ago, long_ago))
+    monkeypatch.setenv("SHIPTRACK_CACHE_DIR", str(cache))
+    land._mask.cache_clear()
+    try:
+        assert bool(land.is_land(50.0, 10.0))  # Germany; builds and stores the current copy
+    finally:
+        land._mask.cache_clear()
+    key = land.mask_key(land.mask_source())
+    assert sorted(f.name for f in cache.iterdir()) == sorted(
+        [f"{key}.json", f"{key}.npy", *(f.name for f in recent), mine.name])
+    # the copy in use is marked as used: after 40 days idle, a run marks it again
+    os.utime(cache / f"{key}.json", (long_ago, long_ago))
+    land._mask.cache_clear()
+    try:
+        land.is_land(50.0, 10.0)
+    finally:
+        land._mask.cache_clear()
+    assert time.time() - (cache / f"{key}.json").stat().st_mtime < 3600
+
+
 def test_a_new_store_holds_the_gazetteer_and_mid_table_as_their_readers_give_them(tmp_path: Path) -> None:
     """The store loads ports.csv and mid.csv with DuckDB's CSV reader; the rows must be
     those of the Python readers (ports_frame, mid_frame), an empty LOCODE as NULL."""

@@ -51,8 +51,9 @@ def test_events_csv_has_the_documented_columns_and_evidence(db: Path) -> None:
     out = run_cli(["events", "--kind", "destination_change", "--format", "csv"], db).output
     header, row = out.splitlines()[0], out.splitlines()[1]
     assert header == ("event_id,kind,mmsi,segment,imo,vessel_name,start_utc,end_utc,duration_h,lat,lon,port,"
-                      "port_distance_nm,other_mmsi,details,evidence")
+                      "port_distance_nm,other_mmsi,finding,details,evidence")
     assert "2018-02-03T00:05:00Z" in row and "track.nmea:" in row
+    assert ",destination changed from 'DOUALA' to 'SFAX'," in row
 
 
 def test_unknown_param_and_rule_are_clear_errors(db: Path) -> None:

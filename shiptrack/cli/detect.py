@@ -80,11 +80,12 @@ def events(obj: Context, kinds: tuple[str, ...], vessel: str | None, near: str |
 
     \b
     CSV columns: event_id,kind,mmsi,segment,imo,vessel_name,start_utc,end_utc,duration_h,
-    lat,lon,port,port_distance_nm,other_mmsi,details,evidence
+    lat,lon,port,port_distance_nm,other_mmsi,finding,details,evidence (finding: the
+    dossier's sentence; details: a JSON object; evidence: file:line; file:line)
       shiptrack events --kind dark_period --near Benghazi
       shiptrack events --vessel URAL --format csv -o ural_events.csv
     """
-    from shiptrack.events import query_events
+    from shiptrack.events import JSON_COLUMNS, for_format, query_events
     from shiptrack.reference.ports import resolve_port
 
     con = obj.connect(read_only=True)
@@ -100,7 +101,7 @@ def events(obj: Context, kinds: tuple[str, ...], vessel: str | None, near: str |
     finally:
         con.close()
     if fmt == "table" and output is None:
-        # a terminal is narrow: the headline columns; csv/json/md carry details and evidence
-        df = df.select("start_utc", "end_utc", "duration_h", "kind", "mmsi", "vessel_name", "port",
-                       "port_distance_nm", "other_mmsi")
-    emit(df, fmt, output, title="Events", unsafe_csv=unsafe_csv)
+        # a terminal is narrow: who, when, and the finding in words (which names the port,
+        # the duration and the other vessel); csv/json/md carry every column
+        df = df.select("start_utc", "end_utc", "kind", "mmsi", "vessel_name", "finding")
+    emit(for_format(df, fmt), fmt, output, title="Events", unsafe_csv=unsafe_csv, json_columns=JSON_COLUMNS)

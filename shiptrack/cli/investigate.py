@@ -29,7 +29,7 @@ def vessel(obj: Context, vessel: str, since: datetime | None, until: datetime | 
     VESSEL is an MMSI, an IMO number (with or without IMO), a call sign, or a name,
     current or former.
       shiptrack vessel URAL --since 2018-02-01 --until 2018-03-01
-      shiptrack vessel 9000003 --format md -o ural.md --map ural.html --png ural.png
+      shiptrack vessel 9180217 --format md -o ural.md --map ural.html --png ural.png
     """
     from shiptrack.dossier import build_dossier, to_markdown
     from shiptrack.track import vessel_track

@@ -57,15 +57,16 @@ def output_options(formats: tuple[str, ...] = ("table", "csv", "json", "md")) ->
 
 
 def emit(df: pl.DataFrame, fmt: str, output: Path | None, title: str | None = None,
-         unsafe_csv: bool = False) -> None:
-    """Print or write a frame in the chosen format."""
+         unsafe_csv: bool = False, json_columns: tuple[str, ...] = ()) -> None:
+    """Print or write a frame in the chosen format (``json_columns``: columns of JSON text,
+    objects in JSON output)."""
     from shiptrack.cli.render import print_frame
-    from shiptrack.export.tabular import render
+    from shiptrack.export.tabular import nested_as_text, render
 
     if fmt == "table" and output is None:
-        print_frame(df, title)
+        print_frame(nested_as_text(df), title)
         return
-    text = render(df, "csv" if fmt == "table" else fmt, safe=not unsafe_csv)
+    text = render(df, "csv" if fmt == "table" else fmt, safe=not unsafe_csv, json_columns=json_columns)
     if output is None:
         click.echo(text, nl=False)
     else:

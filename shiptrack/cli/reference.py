@@ -41,15 +41,20 @@ def ports(search: str | None, limit: int, fmt: str, output: Path | None, unsafe_
 
     \b
     SEARCH is a name (accents, case and "Port of"/"Mersa" ignored), an alias or a
-    UN/LOCODE; without it every port is listed. The first row is the port that
-    `route declare` and `events --near` would pick.
+    UN/LOCODE; without it every port is listed. Exact matches come first, then names
+    that start with or contain it, then close spellings; nothing found prints the
+    closest names. The first row is the port that `route declare` and `events
+    --near` would pick.
       shiptrack ports Sfax
       shiptrack ports LYBEN --format json
       shiptrack ports --format csv -o ports.csv
     """
-    from shiptrack.reference.ports import load_ports, search_ports
+    from shiptrack.errors import PortNotFound
+    from shiptrack.reference.ports import load_ports, search_ports, suggestions
 
     found = search_ports(search, limit=limit) if search else sorted(load_ports(), key=lambda p: p.name)
+    if search and not found:
+        raise PortNotFound(search, suggestions(search))
     emit(_ports_table(found), fmt, output, title="Ports", unsafe_csv=unsafe_csv)
 
 

@@ -49,9 +49,9 @@ def progress_reporter() -> Iterator[ProgressFn | None]:
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
                   console=Console(stderr=True), transient=True) as bar:
         def update(src: Source, done: int) -> None:
@@ -218,36 +218,49 @@ def print_detect_summary(summary) -> None:  # noqa: ANN001
 
 
 def print_dossier(d) -> None:  # noqa: ANN001
-    """The dossier in the terminal. AIS text is shown exactly: controls as escapes, no markup."""
+    """The dossier in the terminal. AIS text is shown exactly: controls as escapes, no markup.
+    A section with nothing to show is left out (an empty timeline is one sentence)."""
     from rich.table import Table
 
-    from shiptrack.dossier import compact_evidence, holes_sentences
+    from shiptrack.dossier import (
+        compact_evidence,
+        headline,
+        holes_sentences,
+        no_findings_sentence,
+        seen_sentence,
+    )
 
-    v = d.vessel
-    _out().print(f"[bold]{_t(str(v['name'] or ''))}[/]  MMSI {v['mmsi']}  IMO {v['imo'] or '-'}  "
-                 f"call sign {_t(str(v['callsign'] or '-'))}  flag {_t(str(v['flag'] or '-'))}")
-    _out().print(f"Seen {d.first_seen or '-'} to {d.last_seen or '-'}: {d.positions:,} positions, "
-                 f"{d.distance_nm:,.0f} nm sailed, {d.time_dark_h:,.1f} h dark.")
+    title, facts = headline(d.vessel, callsign=True)
+    _out().print(f"[bold]{_t(title)}[/]" + "".join(f"  {_t(f)}" for f in facts))
+    _out().print(_t(seen_sentence(d)))
     for line in holes_sentences(d):
         _out().print(_t(line))
-    ids = Table(title="Identity history", header_style="bold")
-    for c in ("field", "value", "first seen", "last seen", "reports"):
-        ids.add_column(c)
-    for r in d.identities:
-        ids.add_row(r["field"], _t(str(r["value"])), r["first_seen"], r["last_seen"], str(r["reports"]))
-    _out().print(ids)
+    if d.identities:
+        ids = Table(title="Identity history", header_style="bold")
+        for c in ("field", "value", "first seen", "last seen", "reports"):
+            ids.add_column(c)
+        for r in d.identities:
+            ids.add_row(r["field"], _t(str(r["value"])), r["first_seen"], r["last_seen"], str(r["reports"]))
+        _out().print(ids)
     if d.flags:
-        fl = Table(title="Flags (from each MMSI that broadcast this IMO)", header_style="bold")
+        what = "each MMSI that broadcast this IMO" if d.vessel.get("imo") is not None else "its MMSI"
+        fl = Table(title=f"Flags (from {what})", header_style="bold")
         for c in ("mmsi", "flag", "first seen", "last seen"):
             fl.add_column(c)
         for r in d.flags:
             fl.add_row(str(r["mmsi"]), _t(str(r["flag"])), r["first_seen"], r["last_seen"])
         _out().print(fl)
     for voy in d.voyages:
-        _out().print(f"[bold]Declared voyage[/] {_t(voy['declared'])}, departed {voy['departed'] or '-'}")
+        departed = f", departed {voy['departed']}" if voy["departed"] else ""
+        _out().print(f"[bold]Declared voyage[/] {_t(voy['declared'])}{departed}")
         for c in voy["observed_calls"]:
             tag = "  [bold red]UNPLANNED[/]" if c["unplanned"] else ""
             _out().print(f"  called at {_t(str(c['port']))} {c['arrival_utc']} to {c['departure_utc']}{tag}")
+        if not voy["observed_calls"]:
+            _out().print("  no port call observed since")
+    if not d.timeline:
+        _out().print(_t(no_findings_sentence(d)))
+        return
     tl = Table(title="Timeline", header_style="bold")
     for c in ("start (UTC)", "end (UTC)", "kind", "finding", "evidence"):
         tl.add_column(c, overflow="fold", no_wrap=c in ("start (UTC)", "end (UTC)", "kind"))

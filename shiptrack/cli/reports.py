@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from shiptrack.cli import Context, main
-from shiptrack.cli.options import emit, output_options
+from shiptrack.cli.options import emit, output_options, window_options, write_text
+from shiptrack.errors import InputError, RuleError, first_line
 
 queries_option = click.option(
     "--queries", "queries", type=click.Path(file_okay=False, path_type=Path), multiple=True,
@@ -122,42 +124,91 @@ def query(obj: Context, sql: str, fmt: str, output: Path | None, unsafe_csv: boo
 EXPORT_TABLES = ("positions", "static_reports", "base_stations", "sources", "rejects", "events",
                  "vessels", "identity_history", "ports")
 
+# --since/--until on a table: the rows whose time span meets the window, as (end, start)
+# columns: a row is kept when end >= since and start < until. Events are kept by their
+# start, as `shiptrack events` does; a file (sources) by the times of the data it holds.
+_TABLE_TIMES = {
+    "positions": ("ts", "ts"), "static_reports": ("ts", "ts"), "base_stations": ("ts", "ts"),
+    "sources": ("last_ts", "first_ts"), "vessels": ("last_seen", "first_seen"),
+    "identity_history": ("last_seen", "first_seen"),
+}
+
 
 @main.command()
 @click.argument("what")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "geojson"]), required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Parameters, for a report.")
+@window_options
 @click.option("--unsafe-csv", is_flag=True, help="Do not neutralise spreadsheet formulas (machine use).")
 @queries_option
 @click.pass_obj
-def export(obj: Context, what: str, fmt: str, output: Path, params: tuple[str, ...], unsafe_csv: bool,
-           queries: tuple[Path, ...]) -> None:
+def export(obj: Context, what: str, fmt: str, output: Path, params: tuple[str, ...], since: datetime | None,
+           until: datetime | None, unsafe_csv: bool, queries: tuple[Path, ...]) -> None:
     """Bulk export of a table or a report's result: csv, parquet or geojson.
 
     \b
+    WHAT is a table (positions, static_reports, base_stations, sources, rejects,
+    events, vessels, identity_history, ports) or a report (`shiptrack report list`).
+    events has the columns of `shiptrack events`, with the finding in words.
+    --since/--until keep a table's rows of that time (positions and reports by
+    receive time, events by start, vessels and identities by when they were seen),
+    or set a report's since and until.
       shiptrack export events --format csv -o events.csv
-      shiptrack export positions --format parquet -o positions.parquet
-      shiptrack export dark_near_ports --param since=2018-02-01 --format geojson -o dark.geojson
+      shiptrack export positions --since 2018-02-01 --until 2018-02-08 --format parquet -o week.parquet
+      shiptrack export dark_near_ports --since 2018-02-01 --format geojson -o dark.geojson
     """
+    from shiptrack.events import JSON_COLUMNS, for_format, query_events
     from shiptrack.export.geo import frame_to_geojson
-    from shiptrack.export.tabular import csv_safe_frame
-    from shiptrack.reports import get_report, run_report
+    from shiptrack.export.tabular import render
+    from shiptrack.reports import ReportNotFound, catalogue, run_report
     from shiptrack.rules.registry import parse_params
     from shiptrack.store.db import frame
 
+    reports = catalogue(list(queries))
+    if what not in EXPORT_TABLES and what not in reports:
+        raise ReportNotFound(f"no table or report named {what!r}; tables: {', '.join(EXPORT_TABLES)}; "
+                             f"reports: {', '.join(sorted(reports))}")
+    window = since is not None or until is not None
+    if what in EXPORT_TABLES and params:
+        raise RuleError(f"--param is for reports; {what} is a table (use --since/--until for its time)")
+    if what in EXPORT_TABLES and window and what not in _TABLE_TIMES and what != "events":
+        raise RuleError(f"--since/--until: {what} has no time of its own; they apply to "
+                        f"{', '.join([*_TABLE_TIMES, 'events'])} and to reports")
+    given = parse_params(params) if what not in EXPORT_TABLES else []
+    if what in reports and what not in EXPORT_TABLES and window:
+        rep = reports[what]
+        named = {text.partition("=")[0].strip().rsplit(".", 1)[-1] for text in given}
+        for name, value in (("since", since), ("until", until)):
+            if value is None:
+                continue
+            if name not in rep.params:
+                raise RuleError(f"report {what} has no {name} parameter; it takes: {', '.join(rep.params) or 'none'}")
+            if name in named:
+                raise RuleError(f"--{name} and --param {name}=... both given: give one")
+            given.append(f"{name}={value.isoformat()}")
     con = obj.connect(confined=True)
     try:
-        if what in EXPORT_TABLES:
-            df = frame(con, f"SELECT * FROM {what}")  # noqa: S608 - `what` is one of EXPORT_TABLES
+        if what == "events":
+            df = for_format(query_events(con, since=since, until=until), fmt)
+        elif what in EXPORT_TABLES:
+            end, start = _TABLE_TIMES.get(what, (None, None))
+            where = (f" WHERE ($since IS NULL OR {end} >= $since) AND ($until IS NULL OR {start} < $until)"
+                     if window else "")
+            # `what` is one of EXPORT_TABLES and the columns come from _TABLE_TIMES; the times are bound
+            df = frame(con, f"SELECT * FROM {what}{where}",  # noqa: S608
+                       {"since": since, "until": until} if window else None)
         else:
-            df = run_report(con, get_report(what, list(queries)), parse_params(params))
+            df = run_report(con, reports[what], given)
     finally:
         con.close()
     if fmt == "parquet":
-        df.write_parquet(output)
+        try:
+            df.write_parquet(output)
+        except OSError as err:
+            raise InputError(f"cannot write {output}: {first_line(err)}") from err
     elif fmt == "geojson":
-        output.write_text(frame_to_geojson(df), encoding="utf-8")
+        write_text(output, frame_to_geojson(df, json_columns=JSON_COLUMNS if what == "events" else ()))
     else:
-        output.write_text(csv_safe_frame(df, safe=not unsafe_csv).write_csv(), encoding="utf-8")
+        write_text(output, render(df, "csv", safe=not unsafe_csv))
     click.echo(f"wrote {df.height} rows to {output}", err=True)

@@ -634,7 +634,7 @@ class _Decoder:
         good, rej1 = split(df)
         if too_long:
             rej1 = pl.concat([rej1, pl.DataFrame(
-                [(n, "line_too_long", t.detail(), _escaped(t)) for n, t in too_long],  # type: ignore[attr-defined]
+                [(n, "line_too_long", t.detail(), _escaped(t)) for n, t in too_long],
                 schema=REJECT_SCHEMA, orient="row")])
         good, rej2 = self._type(good)
         good = good.with_columns(dedup=pl.concat_str(

@@ -411,7 +411,7 @@ class NmeaFramer:
         self.builder.lines += 1
         self.next_line = line_no + 1
         if text.__class__ is TooLong:
-            self._too_long(line_no, text)  # type: ignore[arg-type]
+            self._too_long(line_no, text)
         else:
             self._line(line_no, text)
         self._advance(line_no)

@@ -7,6 +7,7 @@ Text from AIS (names, destinations) is untrusted: GeoJSON is written with
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import polars as pl
 
@@ -30,11 +31,14 @@ def _iso(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(pl.col(pl.Datetime).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
-def frame_to_geojson(df: pl.DataFrame, line: bool = False) -> str:
-    """Point features, one per row with a position (and a LineString of them if ``line``)."""
+def frame_to_geojson(df: pl.DataFrame, line: bool = False, json_columns: tuple[str, ...] = ()) -> str:
+    """Point features, one per row with a position (and a LineString of them if ``line``);
+    the JSON text of ``json_columns`` becomes objects among the properties."""
+    from shiptrack.export.tabular import _json_value, json_rows
+
     lat, lon = _coord_columns(df)
-    rows = _iso(df).to_dicts()
-    features = []
+    rows = json_rows(df, json_columns)
+    features: list[dict[str, Any]] = []
     for r in rows:
         if r[lat] is None or r[lon] is None:
             continue
@@ -45,7 +49,7 @@ def frame_to_geojson(df: pl.DataFrame, line: bool = False) -> str:
         features.insert(0, {"type": "Feature", "properties": {"kind": "track"},
                             "geometry": {"type": "LineString",
                                          "coordinates": [f["geometry"]["coordinates"] for f in features]}})
-    return json.dumps({"type": "FeatureCollection", "features": features}, default=str, ensure_ascii=False)
+    return json.dumps({"type": "FeatureCollection", "features": features}, default=_json_value, ensure_ascii=False)
 
 
 def track_to_kml(df: pl.DataFrame, name: str) -> str:

@@ -107,7 +107,7 @@ def natural_earth_features(folder: Path) -> list[tuple[int, str, shapely.Geometr
 
 def _unwrap(line: shapely.LineString) -> list[shapely.LineString]:
     """A marnet edge as pieces within -180..180 (edges across the antimeridian use lon > 180)."""
-    pieces = []
+    pieces: list[shapely.LineString] = []
     for lo, shift in ((-180.0, 0.0), (180.0, -360.0), (-540.0, 360.0)):
         part = shapely.clip_by_rect(line, lo, -90.0, lo + 360.0, 90.0)
         if part.is_empty:

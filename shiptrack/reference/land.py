@@ -30,9 +30,11 @@ Ladoga or the Volga-Don canal, gets a large inland distance. Rules that flag
 from __future__ import annotations
 
 import gzip
+import hashlib
 import importlib.util
 import json
 import os
+import time
 import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
@@ -112,16 +114,46 @@ def _mask() -> _Mask:
     Unpacking the package's compressed grid takes about 1.5 s; the packed grid is kept in
     a cache folder (see :func:`cache_dir`) and mapped from there on later runs, where only
     the pages a query touches are read. A cache that cannot be written or read is skipped.
+    The copy is named by the content of the grid it was made from (:func:`mask_key`), so
+    every environment that installed the same global-land-mask shares one copy, and copies
+    nobody uses any more are removed (:func:`_remove_stale`).
     """
+    path = mask_source()
+    folder, key = cache_dir(), mask_key(path)
+    cached = _cached_mask(folder, key)
+    if cached is None:
+        cached = _unpack_mask(path)
+        _store_mask(folder, key, cached)
+    _remove_stale(folder, key)
+    return cached
+
+
+def mask_source() -> Path:
+    """The compressed grid of the installed global-land-mask package."""
     spec = importlib.util.find_spec("global_land_mask")
     if spec is None or spec.origin is None:
         raise ModuleNotFoundError("global-land-mask is not installed")
-    path = Path(spec.origin).parent / _MASK_FILE
-    st = path.stat()
-    folder, key = cache_dir(), f"land-mask-{st.st_size}-{st.st_mtime_ns}"
-    cached = _cached_mask(folder, key)
-    if cached is not None:
-        return cached
+    return Path(spec.origin).parent / _MASK_FILE
+
+
+# The layout of the cached grid: a new layout takes new names, and the old copies are removed.
+MASK_CACHE_FORMAT = 2
+# A cached grid of other content (another global-land-mask version, in another environment)
+# that no environment has used for this long is removed.
+STALE_AFTER_S = 30 * 86400
+
+
+def mask_key(path: Path) -> str:
+    """The cache name of the grid in ``path``: a digest of its bytes (2.5 MB, a few ms), not
+    of where or when it was installed."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return f"land-mask-v{MASK_CACHE_FORMAT}-{h.hexdigest()[:20]}"
+
+
+def _unpack_mask(path: Path) -> _Mask:
     with zipfile.ZipFile(path) as zf:
         with zf.open("mask.npy") as f:
             bits = _read_npy_rows_packed(f)
@@ -129,7 +161,7 @@ def _mask() -> _Mask:
             lat = np.load(f)
         with zf.open("lon.npy") as f:
             lon = np.load(f)
-    mask = _Mask(
+    return _Mask(
         bits=bits,
         lat0=float(lat[0]),
         dlat=float(lat[1] - lat[0]),
@@ -140,8 +172,38 @@ def _mask() -> _Mask:
         lon_lo=float(lon.min()),
         lon_hi=float(lon.max()),
     )
-    _store_mask(folder, key, mask)
-    return mask
+
+
+def _remove_stale(folder: Path | None, key: str) -> None:
+    """Remove the cached grids nobody will read: those of an older cache layout (the names
+    before content keys, ``land-mask-<size>-<mtime>``, one per environment), those of other
+    content unused for :data:`STALE_AFTER_S`, and temporary files of writes that died.
+    The copy in use is marked as used (at most once a day). A grid another process has
+    mapped stays readable by it after its name is removed."""
+    if folder is None:
+        return
+    now = time.time()
+    current, keep = f"land-mask-v{MASK_CACHE_FORMAT}-", (f"{key}.npy", f"{key}.json")
+    try:
+        used = folder / keep[1]
+        if now - used.stat().st_mtime > 86400:
+            os.utime(used)
+        entries = [e for e in folder.iterdir() if e.name.startswith("land-mask-") and e.name not in keep]
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.name.endswith(".tmp"):
+                stale = now - entry.stat().st_mtime > 3600
+            elif entry.name.startswith(current):
+                marker = entry.with_suffix(".json")
+                stale = now - (marker if marker.exists() else entry).stat().st_mtime > STALE_AFTER_S
+            else:
+                stale = True
+            if stale:
+                entry.unlink()
+        except OSError:  # gone already (another process cleaning up), or not ours to remove
+            continue
 
 
 def cache_dir() -> Path | None:

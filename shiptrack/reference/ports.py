@@ -39,11 +39,19 @@ from rapidfuzz import fuzz, process
 
 from shiptrack.errors import PortNotFound
 
-__all__ = ["Port", "load_ports", "ports_frame", "resolve_port", "search_ports"]
+__all__ = ["Port", "load_ports", "ports_frame", "resolve_port", "search_ports", "suggestions"]
 
 _HARBOR_RANK = {"Large": 4, "Medium": 3, "Small": 2, "Very Small": 1}
 _ALIAS, _MAIN, _ALT, _PART = -1, 0, 1, 2  # where a name comes from; lower wins ties
+# Fuzzy matching scores a name against the query by rapidfuzz's ratio (0-100: the share of
+# characters the two have in common, in order), on the folded names and on their cores.
+# A fuzzy match scores at least _FUZZY_CUTOFF and no more than _FUZZY_WINDOW below the
+# closest name: "Bengazi" finds Banghazi (93), not Bengkalis (75). (WRatio, used before,
+# scored a short name inside a long one highly: "Benghazi" listed Lazi, Philippines.)
 _FUZZY_CUTOFF = 75.0
+_FUZZY_WINDOW = 12.0
+# When nothing matches, the closest names down to this score are offered as suggestions.
+_SUGGEST_CUTOFF = 50.0
 
 _LEADING_NOISE = frozenset(
     "port porto puerto portu mina minat mersa marsa bandar bandare of the "
@@ -277,25 +285,39 @@ def search_ports(query: str, limit: int = 10) -> list[Port]:
         inside = [e for e in idx.entries if full in e.full]
         add(_best(idx, [(e.port, e.source) for e in inside]))
     if len(found) < limit and spaced:
-        scored = process.extract(
-            spaced,
-            [e.spaced for e in idx.entries],
-            scorer=fuzz.WRatio,
-            limit=4 * limit,
-            score_cutoff=_FUZZY_CUTOFF,
-        )
-        by_port: dict[int, tuple[float, tuple[int, int, int, int]]] = {}
-        for _, score, i in scored:
+        add(_fuzzy(idx, query, _FUZZY_CUTOFF, limit))
+    return [idx.ports[i] for i in list(found)[:limit]]
+
+
+@lru_cache(maxsize=1)
+def _fuzzy_choices() -> tuple[list[str], list[str]]:
+    idx = _index()
+    return [e.spaced for e in idx.entries], [e.core for e in idx.entries]
+
+
+def _fuzzy(idx: _Index, query: str, cutoff: float, limit: int) -> list[int]:
+    """Ports whose name is close to ``query`` (see _FUZZY_CUTOFF), the closest first."""
+    spaced, core = fold(query), core_key(query)
+    by_port: dict[int, tuple[float, tuple[int, int, int, int]]] = {}
+    for text, choices in zip((spaced, core), _fuzzy_choices(), strict=True):
+        if not text:
+            continue
+        for _, score, i in process.extract(text, choices, scorer=fuzz.ratio, limit=8 * limit, score_cutoff=cutoff):
             e = idx.entries[i]
             key = (-score, _rank(idx, e.port, e.source))
             if e.port not in by_port or key < by_port[e.port]:
                 by_port[e.port] = key
-        add(sorted(by_port, key=by_port.__getitem__))
-    return [idx.ports[i] for i in list(found)[:limit]]
+    if not by_port:
+        return []
+    best = -min(k[0] for k in by_port.values())
+    return sorted((p for p, k in by_port.items() if -k[0] >= best - _FUZZY_WINDOW), key=by_port.__getitem__)
 
 
-def _suggestions(query: str, limit: int = 5) -> list[str]:
-    ports = search_ports(query, limit=limit)
+def suggestions(query: str, limit: int = 5) -> list[str]:
+    """Names to offer when ``query`` names no port: the matches of :func:`search_ports`, else
+    the closest names (down to _SUGGEST_CUTOFF), 'Name (Country)' where a name is shared."""
+    ports = search_ports(query, limit=limit) or [_index().ports[i] for i in
+                                                 _fuzzy(_index(), query, _SUGGEST_CUTOFF, limit)[:limit]]
     names = Counter(p.name for p in ports)
     return [f"{p.name} ({p.country})" if names[p.name] > 1 else p.name for p in ports]
 
@@ -313,5 +335,5 @@ def resolve_port(query: str) -> Port:
         if split is not None:
             hits = _exact(idx, split[0], country=split[1])
     if not hits:
-        raise PortNotFound(query, suggestions=_suggestions(query))
+        raise PortNotFound(query, suggestions=suggestions(query))
     return idx.ports[hits[0]]

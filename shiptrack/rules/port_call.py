@@ -20,11 +20,11 @@ from shiptrack.areas import area_polygon
 from shiptrack.store.db import frame
 from shiptrack.units import EARTH_RADIUS_NM
 
-_SCHEMA = {
-    "mmsi": pl.Int32, "seg": pl.Int32, "ts": pl.Datetime("us", "UTC"), "dup_key": pl.UInt64,
-    "place_id": pl.Int64, "port_id": pl.Int32, "port": pl.String, "area": pl.String,
-    "distance_nm": pl.Float64, "in_enter": pl.Boolean, "in_leave": pl.Boolean,
-}
+_SCHEMA = pl.Schema({
+    "mmsi": pl.Int32(), "seg": pl.Int32(), "ts": pl.Datetime("us", "UTC"), "dup_key": pl.UInt64(),
+    "place_id": pl.Int64(), "port_id": pl.Int32(), "port": pl.String(), "area": pl.String(),
+    "distance_nm": pl.Float64(), "in_enter": pl.Boolean(), "in_leave": pl.Boolean(),
+})
 
 
 def _widen(geom: shapely.Geometry, margin_nm: float) -> shapely.Geometry:

@@ -196,7 +196,8 @@ class Maps:
         lon = np.asarray(lon, dtype=float)
         inland = inland_distance_km(lat, lon)
         coast, water, feature, port, port_idx = self.measure(lat, lon)
-        kinds, names = [], []
+        kinds: list[str] = []
+        names: list[str | None] = []
         for i in range(len(lat)):
             if port[i] <= min(coast[i], water[i]):
                 kinds.append("port")
@@ -300,5 +301,6 @@ def prepare(con: duckdb.DuckDBPyConnection, params: dict[str, Any], since: datet
         con.remove_function(WATER_UDF)
     except (duckdb.InvalidInputException, duckdb.CatalogException):
         pass  # not registered on this connection yet
-    con.create_function(WATER_UDF, water, ["DOUBLE", "DOUBLE"], duckdb.struct_type(_WATER_TYPE),
+    # "arrow" as text: the enum it stands for moved between DuckDB versions (duckdb.functional, duckdb.func)
+    con.create_function(WATER_UDF, water, ["DOUBLE", "DOUBLE"], duckdb.struct_type(_WATER_TYPE),  # type: ignore[call-overload]
                         type="arrow", side_effects=False)

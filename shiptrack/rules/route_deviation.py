@@ -189,10 +189,10 @@ def prepare(con: duckdb.DuckDBPyConnection, params: dict[str, Any], since: datet
         progress = _progress(vp, calls.filter(pl.col("voyage_id") == vid), pos["ts"].dt.epoch("us").to_numpy() / 1e6)
         m = measure_voyage(voyage, pos["lat"].to_numpy(), pos["lon"].to_numpy(), progress, params)
         parts.append(pos.with_columns(pl.Series(k, v) for k, v in m.items()))
-    schema = {"voyage_id": pl.String, "mmsi": pl.Int32, "seg": pl.Int64, "ts": pl.Datetime("us", "UTC"),
-              "dup_key": pl.UInt64, "lat": pl.Float64, "lon": pl.Float64, "source_id": pl.Int32,
-              "line_no": pl.Int64, "detour_nm": pl.Float64, "limit_nm": pl.Float64, "leg": pl.Int64,
-              "route": pl.Int64, "via_nm": pl.Float64, "outside": pl.Boolean}
+    schema = {"voyage_id": pl.String(), "mmsi": pl.Int32(), "seg": pl.Int64(), "ts": pl.Datetime("us", "UTC"),
+              "dup_key": pl.UInt64(), "lat": pl.Float64(), "lon": pl.Float64(), "source_id": pl.Int32(),
+              "line_no": pl.Int64(), "detour_nm": pl.Float64(), "limit_nm": pl.Float64(), "leg": pl.Int64(),
+              "route": pl.Int64(), "via_nm": pl.Float64(), "outside": pl.Boolean()}
     table = pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame(schema=schema)
     con.register("_route_detours", table.to_arrow())
     con.execute("CREATE OR REPLACE TEMP TABLE route_detours AS SELECT * FROM _route_detours")

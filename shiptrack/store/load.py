@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import duckdb
 import numpy as np
@@ -237,7 +238,7 @@ class Loader:
         self.key_hash = _key_hash(con)
         # per table: time range of each earlier batch, and the last batch's keys
         self._ranges: dict[str, list[tuple[int, int]]] = {}
-        self._last: dict[str, pl.DataFrame] = {}
+        self._last: dict[str, _Keys] = {}
         # per table: receive times the store held before this source (None: no rows); only
         # this source writes until it commits, so a batch outside it meets no other source
         self._before: dict[str, tuple[int, int] | None] = {}
@@ -458,14 +459,15 @@ def prepare_batch(batch: Batch, key_hash: str = KEY_HASH) -> Prepared:
     rejects, untimed = explain_untimed(pl.concat([batch.rejects, rej_p, rej_s, rej_b]), batch.time_notes)
     window_us = int(max(batch.dedup_window_s, 0) * 1_000_000)
     frames: dict[str, pl.DataFrame | Rows] = {}
-    offered, span = {}, []
+    offered: dict[str, int] = {}
+    span: list[datetime] = []
     e_lines, e_cats, link_from, link_to = batch.entries.arrays()
     lines, cats = [e_lines, rejects["line_no"].to_numpy()], [e_cats, np.full(rejects.height, accounting.REJECTED,
                                                                               dtype=np.int8)]
     for table, frame in (("positions", pos), ("static_reports", st), ("base_stations", bs)):
         offered[table] = frame.height
         if frame.height:
-            span += [frame["ts"].min(), frame["ts"].max()]
+            span += [cast(datetime, frame["ts"].min()), cast(datetime, frame["ts"].max())]
         if frame.height == 0:
             frames[table] = Rows.none()
         elif key_hash == KEY_HASH:
@@ -477,7 +479,7 @@ def prepare_batch(batch: Batch, key_hash: str = KEY_HASH) -> Prepared:
                 cats.append(np.full(repeated.size, accounting.DUPLICATE, dtype=np.int8))
         else:
             frames[table] = frame
-    ts_range = (min(span), max(span)) if span else None  # type: ignore[type-var]
+    ts_range = (min(span), max(span)) if span else None
     return Prepared(batch.lines, batch.type_counts, batch.duplicates, batch.time_sources, untimed,
                     batch.clock_stats, frames, rejects, window_us, offered, ts_range,
                     entry_lines=np.concatenate(lines), entry_cats=np.concatenate(cats), link_from=link_from,

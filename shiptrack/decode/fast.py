@@ -247,14 +247,14 @@ def _flatten(
     lens = np.fromiter(map(len, items), dtype=np.int64, count=n)
     if not text.isascii():  # one NUL (not armour) per other character: those rows fall back
         text = "".join(x if x.isascii() else _NON_ASCII.sub("\0", x) for x in items)
-    raw = text.encode("ascii")
+    text_bytes = text.encode("ascii")
     starts = np.zeros(n, dtype=np.int64)
     if n > 1:
         np.cumsum(lens[:-1], out=starts[1:])
-    if raw.translate(None, _ARMOUR_BYTES):  # something is left once armour is deleted
-        bad = np.flatnonzero(_ARMOUR[np.frombuffer(raw, dtype=np.uint8)] == _INVALID)
+    if text_bytes.translate(None, _ARMOUR_BYTES):  # something is left once armour is deleted
+        bad = np.flatnonzero(_ARMOUR[np.frombuffer(text_bytes, dtype=np.uint8)] == _INVALID)
         forced[np.searchsorted(starts, bad, side="right") - 1] = True
-    return np.frombuffer(raw, dtype=np.uint8), starts, lens, forced
+    return np.frombuffer(text_bytes, dtype=np.uint8), starts, lens, forced
 
 
 # ---------------------------------------------------------------- the kernel
@@ -371,7 +371,7 @@ def _latlon600(raw: int) -> float:
 @jit
 def _decode(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray, second: IntArray, fill: IntArray,
             forced: npt.NDArray[np.bool_], armour: U8Array, need: IntArray, ship_tab: npt.NDArray[np.int16],
-            epfd_tab: npt.NDArray[np.int8], nav_tab: npt.NDArray[np.int8], raw_codes: bool) -> tuple:  # type: ignore[type-arg]
+            epfd_tab: npt.NDArray[np.int8], nav_tab: npt.NDArray[np.int8], raw_codes: bool) -> tuple:
     """Decode every message (see :func:`decode_parts`)."""
     n = first.size
     msg_type = np.full(n, -1, np.int8)

@@ -359,7 +359,7 @@ def _frame_lines(buf: U8Array, starts: IntArray, ends: IntArray, untimed_second_
                 if not _DIGIT[buf[p]]:
                     line_ok[i] = False  # (has_s, has_g stay as found)
                     break
-                value = value * 10 + (np.int64(buf[p]) - 48)
+                value = value * 10 + (np.int64(buf[p]) - 48)  # type: ignore[assignment]
             if line_ok[i]:
                 has_c[i] = True
                 ts_us[i] = value * 1_000 if value > _MAX_SECONDS else value * 1_000_000

@@ -483,7 +483,7 @@ def _html_data(d: Dossier, m: MapData) -> dict[str, Any]:
         sog = [None if x is None or not math.isfinite(x) else round(float(x), 1) for x in sub["sog"].to_list()]
     land_bbox = _padded(m.bbox, 0.6, 2.0)
     span_deg = max(m.bbox[2] - m.bbox[0], m.bbox[3] - m.bbox[1], 0.01)
-    land = map_land(span_deg, land_bbox, 1500.0)
+    land = map_land(span_deg, (land_bbox[0], land_bbox[1], land_bbox[2], land_bbox[3]), 1500.0)
     n_perm = sorted(range(len(m.gaps)), key=lambda i: -m.gaps[i].hours)[:MAX_LABELLED_GAPS]
     gaps = [{"a": [round(g.lat_a, 5), round(g.lon_a, 5)], "b": [round(g.lat_b, 5), round(g.lon_b, 5)],
              "label": g.label, "colour": g.colour, "kind": g.kind, "hours": round(g.hours, 2),
@@ -504,7 +504,7 @@ def _html_data(d: Dossier, m: MapData) -> dict[str, Any]:
     for ev in m.events:
         if ev.lat is not None and ev.lon is not None:
             groups.setdefault((round(ev.lat, 3), round(ev.lon, 3)), []).append(ev)
-    markers = [{"lat": round(g[0].lat, 5), "lon": round(g[0].lon, 5), "ns": [e.n for e in g],
+    markers = [{"lat": round(g[0].lat or 0.0, 5), "lon": round(g[0].lon or 0.0, 5), "ns": [e.n for e in g],
                 "colour": g[0].colour} for g in groups.values()]
     ports = [{"name": _plain(p.name), "country": _plain(p.country), "locode": p.locode, "lat": p.lat,
               "lon": p.lon, "size": p.harbor_size, "dist_nm": p.distance_nm, "event": p.in_events,
@@ -959,7 +959,7 @@ def render_png(d: Dossier, track: pl.DataFrame | None, path: Path) -> dict[str, 
         segs.append(np.stack([xy[:-1], xy[1:]], axis=1))
         seg_t.append((m.t_s[run[:-1]] + m.t_s[run[1:]]) / 2)
     if segs:
-        lc = LineCollection(np.concatenate(segs), colors=cmap(norm(np.concatenate(seg_t))), linewidths=1.8,
+        lc = LineCollection(list(np.concatenate(segs)), colors=cmap(norm(np.concatenate(seg_t))), linewidths=1.8,
                             zorder=3, capstyle="round", joinstyle="round")
         ax.add_collection(lc)
     if len(m.t_s):
@@ -983,21 +983,21 @@ def render_png(d: Dossier, track: pl.DataFrame | None, path: Path) -> dict[str, 
                    linewidths=0.8, zorder=5)
         _label_ports(ax, m.ports, halo, gap_labels)
 
-    groups: dict[tuple[float, float], list[EventMark]] = {}
+    places: dict[tuple[float, float], list[EventMark]] = {}
     labels: list[str] = []
     for ev in m.events:
         if ev.lat is not None and ev.lon is not None:
-            groups.setdefault((round(ev.lat, 3), round(ev.lon, 3)), []).append(ev)
-    for g in groups.values():
+            places.setdefault((round(ev.lat, 3), round(ev.lon, 3)), []).append(ev)
+    for grp in places.values():
         # The number sits up and to the left of the place, on a short leader, so that it hides
         # neither the track nor a port's symbol and label.
-        label = _numbers_label([ev.n for ev in g])
-        ax.scatter([g[0].lon], [g[0].lat], s=12, c=[g[0].colour], edgecolors="white", linewidths=0.6, zorder=8)
-        note = ax.annotate(label, (g[0].lon, g[0].lat), xytext=(-13, 13), textcoords="offset points", fontsize=7,
+        label = _numbers_label([ev.n for ev in grp])
+        ax.scatter([grp[0].lon or 0.0], [grp[0].lat or 0.0], s=12, c=[grp[0].colour], edgecolors="white", linewidths=0.6, zorder=8)
+        note = ax.annotate(label, (grp[0].lon, grp[0].lat), xytext=(-13, 13), textcoords="offset points", fontsize=7,
                     color="white", fontweight="bold", ha="center", va="center", zorder=9, parse_math=False,
                     bbox={"boxstyle": "circle,pad=0.25" if len(label) <= 2 else "round,pad=0.25",
-                          "fc": g[0].colour, "ec": "white", "lw": 1.0},
-                    arrowprops={"arrowstyle": "-", "color": g[0].colour, "lw": 1.0, "shrinkA": 0, "shrinkB": 2})
+                          "fc": grp[0].colour, "ec": "white", "lw": 1.0},
+                    arrowprops={"arrowstyle": "-", "color": grp[0].colour, "lw": 1.0, "shrinkA": 0, "shrinkB": 2})
         note.set_clip_on(True)  # never over the findings list beside the map
         labels.append(label)
 

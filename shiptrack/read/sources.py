@@ -29,7 +29,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO, cast
 
 from shiptrack.errors import InputError, first_line
 from shiptrack.read.chunks import LineChunk, read_chunks
@@ -102,13 +102,19 @@ class Source:
         self.bytes_read = 0
         if self.member is not None:
             zf = zipfile.ZipFile(self.path)
-            return _Counting(zf.open(self.member), self)  # type: ignore[return-value]
+            return cast(BinaryIO, _Counting(zf.open(self.member), self))
         disk = _Counting(open(self.path, "rb"), self)
         if self.compression == "gz":
-            return gzip.open(disk, "rb")  # type: ignore[return-value]
+            return cast(BinaryIO, gzip.open(disk, "rb"))
         if self.compression == "bz2":
-            return bz2.open(disk, "rb")  # type: ignore[return-value]
-        return disk  # type: ignore[return-value]
+            return cast(BinaryIO, bz2.open(disk, "rb"))
+        return cast(BinaryIO, disk)
+
+    def _buffered(self, raw: BinaryIO) -> BinaryIO:
+        """A decompressed stream as it is, a raw one behind a 1 MB buffer."""
+        if self.compression in ("gz", "bz2"):
+            return raw
+        return cast(BinaryIO, io.BufferedReader(cast(io.RawIOBase, raw), 1 << 20))
 
     def lines(self) -> Iterator[tuple[int, str]]:
         """(1-based line number, text without its line ending), the lines of :meth:`chunks`
@@ -124,15 +130,13 @@ class Source:
     def chunks(self, block_bytes: int = 1 << 22) -> Iterator[LineChunk]:
         """The lines as blocks of bytes with line offsets (see ``read.chunks``)."""
         with self.open() as raw:
-            stream = raw if self.compression in ("gz", "bz2") else io.BufferedReader(raw, 1 << 20)  # type: ignore[arg-type]
-            yield from read_chunks(stream, block_bytes)  # type: ignore[arg-type]
+            yield from read_chunks(self._buffered(raw), block_bytes)
 
     def head(self, n: int = 50) -> list[str]:
         """The first ``n`` lines (what cannot be read raises one of :data:`READ_ERRORS`)."""
         out: list[str] = []
         with self.open() as raw:
-            stream = raw if self.compression in ("gz", "bz2") else io.BufferedReader(raw, 1 << 20)  # type: ignore[arg-type]
-            for chunk in read_chunks(stream, 1 << 16):  # type: ignore[arg-type]
+            for chunk in read_chunks(self._buffered(raw), 1 << 16):
                 for _, line in chunk.lines():
                     out.append(line)
                     if len(out) >= n:
@@ -145,7 +149,7 @@ class _Counting(io.RawIOBase):
     read reaches the end of the file, the SHA-256 of the bytes read (when it is not known
     yet; a zip member's identity also covers its name, see :attr:`Source.sha256`)."""
 
-    def __init__(self, inner: BinaryIO, owner: Source) -> None:
+    def __init__(self, inner: IO[bytes], owner: Source) -> None:
         self.inner = inner
         self.owner = owner
         unknown = owner._sha256 is None and owner.member is None
@@ -311,7 +315,7 @@ def expand_inputs(paths: list[str], source_name: str | None = None) -> list[Sour
         if not stat.S_ISREG(mode):  # a pipe (`<(zcat day.gz)`), a FIFO: read once, as stdin
             try:
                 with open(path, "rb") as stream:
-                    sources.extend(_spool(stream, source_name or p))  # type: ignore[arg-type]
+                    sources.extend(_spool(stream, source_name or p))
             except OSError as err:
                 sources.append(_failed(path, source_name or p, read_error_text(err)))
             continue

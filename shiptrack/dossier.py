@@ -106,6 +106,12 @@ def summarise_event(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
         return f"destination changed from {d.get('from')!r} to {d.get('to')!r}"
     if kind == "identity_change":
         field_ = d.get("field", "identity")
+        if d.get("shared_identity"):
+            why = ("the old one came back later" if d.get("old_seen_again") else
+                   f"its positions show {d.get('mmsi_transmitters')} transmitters"
+                   if (d.get("mmsi_transmitters") or 1) > 1 else "the MMSI is not a ship's")
+            return (f"{field_} broadcast as {d.get('old')!r}, then {d.get('new')!r} ({why}): several identities "
+                    "on one MMSI, not shown to be one ship renamed")
         return f"{field_} changed from {d.get('old')!r} to {d.get('new')!r}"
     if kind == "route_deviation":
         nm, pct = d.get("max_detour_nm"), d.get("max_detour_pct")

@@ -153,3 +153,32 @@ def test_shuffled_input_gives_identical_events(db: Path, tmp_path: Path) -> None
     detect(other)
     got = query(other, "SELECT event_id, mmsi, other_mmsi, start_utc, details FROM events ORDER BY event_id")
     assert got == expected
+
+
+def test_a_name_that_comes_back_is_several_identities_not_a_rename(db: Path) -> None:
+    """A, B, A on one MMSI (a copied or default MMSI, two ships): the event says so, and the
+    dossier does not say the ship was renamed. A one-way change stays a change."""
+    lines = reports(PANAMA, [1, 2], [1, 2], name="URAL")
+    lines += reports(PANAMA, [3, 4], [3, 4], name="AKADEMIK")
+    lines += reports(PANAMA, [5, 6], [5, 6], name="URAL")
+    lines += reports(CAMEROON, [1, 2], [7, 8], name="DOUALA STAR")
+    lines += reports(CAMEROON, [3, 4], [9, 0], name="DOUALA SUN")
+    ingest_lines(db, lines)
+    events = detect(db)
+    by = {(e["mmsi"], e["old"], e["new"]): e for e in events}
+    assert by[(PANAMA, "URAL", "AKADEMIK")]["shared_identity"] is True
+    assert by[(PANAMA, "URAL", "AKADEMIK")]["old_seen_again"] is True
+    assert by[(CAMEROON, "DOUALA STAR", "DOUALA SUN")]["shared_identity"] is False
+    out = run_cli(["vessel", str(PANAMA), "--format", "json"], db).output
+    summaries = [t["summary"] for t in json.loads(out)["timeline"]]
+    assert "name broadcast as 'URAL', then 'AKADEMIK' (the old one came back later): several identities on one " \
+           "MMSI, not shown to be one ship renamed" in summaries
+    assert not any("changed from 'URAL' to 'AKADEMIK'" in s for s in summaries)
+
+
+def test_an_mmsi_in_no_ships_format_is_several_identities(db: Path) -> None:
+    default = 1193046  # 0x123456, a transponder's default setting, shared by many ships
+    lines = reports(default, [1, 2], [1, 2], name="NAUTICAST") + reports(default, [3, 4], [3, 4], name="THALIA")
+    ingest_lines(db, lines)
+    (e,) = detect(db)
+    assert e["mmsi_is_ship_format"] is False and e["shared_identity"] is True

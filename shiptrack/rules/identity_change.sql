@@ -14,8 +14,11 @@
 --   (placeholders such as 1234567) are skipped. Each ordered pair old -> new MMSI of
 --   an IMO is reported once, at its first switch; old_seen_again says whether the
 --   old MMSI went on reporting the IMO afterwards (two transmitters using one IMO,
---   not a clean handover). Evidence: the last report of the old value and the first
---   of the new.
+--   not a clean handover). For (a), details.shared_identity marks what is likely several
+--   identities on one MMSI rather than one ship renamed: the old value was broadcast
+--   again later (A, B, A), the segmenter split the MMSI's positions into several
+--   transmitters, or the MMSI is not in a ship's format (9 digits, a known MID).
+--   Evidence: the last report of the old value and the first of the new.
 -- param: min_identity_reports (integer) = 2  -- consecutive reports a value needs before it counts (reports)
 -- param: max_mmsis_per_imo (integer) = 5  -- an IMO reported by more MMSIs than this is a placeholder (MMSIs)
 WITH st AS (
@@ -51,14 +54,20 @@ WITH st AS (
            lag(reports) OVER w AS old_reports, lag(last_ev) OVER w AS old_ev
     FROM runs
     WINDOW w AS (PARTITION BY mmsi, field ORDER BY first_ts, run)
+), last_of_value AS (  -- when each value of each field was last broadcast as a run
+    SELECT mmsi, field, value, max(last_ts) AS value_last_ts FROM runs GROUP BY ALL
 ), a AS (
-    SELECT field, mmsi AS new_mmsi, mmsi AS old_mmsi, CAST(NULL AS INTEGER) AS imo,
-           old_value, value AS new_value, old_last_ts, first_ts AS new_first_ts,
-           old_reports, reports AS new_reports, CAST(NULL AS BOOLEAN) AS old_seen_again,
+    SELECT c.field, c.mmsi AS new_mmsi, c.mmsi AS old_mmsi, CAST(NULL AS INTEGER) AS imo,
+           c.old_value, c.value AS new_value, c.old_last_ts, c.first_ts AS new_first_ts,
+           c.old_reports, c.reports AS new_reports,
+           l.value_last_ts > c.first_ts AS old_seen_again,  -- A, B, A: not a rename
            CAST(NULL AS VARCHAR) AS old_name, CAST(NULL AS VARCHAR) AS new_name,
-           old_ev, first_ev AS new_ev
-    FROM field_change
-    WHERE old_value IS NOT NULL AND old_value <> value
+           c.old_ev, c.first_ev AS new_ev
+    FROM field_change c
+    LEFT JOIN last_of_value l ON l.mmsi = c.mmsi AND l.field = c.field AND l.value = c.old_value
+    WHERE c.old_value IS NOT NULL AND c.old_value <> c.value
+), segs AS (  -- MMSIs whose positions the segmenter gave to more than one transmitter
+    SELECT mmsi, count(DISTINCT seg) AS n_segs FROM pos WHERE seg >= 0 GROUP BY mmsi HAVING count(DISTINCT seg) > 1
 ), imo_obs AS (
     -- (b): valid IMO numbers (7 digits, check digit) with the MMSIs that broadcast them
     SELECT imo, mmsi, ts, dup_key, source_id, line_no, name_n,
@@ -125,9 +134,16 @@ SELECT 'identity_change' AS kind, ch.new_mmsi AS mmsi,
            'flag_changed', fo.country IS DISTINCT FROM fn.country,
            'old_name', ch.old_name, 'new_name', ch.new_name,
            'old_seen_again', ch.old_seen_again,
+           -- several identities on one MMSI rather than one ship renamed: the old value came
+           -- back, the positions show more than one transmitter, or the MMSI is no ship's
+           'mmsi_transmitters', coalesce(sg.n_segs, 1),
+           'mmsi_is_ship_format', ch.new_mmsi BETWEEN 200000000 AND 799999999 AND fn.country IS NOT NULL,
+           'shared_identity', ch.field <> 'mmsi' AND (coalesce(ch.old_seen_again, false) OR sg.n_segs IS NOT NULL
+                              OR NOT (ch.new_mmsi BETWEEN 200000000 AND 799999999 AND fn.country IS NOT NULL)),
            'position_utc', strftime(p.ts, '%Y-%m-%dT%H:%M:%SZ')) AS details,
        [ch.old_ev, ch.new_ev] AS evidence
 FROM ch
 LEFT JOIN mid_flags fo ON fo.mid = mid_of(ch.old_mmsi)
 LEFT JOIN mid_flags fn ON fn.mid = mid_of(ch.new_mmsi)
+LEFT JOIN segs sg ON sg.mmsi = ch.new_mmsi
 ASOF LEFT JOIN pos p ON ch.new_mmsi = p.mmsi AND ch.new_first_ts >= p.ts

@@ -103,6 +103,9 @@ def summarise_event(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
         declared = d.get("declared_ports") or d.get("voyage")
         return f"unplanned call at {port}" + (f" on a voyage declared {declared}" if declared else "")
     if kind == "destination_change":
+        if d.get("shared_mmsi"):
+            return (f"destination broadcast as {d.get('from')!r}, then {d.get('to')!r} on an MMSI that several "
+                    "ships seem to use: not shown to be one ship's change")
         return f"destination changed from {d.get('from')!r} to {d.get('to')!r}"
     if kind == "identity_change":
         field_ = d.get("field", "identity")

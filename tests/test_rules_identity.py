@@ -182,3 +182,17 @@ def test_an_mmsi_in_no_ships_format_is_several_identities(db: Path) -> None:
     ingest_lines(db, lines)
     (e,) = detect(db)
     assert e["mmsi_is_ship_format"] is False and e["shared_identity"] is True
+
+
+def test_a_destination_change_on_a_shared_mmsi_says_so(db: Path) -> None:
+    default = 1193046
+    lines = voyage("2018-02-01T00:05:00Z", default, destination="CASABLANCA", seq_id=1)
+    lines += voyage("2018-02-01T06:05:00Z", default, destination="ANCHORAGE", seq_id=2)
+    lines += voyage("2018-02-01T00:05:00Z", PANAMA, destination="SFAX", seq_id=3)
+    lines += voyage("2018-02-01T06:05:00Z", PANAMA, destination="DOUALA", seq_id=4)
+    ingest_lines(db, lines)
+    assert run_cli(["detect", "--rules", "destination_change"], db).exit_code == 0
+    rows = dict(query(db, "SELECT mmsi, details->>'shared_mmsi' FROM events WHERE kind = 'destination_change'"))
+    assert rows == {default: "true", PANAMA: "false"}
+    out = run_cli(["vessel", str(PANAMA), "--format", "json"], db).output
+    assert "destination changed from 'SFAX' to 'DOUALA'" in [t["summary"] for t in json.loads(out)["timeline"]]

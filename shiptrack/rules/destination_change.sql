@@ -4,8 +4,13 @@
 --   declaration) changes from one report to the next, compared after normalising:
 --   trimmed, upper case, '@' padding removed, runs of spaces collapsed. Evidence:
 --   the old and new value, the last report of the old and the first of the new,
---   and the ship's last position at the time of the change.
-WITH d AS (
+--   and the ship's last position at the time of the change; shared_mmsi when the
+--   MMSI is likely several ships (the segmenter split its positions into several
+--   transmitters, or it is not in a ship's format): then the two destinations may be
+--   two ships' and the change is not shown to be one ship's.
+WITH segs AS (
+    SELECT mmsi, count(DISTINCT seg) AS n_segs FROM pos WHERE seg >= 0 GROUP BY mmsi HAVING count(DISTINCT seg) > 1
+), d AS (
     SELECT mmsi, ts, source_id, line_no, dup_key,
            regexp_replace(upper(trim(replace(destination, '@', ' '))), '\s+', ' ', 'g') AS dest
     FROM static_reports
@@ -23,9 +28,14 @@ SELECT 'destination_change' AS kind, ch.mmsi, CAST(NULL AS INTEGER) AS other_mms
        json_object('from', ch.prev_dest, 'to', ch.dest,
                    'previous_report_utc', strftime(ch.prev_ts, '%Y-%m-%dT%H:%M:%SZ'),
                    'report_utc', strftime(ch.ts, '%Y-%m-%dT%H:%M:%SZ'),
-                   'position_utc', strftime(p.ts, '%Y-%m-%dT%H:%M:%SZ')) AS details,
+                   'position_utc', strftime(p.ts, '%Y-%m-%dT%H:%M:%SZ'),
+                   'mmsi_transmitters', coalesce(sg.n_segs, 1),
+                   'shared_mmsi', sg.n_segs IS NOT NULL OR NOT (ch.mmsi BETWEEN 200000000 AND 799999999
+                                                                AND mid_of(ch.mmsi) IN (SELECT mid FROM mid_flags))
+                  ) AS details,
        [struct_pack(source_id := ch.prev_source_id, line_no := ch.prev_line_no),
         struct_pack(source_id := ch.source_id, line_no := ch.line_no)] AS evidence
 FROM ch
 ASOF LEFT JOIN pos p ON ch.mmsi = p.mmsi AND ch.ts >= p.ts
+LEFT JOIN segs sg ON sg.mmsi = ch.mmsi
 WHERE ch.prev_dest IS NOT NULL AND ch.dest <> ch.prev_dest

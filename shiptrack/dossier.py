@@ -82,10 +82,10 @@ def summarise_event(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
         hours = f"{dur:.1f} h" if dur is not None else "a while"
         hole = d.get("archive_hole") or {}
         if d.get("piece") == "before_hole":
-            return (f"no AIS for at least {hours}, until a {hole.get('hours', 0):.0f} h hole in the archive "
+            return (f"no AIS for at least {hours}, until a hole in the archive of {hole.get('hours', 0):.0f} h "
                     "(nobody heard at all): how long the ship was silent is unknown")
         if d.get("piece") == "after_hole":
-            return (f"no AIS for at least {hours} after a {hole.get('hours', 0):.0f} h hole in the archive "
+            return (f"no AIS for at least {hours} after a hole in the archive of {hole.get('hours', 0):.0f} h "
                     "(nobody heard at all): how long the ship was silent is unknown")
         if d.get("in_port"):
             where = f" in port at {port}" if port else " in port"

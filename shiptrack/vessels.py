@@ -103,6 +103,10 @@ def find_vessel(con: duckdb.DuckDBPyConnection, text: str) -> Vessel:
         found = _one(con, q, [r[0] for r in rows])
         if found:
             return found
+    if re.fullmatch(r"\d{1,10}", q):  # an MMSI not of 9 digits (defaults, SAR, base stations: 1193046)
+        found = _one(con, q, [int(q)])
+        if found:
+            return found
     raise VesselNotFound(q, suggest_names(con, q))
 
 

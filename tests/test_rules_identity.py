@@ -196,3 +196,10 @@ def test_a_destination_change_on_a_shared_mmsi_says_so(db: Path) -> None:
     assert rows == {default: "true", PANAMA: "false"}
     out = run_cli(["vessel", str(PANAMA), "--format", "json"], db).output
     assert "destination changed from 'SFAX' to 'DOUALA'" in [t["summary"] for t in json.loads(out)["timeline"]]
+
+
+def test_an_mmsi_of_fewer_digits_finds_its_vessel(db: Path) -> None:
+    ingest_lines(db, reports(1193046, [1, 2], [1, 2], name="NAUTICAST", imo=9000003))
+    result = run_cli(["vessel", "1193046", "--format", "json"], db)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["vessel"]["mmsi"] == 1193046

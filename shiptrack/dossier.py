@@ -17,7 +17,7 @@ import duckdb
 from shiptrack.events import event_rows
 from shiptrack.safe_text import markdown
 from shiptrack.store.db import rows
-from shiptrack.units import iso_utc
+from shiptrack.times import iso_utc
 from shiptrack.vessels import Vessel, find_vessel
 
 

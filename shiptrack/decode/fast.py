@@ -199,7 +199,7 @@ def _flatten(
     rows that must fall back: a character outside the armour alphabet, or not a string)."""
     if isinstance(payloads, pl.Series):  # straight from the Arrow buffers, no Python strings
         # polars' oldest Arrow layout is large_string: offsets and bytes, no cast (pyarrow's
-        # cast would import pyarrow.compute, 40 ms of every ingest's start)
+        # cast would import pyarrow.compute at every ingest's start)
         payloads = payloads.cast(pl.String).rechunk()
         arr = payloads.to_arrow(compat_level=pl.CompatLevel.oldest())
         if isinstance(arr, pa.ChunkedArray):

@@ -21,9 +21,9 @@ SELECT 'destination_change' AS kind, ch.mmsi, CAST(NULL AS INTEGER) AS other_mms
        ch.ts AS start_utc, ch.ts AS end_utc, p.lat, p.lon,
        CAST(NULL AS VARCHAR) AS port, CAST(NULL AS INTEGER) AS port_id, CAST(NULL AS DOUBLE) AS port_distance_nm,
        json_object('from', ch.prev_dest, 'to', ch.dest,
-                   'previous_report_utc', strftime(ch.prev_ts, '%Y-%m-%dT%H:%M:%SZ'),
-                   'report_utc', strftime(ch.ts, '%Y-%m-%dT%H:%M:%SZ'),
-                   'position_utc', strftime(p.ts, '%Y-%m-%dT%H:%M:%SZ')) AS details,
+                   'previous_report_utc', iso_utc(ch.prev_ts),
+                   'report_utc', iso_utc(ch.ts),
+                   'position_utc', iso_utc(p.ts)) AS details,
        [struct_pack(source_id := ch.prev_source_id, line_no := ch.prev_line_no),
         struct_pack(source_id := ch.source_id, line_no := ch.line_no)] AS evidence
 FROM ch

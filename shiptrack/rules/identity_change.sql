@@ -116,8 +116,8 @@ SELECT 'identity_change' AS kind, ch.new_mmsi AS mmsi,
        json_object(
            'event_key', ch.field,  -- a new name and call sign in one report are two events
            'field', ch.field, 'old', ch.old_value, 'new', ch.new_value,
-           'old_last_report_utc', strftime(ch.old_last_ts, '%Y-%m-%dT%H:%M:%SZ'),
-           'new_first_report_utc', strftime(ch.new_first_ts, '%Y-%m-%dT%H:%M:%SZ'),
+           'old_last_report_utc', iso_utc(ch.old_last_ts),
+           'new_first_report_utc', iso_utc(ch.new_first_ts),
            'old_reports', ch.old_reports, 'new_reports', ch.new_reports,
            'old_mmsi', ch.old_mmsi, 'new_mmsi', ch.new_mmsi, 'imo', ch.imo,
            'old_flag', fo.country, 'old_flag_iso2', fo.iso2,
@@ -125,7 +125,7 @@ SELECT 'identity_change' AS kind, ch.new_mmsi AS mmsi,
            'flag_changed', fo.country IS DISTINCT FROM fn.country,
            'old_name', ch.old_name, 'new_name', ch.new_name,
            'old_seen_again', ch.old_seen_again,
-           'position_utc', strftime(p.ts, '%Y-%m-%dT%H:%M:%SZ')) AS details,
+           'position_utc', iso_utc(p.ts)) AS details,
        [ch.old_ev, ch.new_ev] AS evidence
 FROM ch
 LEFT JOIN mid_flags fo ON fo.mid = mid_of(ch.old_mmsi)

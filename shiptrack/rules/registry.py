@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -276,20 +275,3 @@ def _run_rule(
     except duckdb.Error as err:
         raise RuleError(f"rule {rule.name} failed: {first_line(err)}") from err
 
-
-def describe(rules: dict[str, Rule]) -> list[dict[str, Any]]:
-    """The catalogue printed by `shiptrack detect --list`."""
-    return [
-        {
-            "rule": r.name,
-            "kinds": r.kinds,
-            "title": r.title,
-            "description": r.description,
-            "params": {p.name: {"type": p.type, "default": p.value(), "doc": p.doc} for p in r.params.values()},
-        }
-        for r in rules.values()
-    ]
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, default=str, sort_keys=True)

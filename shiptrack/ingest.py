@@ -20,13 +20,15 @@ from typing import Any, Generic, TypeVar
 import duckdb
 
 from shiptrack.decode.accounting import LINE_CATEGORIES, LedgerHook
-from shiptrack.decode.nmea import TimeSource, decode_nmea_chunks
 from shiptrack.decode.records import Batch
+from shiptrack.decode.sniff import SNIFF_LINES, sniff
+from shiptrack.decode.stream import decode_nmea_chunks
+from shiptrack.decode.stream import warm_up as decode_warm_up
+from shiptrack.decode.timesource import TimeSource
 from shiptrack.errors import InputError, first_line
-from shiptrack.read.sniff import SNIFF_LINES, sniff
 from shiptrack.read.sources import READ_ERRORS, Source, expand_inputs, read_error_text, remove_temporary
 from shiptrack.store import coverage
-from shiptrack.store.load import LoadCounts, Loader
+from shiptrack.store.load import LoadCounts, Loader, prepare_batch
 
 ProgressFn = Callable[[Source, int], None]
 
@@ -88,6 +90,13 @@ def decode_source(
     if chosen.columns:
         detail += "; columns " + mapping_text(chosen.columns)
     return chosen.format, detail, decode_archive(src.lines(), chosen.format, chosen.columns)  # type: ignore[arg-type]
+
+
+def warm_up() -> None:
+    """Load the compiled loops of the decoder and of the loader (the AOT module, or numba's
+    JIT from its cache), so that an ingest can do it while it opens the store."""
+    for batch in decode_warm_up():
+        prepare_batch(batch)
 
 
 def mapping_text(columns: dict[str, str]) -> str:

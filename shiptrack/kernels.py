@@ -162,6 +162,16 @@ class _Checked:
         return self.lazy(*args)
 
 
+def readonly(a: Any) -> Any:  # noqa: ANN401 - a numpy array
+    """The same array, read-only: the kernels' array arguments are all read-only ("ro" in
+    :data:`KERNELS`), so that whatever the caller passes they see one type each and
+    compile once."""
+    if a.flags.writeable:
+        a = a.view()
+        a.flags.writeable = False
+    return a
+
+
 def _parse(text: str) -> tuple:
     """'ro u1[:, ::1]' -> ('array', dtype('uint8'), 2, contiguous, writable needed)."""
     import numpy as np

@@ -125,7 +125,7 @@ def _reference_key(text: str) -> int:
 def test_dup_keys_follow_their_definition_on_every_layout() -> None:
     """Columns as the decoders make them (Arrow string views into several buffers: a
     chunk's bytes, joined two-line texts), sliced, concatenated, with NULLs."""
-    from shiptrack.decode.nmea import decode_nmea
+    from shiptrack.decode.stream import decode_nmea
     from tests.conftest import FIXTURES, encode, tagged
 
     texts = (FIXTURES / "peer" / "kystverket-sample" / "norwegian.raw").read_text().splitlines()

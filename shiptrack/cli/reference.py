@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from shiptrack.cli import Context, main
+from shiptrack.cli.group import Context, main
 from shiptrack.cli.options import UTC_TIME, emit, output_options
 from shiptrack.times import iso_utc
 

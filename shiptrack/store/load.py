@@ -23,11 +23,10 @@ import pyarrow as pa
 
 from shiptrack.decode import accounting
 from shiptrack.decode.accounting import LedgerHook, LineTally
-from shiptrack.decode.fast import _readonly
 from shiptrack.decode.normalize import clean_base_stations, clean_positions, clean_statics, explain_untimed
 from shiptrack.decode.records import Batch
 from shiptrack.errors import InputError
-from shiptrack.kernels import compiled, jit
+from shiptrack.kernels import compiled, jit, readonly
 
 _COLUMNS = {
     "positions": "mmsi, ts, lat, lon, sog, cog, heading, nav_status, accuracy, msg_type, station",
@@ -93,7 +92,7 @@ def dup_keys(texts: pl.Series) -> npt.NDArray[np.uint64]:
         views = np.frombuffer(bufs[1], dtype=np.int32, count=4 * (arr.offset + n)).reshape(-1, 4)[arr.offset :]
         lengths = views[:, 0].astype(np.int64)
         inline = lengths <= 12  # the text is in the view itself, from its 5th byte
-        view_bytes = _readonly(np.ascontiguousarray(views).reshape(-1).view(np.uint8))
+        view_bytes = readonly(np.ascontiguousarray(views).reshape(-1).view(np.uint8))
         _hash_spans(view_bytes, _words(view_bytes), np.arange(4, 16 * n, 16, dtype=np.int64), lengths, inline, out)
         for k, buf in enumerate(bufs[2:]):  # else in data buffer k, at the offset in the view
             in_k = ~inline & (views[:, 2] == k)

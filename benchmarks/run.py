@@ -436,6 +436,20 @@ def render(ingest: list[dict], detect: list[dict], when: str, desc: str, startup
     return "\n".join(lines) + "\n"
 
 
+# The section of RESULTS.md that a run keeps as it was: the measurements behind choices in
+# the code (the code's comments say why; the figures that showed it are kept here).
+HISTORY = "## Measurements behind the code"
+
+
+def kept_history(output: Path) -> str:
+    """The :data:`HISTORY` section of the file a run replaces (empty if it has none)."""
+    if not output.exists():
+        return ""
+    old = output.read_text(encoding="utf-8")
+    at = old.find("\n" + HISTORY)
+    return "" if at < 0 else old[at:]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="tiny sizes, to check that the script runs")
@@ -473,7 +487,7 @@ def main() -> None:
     text = render(ingest, detect, when, desc, startup, stages, land_s)
     print()
     print(text)
-    args.output.write_text(text, encoding="utf-8")
+    args.output.write_text(text + kept_history(args.output), encoding="utf-8")
     print(f"written to {args.output}")
     if args.quick:
         shutil.rmtree(work, ignore_errors=True)

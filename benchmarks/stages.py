@@ -30,7 +30,7 @@ def _cpu() -> float:
 
 def measure_stages(corpus: Path) -> dict[str, float]:
     t = _cpu()
-    from shiptrack.decode.nmea import decode_nmea_chunks
+    from shiptrack.decode.stream import decode_nmea_chunks
     from shiptrack.ingest import CHUNK_BYTES, ingest_settings
     from shiptrack.read.sources import expand_inputs
     from shiptrack.store.db import connect

@@ -47,8 +47,8 @@ from functools import lru_cache
 import numpy as np
 import shapely
 
+from shiptrack.geo import EARTH_RADIUS_NM, KM_PER_NM, distance_nm
 from shiptrack.reference.land import is_land
-from shiptrack.units import EARTH_RADIUS_NM
 
 __all__ = [
     "BASE_CLOSED", "FAR_NODES", "LOS_STEP_KM", "NEAR_EDGES", "NEAR_NODES", "Joins", "Measured", "Route",
@@ -62,7 +62,6 @@ THIN_DEG = 1.0  # cell of the thinned node set (degrees)
 LOS_STEP_KM = 4.0  # a straight join is tested against the land mask this often...
 LOS_END_KM = 3.0  # ...except this close to either end: WPI ports and searoute nodes in straits sit
 # a km or two on the land side of the 1 km mask
-_KM_PER_NM = 1.852
 _ARTIFICIAL = frozenset({"segment", "segment2", "pacific_ocean"})  # searoute's seams, not passages
 BASE_CLOSED = frozenset({"northwest", "closed_to_merchant_ships"})  # as in shiptrack.routes.sea_route
 
@@ -70,12 +69,6 @@ BASE_CLOSED = frozenset({"northwest", "closed_to_merchant_ships"})  # as in ship
 def _unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     la, lo = np.radians(lat), np.radians(lon)
     return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-
-
-def _gc_nm(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_NM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 def _wrap(lon: np.ndarray) -> np.ndarray:
@@ -88,8 +81,8 @@ def sees(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray,
     LOS_STEP_KM (interpolated in latitude and longitude), except within LOS_END_KM of the ends."""
     lat1, lon1, lat2, lon2 = (np.asarray(a, dtype=float) for a in (lat1, lon1, lat2, lon2))
     if dist_nm is None:
-        dist_nm = _gc_nm(lat1, lon1, lat2, lon2)
-    km = np.where(np.isfinite(dist_nm), dist_nm, 0.0) * _KM_PER_NM
+        dist_nm = distance_nm(lat1, lon1, lat2, lon2)
+    km = np.where(np.isfinite(dist_nm), dist_nm, 0.0) * KM_PER_NM
     inner = np.maximum(km - 2 * LOS_END_KM, 0.0)
     steps = np.where(inner > 0, np.ceil(inner / LOS_STEP_KM).astype(np.int64) + 1, 0)
     out = np.ones(len(lat1), dtype=bool)
@@ -336,7 +329,7 @@ class SeaGraph:
         k = node.shape[1]
         rows = np.repeat(np.arange(n), k)
         flat = node.ravel()
-        node_nm = _gc_nm(lat[rows], lon[rows], self.lat[flat], self.lon[flat]).reshape(n, k)
+        node_nm = distance_nm(lat[rows], lon[rows], self.lat[flat], self.lon[flat]).reshape(n, k)
         node_nm[:, k - 2 * NEAR_EDGES:] = np.where(np.tile(missing, 2), np.inf, node_nm[:, k - 2 * NEAR_EDGES:])
         clear: np.ndarray = np.zeros(n * k, dtype=bool)
         ok = np.isfinite(node_nm.ravel())
@@ -385,7 +378,7 @@ def graph() -> SeaGraph:
             adj[b].append((a, len(eu)))
             eu.append(a)
             ev.append(b)
-            ew.append(float(data.get("weight", 0.0)) / _KM_PER_NM)
+            ew.append(float(data.get("weight", 0.0)) / KM_PER_NM)
             ep.append(_CLOSED if frozenset((u, v)) in closed else data.get("passage"))
     indptr, nbr, nedge = [0], [], []
     for row in adj:
@@ -402,7 +395,7 @@ def graph() -> SeaGraph:
 def _direct_nm(lat: float, lon: float, plat: np.ndarray, plon: np.ndarray, reach_nm: np.ndarray) -> np.ndarray:
     """Straight distance from a place to each point, where the line stays at sea and is no
     longer than the point's ``reach_nm``; +inf elsewhere."""
-    d = _gc_nm(np.full(len(plat), lat), np.full(len(plat), lon), plat, plon)
+    d = distance_nm(np.full(len(plat), lat), np.full(len(plat), lon), plat, plon)
     out = np.full(len(plat), np.inf)
     near = np.flatnonzero(d <= reach_nm)
     if len(near):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from shiptrack.findings import summarise_event
 from shiptrack.store.db import frame, rows
 
 if TYPE_CHECKING:
@@ -36,8 +37,6 @@ def query_events(
     ``finding`` the dossier's sentence, ``details`` JSON text and ``evidence`` the list of
     'file:line' references, each once (see :func:`for_format`)."""
     import polars as pl
-
-    from shiptrack.dossier import summarise_event
 
     sql, params = _events_query(kinds, mmsi, near_port_id, near_radius_nm, since, until, as_list=True)
     df = frame(con, sql, params)

@@ -20,13 +20,15 @@ from typing import Any, Generic, TypeVar
 import duckdb
 
 from shiptrack.decode.accounting import LINE_CATEGORIES, LedgerHook
-from shiptrack.decode.nmea import TimeSource, decode_nmea_chunks
 from shiptrack.decode.records import Batch
+from shiptrack.decode.sniff import SNIFF_LINES, sniff
+from shiptrack.decode.stream import decode_nmea_chunks
+from shiptrack.decode.stream import warm_up as decode_warm_up
+from shiptrack.decode.timesource import TimeSource
 from shiptrack.errors import InputError, first_line
-from shiptrack.read.sniff import SNIFF_LINES, sniff
 from shiptrack.read.sources import READ_ERRORS, Source, expand_inputs, read_error_text, remove_temporary
 from shiptrack.store import coverage
-from shiptrack.store.load import LoadCounts, Loader
+from shiptrack.store.load import LoadCounts, Loader, prepare_batch
 
 ProgressFn = Callable[[Source, int], None]
 
@@ -90,6 +92,13 @@ def decode_source(
     return chosen.format, detail, decode_archive(src.lines(), chosen.format, chosen.columns)  # type: ignore[arg-type]
 
 
+def warm_up() -> None:
+    """Load the compiled loops of the decoder and of the loader (the AOT module, or numba's
+    JIT from its cache), so that an ingest can do it while it opens the store."""
+    for batch in decode_warm_up():
+        prepare_batch(batch)
+
+
 def mapping_text(columns: dict[str, str]) -> str:
     """``mmsi=MMSI, ts=Time, lat=Latitude_degrees, ...``: the fields in their usual order."""
     from shiptrack.decode.archives import FIELDS
@@ -128,8 +137,8 @@ def ingest(
 
 def store_span(con: duckdb.DuckDBPyConnection) -> tuple[int, datetime | None, datetime | None]:
     """(vessels, first time, last time) of the whole store: what the ``vessels`` view would
-    give, without building it (on 10M positions 0.03 s instead of 0.2 s; min/max of ts come
-    from DuckDB's statistics)."""
+    give, without building it (the view joins every table; this reads the MMSIs only, and
+    min/max of ts come from DuckDB's statistics)."""
     row = con.sql(
         "SELECT (SELECT count(*) FROM (SELECT mmsi FROM positions UNION SELECT mmsi FROM static_reports)), "
         "least((SELECT min(ts) FROM positions), (SELECT min(ts) FROM static_reports)), "
@@ -141,18 +150,12 @@ def store_span(con: duckdb.DuckDBPyConnection) -> tuple[int, datetime | None, da
 # Lines are read, framed and decoded by chunks of about this many bytes (a batch each).
 CHUNK_BYTES = 1 << 22
 # Prepared batches (about 15 MB each) that may wait for the writer, so that decoding goes
-# on while DuckDB inserts. Measured on 3M lines: 8 instead of 2 took the ingest from 5.1 s
-# to 4.5 s but its peak memory from 580 to 630 MB. With the loops compiled ahead of time
-# (no numba in memory) the queue is a larger share of the peak: in alternating runs, 3
-# against 5 gave the same times (3M lines 6.0-7.0 s against 6.3-7.5 s) and a peak of 415
-# against 460 MB at 3M lines, 375 against 390 MB at 1M (the queue is bounded: a longer
-# file fills it, and no more).
+# on while DuckDB inserts. The writer is the slower of the two: a deeper queue only holds
+# more batches in memory (the queue is bounded: a longer file fills it, and no more).
 PREPARED_AHEAD = 3
 # Rows held back that the writer inserts when no prepared batch is waiting (rather than
-# wait for FLUSH_ROWS), so that less is left to insert once decoding ends. Measured
-# (alternating runs): 1M lines 0.15-0.2 s faster, 3M lines the same. The first batch is
-# inserted at once, whatever its size: the writer has nothing else to do until the next
-# one (1M lines: 0.04 s faster in alternating runs).
+# wait for FLUSH_ROWS), so that less is left to insert once decoding ends. The first batch
+# is inserted at once, whatever its size: the writer has nothing else to do until the next.
 IDLE_FLUSH_ROWS = 100_000
 
 
@@ -162,9 +165,8 @@ IDLE_FLUSH_ROWS = 100_000
 INGEST_MEMORY_LIMIT = "64MB"
 # DuckDB's block allocator keeps up to this much memory for its blocks once it has it,
 # rather than give freed blocks back to the system and fault fresh pages in for the next
-# ones (an ingest allocates and evicts blocks all along, the memory limit being low).
-# Measured in alternating runs: 20-30% fewer page faults, 1M lines ~0.1 s and 3M lines
-# ~0.5 s faster, the same peak memory. DuckDB cannot lower it again, so it stays for the
+# ones (an ingest allocates and evicts blocks all along, the memory limit being low): fewer
+# page faults, the same peak memory. DuckDB cannot lower it again, so it stays for the
 # connection's life (an ingest never raises it above this).
 INGEST_BLOCK_MEMORY = "128MB"
 
@@ -172,13 +174,13 @@ INGEST_BLOCK_MEMORY = "128MB"
 @contextlib.contextmanager
 def ingest_settings(con: duckdb.DuckDBPyConnection, limit: str = INGEST_MEMORY_LIMIT) -> Iterator[None]:
     """Lower DuckDB's memory_limit to ``limit`` for the duration (never raise it), and let
-    DuckDB use one thread: the other core decodes (measured: the same inserts cost less CPU
-    with one thread, and a 3M-line ingest was about 10% faster). Its block allocator keeps
-    :data:`INGEST_BLOCK_MEMORY` (this one is not given back: DuckDB cannot lower it).
+    DuckDB use one thread: the other core decodes, and the same inserts cost less CPU on
+    one thread. Its block allocator keeps :data:`INGEST_BLOCK_MEMORY` (this one is not
+    given back: DuckDB cannot lower it).
 
-    (preserve_insertion_order stays on: measured, turning it off let DuckDB insert with
-    two threads but wrote row groups 1.7x larger, which the checkpoint at close then
-    spent longer on than the insert had saved.)"""
+    (preserve_insertion_order stays on: without it DuckDB inserts with two threads but
+    writes larger row groups, which the checkpoint at close spends longer on than the
+    insert saves.)"""
     before, threads = con.sql("SELECT current_setting('memory_limit'), current_setting('threads')").fetchall()[0]
     lower = _bytes(before) > _bytes(limit)
     if lower:

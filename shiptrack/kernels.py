@@ -6,8 +6,8 @@ written once, in Python, for numba. They run in one of two ways:
 * **ahead-of-time** (AOT): ``python -m shiptrack.kernels_build`` (run by ``make``)
   compiles them into the extension module ``shiptrack._kernels``. Loading it costs
   a few milliseconds; numba and LLVM are not imported at all. Numba's own start-up
-  (its import, its lowering registries, loading the cached kernels) took 0.6-0.8 s of
-  every ingest, the largest fixed cost of a short one.
+  (its import, its lowering registries, loading the cached kernels) would be the
+  largest fixed cost of a short ingest.
 * **just-in-time** (JIT): without that module (a plain ``pip install``, a machine
   without a C compiler), with ``SHIPTRACK_JIT=1``, or when the module was built from
   other sources than these, numba compiles the same functions on first use (cached
@@ -160,6 +160,16 @@ class _Checked:
             return self.aot(*args)
         self.fallbacks += 1
         return self.lazy(*args)
+
+
+def readonly(a: Any) -> Any:  # noqa: ANN401 - a numpy array
+    """The same array, read-only: the kernels' array arguments are all read-only ("ro" in
+    :data:`KERNELS`), so that whatever the caller passes they see one type each and
+    compile once."""
+    if a.flags.writeable:
+        a = a.view()
+        a.flags.writeable = False
+    return a
 
 
 def _parse(text: str) -> tuple:

@@ -6,8 +6,8 @@
 needs numba and a C compiler (it uses numba's ``pycc``) and takes about half a minute.
 ``--cpu host`` (``make``) targets this machine's CPU, as the JIT does; ``--cpu generic``
 (a wheel) any CPU of its architecture, so that a wheel copied to another machine does
-not stop on an instruction that machine lacks (the loops are byte and integer work: the
-two were within the noise of each other, 0.58-0.72 s of decoding for 1M sentences).
+not stop on an instruction that machine lacks (the loops are byte and integer work, which
+the host's newer instructions do not make measurably faster).
 Without the module, shiptrack compiles the same loops just in time; all give the same
 results.
 

@@ -69,8 +69,7 @@ class Param:
         if self.type == "time":
             if t == "":
                 return None
-            from shiptrack.timeparse import parse_when
-            from shiptrack.units import parse_utc
+            from shiptrack.times import parse_utc, parse_when
 
             try:
                 return parse_when(t, now)

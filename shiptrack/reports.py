@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -59,7 +59,6 @@ class Report:
     params: dict[str, Param]
     sql: str
     path: Path
-    columns_doc: list[str] = field(default_factory=list)
 
 
 def parse_report(path: Path) -> Report:

@@ -39,8 +39,9 @@ import numpy as np
 import polars as pl
 
 from shiptrack.errors import InputError, PortNotFound
+from shiptrack.geo import distance_nm
 from shiptrack.reference.ports import Port, resolve_port
-from shiptrack.units import EARTH_RADIUS_NM, iso_utc, parse_utc
+from shiptrack.times import iso_utc, parse_utc
 
 __all__ = [
     "DeclaredPort", "DeclaredVoyage", "ROUTE_SPACING_NM", "SAME_PORT_NM", "build_voyage", "create_voyage_windows",
@@ -108,16 +109,10 @@ def _network():  # noqa: ANN202 - searoute's Marnet
     return net
 
 
-def _haversine_nm(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_NM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
 def _densify(lonlat: np.ndarray, spacing_nm: float) -> np.ndarray:
     """Points added along each (lon/lat straight) segment so that none is longer than spacing_nm."""
     a, b = lonlat[:-1], lonlat[1:]
-    seg_nm = _haversine_nm(a[:, 1], a[:, 0], b[:, 1], b[:, 0])
+    seg_nm = distance_nm(a[:, 1], a[:, 0], b[:, 1], b[:, 0])
     steps = np.maximum(1, np.ceil(seg_nm / spacing_nm).astype(int))
     pieces = [a[i] + (b[i] - a[i]) * (np.arange(n)[:, None] / n) for i, n in enumerate(steps)]
     return np.vstack([*pieces, lonlat[-1:]])
@@ -150,7 +145,7 @@ def sea_route(ports: Sequence[Port], spacing_nm: float = ROUTE_SPACING_NM) -> li
 
 def _route_nm(route: Sequence[tuple[float, float]]) -> float:
     r = np.asarray(route)
-    return float(_haversine_nm(r[:-1, 0], r[:-1, 1], r[1:, 0], r[1:, 1]).sum())
+    return float(distance_nm(r[:-1, 0], r[:-1, 1], r[1:, 0], r[1:, 1]).sum())
 
 
 def _voyage_id(mmsi: int, ports_text: str, departed: datetime | None) -> str:
@@ -399,7 +394,7 @@ def distance_to_route_nm(
     ok = nearest >= 0
     near = nearest[ok]
     la, lo = lat[ok], lon[ok]
-    best = _haversine_nm(la, lo, route_lat[near], route_lon[near])
+    best = distance_nm(la, lo, route_lat[near], route_lon[near])
     close = np.flatnonzero(best < _LOCAL_FRAME_NM)
     la, lo, near = la[close], lo[close], near[close]
     last = len(route_lat) - 1

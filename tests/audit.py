@@ -243,7 +243,7 @@ def dark_longer_than_observed(con: duckdb.DuckDBPyConnection) -> list[dict]:
     for (mmsi,) in con.execute("SELECT DISTINCT mmsi FROM events WHERE kind = 'dark_period'").fetchall():
         d = build_dossier(con, _vessels(con, [mmsi])[0])
         if d.first_seen and d.last_seen:
-            from shiptrack.units import parse_utc
+            from shiptrack.times import parse_utc
 
             observed_h = (parse_utc(d.last_seen) - parse_utc(d.first_seen)).total_seconds() / 3600.0
             if d.time_dark_h > observed_h + 0.05:

@@ -65,7 +65,7 @@ def ping(when: str, lat: float, lon: float, sog: float = 10.0, cog: float = 90.0
          mmsi: int = 352001234, status: int = 0, heading: int | None = None, station: str = "rTEST",
          msg_type: int = 1) -> str:
     """One tag-blocked position report at ISO time ``when`` (UTC): a builder for rule tests."""
-    from shiptrack.units import parse_utc
+    from shiptrack.times import parse_utc
 
     t = parse_utc(when).timestamp()
     if msg_type == 18:
@@ -81,7 +81,7 @@ def voyage(when: str, mmsi: int = 352001234, *, name: str = "TEST", destination:
            callsign: str = "TEST1", imo: int = 9000003, draught: float = 6.5, ship_type: int = 70,
            station: str = "rTEST", seq_id: int = 1) -> list[str]:
     """A tag-blocked two-part type 5 (static and voyage) message."""
-    from shiptrack.units import parse_utc
+    from shiptrack.times import parse_utc
 
     t = parse_utc(when).timestamp()
     msg = {"type": 5, "mmsi": mmsi, "shipname": name, "destination": destination, "callsign": callsign,

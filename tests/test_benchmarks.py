@@ -76,3 +76,21 @@ def test_targets_are_judged_from_the_run_figures() -> None:
     assert got["detect on 10,000,000 positions ≤ the time to ingest them"] == ("0.65×", True)  # 20.7 / 31.9 s
     table = run.render(ingest, detect, "now", "a machine")
     assert "would take about 31.9 s; detect on them took 20.7 s (median of 20.1, 21.3 s), 0.65× the ingest" in table
+
+
+def test_store_comparison_script_runs(tmp_path: Path) -> None:
+    """benchmarks/compare_stores.py dumps the stores a version makes and compares two dumps."""
+    script = ROOT / "benchmarks" / "compare_stores.py"
+    for name in ("a", "b"):
+        done = subprocess.run([sys.executable, str(script), "dump", str(tmp_path / name), "--data", str(tmp_path),
+                               "--only", "fixtures/nmea/tagblock.nmea"], capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+    dumped = tmp_path / "a" / "fixtures__nmea__tagblock.nmea"
+    assert {p.name for p in dumped.iterdir()} >= {"positions.csv", "events.csv", "build.txt", "decode.txt"}
+    same = subprocess.run([sys.executable, str(script), "compare", str(tmp_path / "a"), str(tmp_path / "b")],
+                          capture_output=True, text=True)
+    assert same.returncode == 0 and "identical" in same.stdout
+    (tmp_path / "b" / "fixtures__nmea__tagblock.nmea" / "positions.csv").write_text("changed\n")
+    differ = subprocess.run([sys.executable, str(script), "compare", str(tmp_path / "a"), str(tmp_path / "b")],
+                            capture_output=True, text=True)
+    assert differ.returncode == 1 and "DIFFERS: fixtures__nmea__tagblock.nmea/positions.csv" in differ.stdout

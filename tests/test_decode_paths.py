@@ -7,8 +7,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from shiptrack.decode.nmea import decode_nmea
 from shiptrack.decode.normalize import clean_base_stations, clean_positions, clean_statics
+from shiptrack.decode.stream import decode_nmea
 from tests.conftest import FIXTURES
 
 FILES = sorted(p for p in (FIXTURES / "nmea").iterdir() if p.suffix != ".md") + sorted(

@@ -540,7 +540,7 @@ def test_the_fast_path_does_not_import_pyais() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; import shiptrack.cli; from shiptrack.decode.nmea import warm_up; warm_up(); "
+    code = ("import sys; import shiptrack.cli; from shiptrack.ingest import warm_up; warm_up(); "
             "print('pyais' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

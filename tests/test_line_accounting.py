@@ -339,7 +339,7 @@ def _categories(batches) -> dict[int, str]:  # noqa: ANN001
 def test_fast_and_reference_paths_account_alike(name: str) -> None:
     """The bulk framer and vectorized decoder (entries made with numpy) and the line framer with
     pyais (entries made one by one) give every line the same category."""
-    from shiptrack.decode.nmea import decode_nmea
+    from shiptrack.decode.stream import decode_nmea
 
     data = fuzzed_corpus()[0] if name == "fuzzed" else (NMEA / name).read_bytes()
     lines = list(enumerate(sed_lines(data), start=1))
@@ -362,7 +362,7 @@ def test_the_length_check_is_the_same_row_by_row_and_by_column() -> None:
     the reference path) says, for every type and every length up to 1,200 bits."""
     import numpy as np
 
-    from shiptrack.decode.nmea import bits_legal, bits_problem
+    from shiptrack.decode.reference import bits_legal, bits_problem
 
     t = np.repeat(np.arange(-1, 64), 1200).astype(np.int8)
     n = np.tile(np.arange(0, 1200), 65).astype(np.int32)

@@ -54,8 +54,8 @@ import polars as pl
 import pytest
 from pyais.bit_vector import bit_vector
 
-from shiptrack.decode.nmea import decode_nmea
 from shiptrack.decode.normalize import clean_base_stations, clean_positions, clean_statics
+from shiptrack.decode.stream import decode_nmea
 
 PEER = Path(__file__).resolve().parent.parent / "fixtures" / "peer"
 DUMMY_TS = datetime(2000, 1, 1, tzinfo=UTC)

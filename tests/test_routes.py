@@ -12,10 +12,11 @@ import pytest
 
 from shiptrack.detour import Sources, Voyage, alternatives, graph, sea_room_nm
 from shiptrack.errors import InputError
+from shiptrack.geo import distance_nm
 from shiptrack.reference.land import coast_distance_km, is_land
 from shiptrack.reference.ports import resolve_port
 from shiptrack.routes import distance_to_route_nm, parse_declared_ports, sea_route
-from shiptrack.units import haversine_nm, parse_utc
+from shiptrack.times import parse_utc
 from tests.conftest import ingest_lines, ping, query, run_cli, voyage
 
 URAL = 273358000
@@ -117,7 +118,7 @@ def test_declare_errors_name_the_problem(db: Path, tmp_path: Path) -> None:
 def test_sea_route_stays_at_sea() -> None:
     route = np.array(sea_route([resolve_port("Novorossiysk"), resolve_port("Douala")]))
     lat, lon = route[:, 0], route[:, 1]
-    steps = [haversine_nm(*a, *b) for a, b in zip(route[:-1], route[1:], strict=True)]
+    steps = [distance_nm(*a, *b) for a, b in zip(route[:-1], route[1:], strict=True)]
     assert max(steps) < 10.5 and tuple(route[0]) == NOVOROSSIYSK
     # searoute's network is a generalised line: in the Bosporus, Dardanelles and Gibraltar
     # it cuts corners by a km or two, and the WPI port positions lie just on the land side.
@@ -142,7 +143,7 @@ def test_distance_to_route_matches_brute_force() -> None:
     d = distance_to_route_nm(group, np.r_[lat, lat], np.r_[lon, lon + 20.0],
                              np.r_[np.zeros(len(route), int), np.ones(len(route), int)],
                              np.r_[route[:, 0], route[:, 0]], np.r_[route[:, 1], route[:, 1] + 20.0])
-    brute = np.array([min(haversine_nm(a, b, *r) for r in route) for a, b in zip(lat, lon, strict=True)])
+    brute = np.array([min(distance_nm(a, b, *r) for r in route) for a, b in zip(lat, lon, strict=True)])
     for part in (d[:500], d[500:]):
         assert np.all(part <= brute + 1e-6) and np.all(brute - part <= 5.0)  # segments <= 10 nm apart
         far = brute > 50
@@ -224,7 +225,7 @@ def sail(start: str, waypoints: list[tuple[float, float]], knots: float = 12.0, 
          mmsi: int = MMSI) -> tuple[list[str], datetime]:
     """Pings every every_h hours along the waypoints at a steady speed; and the time after the last."""
     pts = np.asarray(waypoints, dtype=float)
-    legs = np.array([haversine_nm(*a, *b) for a, b in zip(pts[:-1], pts[1:], strict=True)])
+    legs = np.array([distance_nm(*a, *b) for a, b in zip(pts[:-1], pts[1:], strict=True)])
     at = np.arange(0.0, legs.sum(), knots * every_h)
     i = np.minimum(np.searchsorted(np.cumsum(legs), at, side="right"), len(legs) - 1)
     f = ((at - (np.cumsum(legs) - legs)[i]) / legs[i])[:, None]
@@ -297,13 +298,13 @@ def test_a_detour_far_off_every_route_is_one_event_with_its_evidence(db: Path) -
     assert mmsi == MMSI and d["declared_ports"] == "Genoa > Piraeus" and d["leg"] == "Genoa > Piraeus"
     assert 980 < d["leg_nm"] < 1010 and d["route_nm"] == d["leg_nm"] and d["route_avoids"] == []
     # the farthest point is where it drifted: passing there makes the voyage ~30% longer
-    assert haversine_nm(d["max_detour_lat"], d["max_detour_lon"], *OFF_LIBYA) < 1
+    assert distance_nm(d["max_detour_lat"], d["max_detour_lon"], *OFF_LIBYA) < 1
     assert 280 < d["max_detour_nm"] < 340
     assert d["max_detour_pct"] == pytest.approx(100 * d["max_detour_nm"] / d["route_nm"], abs=0.1)
     assert d["via_nm"] == pytest.approx(d["route_nm"] + d["max_detour_nm"], abs=0.2)
     way = d["via_waypoints"]
-    assert haversine_nm(*way[0], 44.4, 8.93) < 10 and haversine_nm(*way[-1], 37.94, 23.63) < 10
-    assert min(haversine_nm(*w, *OFF_LIBYA) for w in way) < 1
+    assert distance_nm(*way[0], 44.4, 8.93) < 10 and distance_nm(*way[-1], 37.94, 23.63) < 10
+    assert min(distance_nm(*w, *OFF_LIBYA) for w in way) < 1
     assert 2 < len(way) < 40 and not is_land(np.array(way)[1:-1, 0], np.array(way)[1:-1, 1]).any()
     assert d["max_detour_limit_nm"] == d["min_detour_nm"] == 150
     assert d["shortest_route_offset_nm"] > 150 and 0 < d["sea_room_nm"] < 500
@@ -357,7 +358,7 @@ def test_after_a_declared_call_the_ship_is_on_the_next_leg(db: Path) -> None:
     (_, _, _, start, _, details), = events(db, "route_deviation")
     d = json.loads(details)
     assert d["leg"] == "Sfax > Douala" and start > parse_utc("2018-02-09T12:00:00Z")  # after the call
-    assert haversine_nm(d["max_detour_lat"], d["max_detour_lon"], *cyrenaica) < 1 and d["max_detour_nm"] > 600
+    assert distance_nm(d["max_detour_lat"], d["max_detour_lon"], *cyrenaica) < 1 and d["max_detour_nm"] > 600
     # on the first leg, before the call, the same place would be within the limit
     nov, sfax, douala = (resolve_port(p) for p in ("Novorossiysk", "Sfax", "Douala"))
     v = Voyage([(p.lat, p.lon) for p in (nov, sfax, douala)], [False, False, False], 1.5)
@@ -390,10 +391,10 @@ def test_sea_distance_goes_round_the_land() -> None:
     src = Sources.of(genoa.lat, genoa.lon)
     joins = graph().attach(np.array([venice[0]]), np.array([venice[1]]))
     d = src.to(np.array([venice[0]]), np.array([venice[1]]), joins)[0]
-    assert haversine_nm(genoa.lat, genoa.lon, *venice) < 200 and 1050 < d < 1250  # round Italy
+    assert distance_nm(genoa.lat, genoa.lon, *venice) < 200 and 1050 < d < 1250  # round Italy
     way = np.array(src.waypoints_to(*venice))
-    assert min(haversine_nm(lat, lon, 38.2, 15.6) for lat, lon in way) < 20  # through Messina
-    steps = [haversine_nm(*a, *b) for a, b in zip(way[:-1], way[1:], strict=True)]
+    assert min(distance_nm(lat, lon, 38.2, 15.6) for lat, lon in way) < 20  # through Messina
+    steps = [distance_nm(*a, *b) for a, b in zip(way[:-1], way[1:], strict=True)]
     assert sum(steps) == pytest.approx(d, rel=0.01)
 
 

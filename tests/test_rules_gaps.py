@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from shiptrack.rules import segments
-from shiptrack.units import iso_utc, parse_utc
+from shiptrack.times import iso_utc, parse_utc
 from tests.conftest import FIXTURES, ingest_lines, ping, query, run_cli, voyage
 
 T0 = parse_utc("2018-02-20T00:00:00Z")

@@ -8,7 +8,7 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from shiptrack.units import parse_utc
+from shiptrack.times import parse_utc
 from tests.conftest import ingest_lines, ping, query, run_cli, voyage
 
 SFAX = (34.733333, 10.766667)  # WPI Mersa Sfax; no other WPI port within 30 nm

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from shiptrack.units import iso_utc, parse_utc
+from shiptrack.times import iso_utc, parse_utc
 from tests.conftest import ingest_lines, ping, query, run_cli, voyage
 
 T0 = parse_utc("2018-02-20T00:00:00Z")

@@ -70,18 +70,9 @@ def test_loader_matches_the_dedup_rule(tmp_path: Path, seed: int, window_s: floa
     check_loader(tmp_path, seed, window_s, flush_rows)
 
 
-@pytest.mark.parametrize("seed", range(3))
-@pytest.mark.parametrize("flush_rows", [0, 70], ids=["append", "flush70"])
-def test_loader_with_legacy_keys_matches_the_dedup_rule(tmp_path: Path, seed: int, flush_rows: int) -> None:
-    """A store made before the fast loader keys rows with DuckDB's md5_number_lower()."""
-    check_loader(tmp_path, seed, 60.0, flush_rows, key_hash="md5_number_lower")
-
-
-def check_loader(tmp_path: Path, seed: int, window_s: float, flush_rows: int, key_hash: str | None = None) -> None:
+def check_loader(tmp_path: Path, seed: int, window_s: float, flush_rows: int) -> None:
     rng = random.Random(seed)
     con = connect(tmp_path / "d.duckdb")
-    if key_hash is not None:
-        con.execute("INSERT OR REPLACE INTO meta VALUES ('dup_key_hash', ?)", [key_hash])
     batches: list[tuple[int, pl.DataFrame]] = []
     line = 1
     for source_id in (1, 2, 3):
@@ -101,7 +92,7 @@ def check_loader(tmp_path: Path, seed: int, window_s: float, flush_rows: int, ke
                 loader.append(batch)
         loader.finish()
         con.execute("COMMIT")
-        assert loader.key_hash == (key_hash or KEY_HASH)
+    assert con.execute("SELECT value FROM meta WHERE key = 'dup_key_hash'").fetchall() == [(KEY_HASH,)]
     got = sorted(con.execute("SELECT source_id, line_no, mmsi FROM positions").fetchall())
     assert got == model(batches, window_s)
     con.close()
@@ -134,7 +125,7 @@ def _reference_key(text: str) -> int:
 def test_dup_keys_follow_their_definition_on_every_layout() -> None:
     """Columns as the decoders make them (Arrow string views into several buffers: a
     chunk's bytes, joined two-line texts), sliced, concatenated, with NULLs."""
-    from shiptrack.decode.nmea import decode_nmea
+    from shiptrack.decode.stream import decode_nmea
     from tests.conftest import FIXTURES, encode, tagged
 
     texts = (FIXTURES / "peer" / "kystverket-sample" / "norwegian.raw").read_text().splitlines()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shiptrack.units import parse_utc
+from shiptrack.times import parse_utc
 from tests.conftest import FIXTURES, query, run_cli
 
 URAL_DIR = FIXTURES / "ural"

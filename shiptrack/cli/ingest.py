@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from shiptrack.cli import Context, main
+from shiptrack.cli.group import Context, main
 from shiptrack.cli.render import print_ingest_summary, progress_reporter
 from shiptrack.decode.timesource import TIME_CHOICES
 from shiptrack.errors import InputError
@@ -110,7 +110,7 @@ def _ledger_writer(out: Any) -> Callable[[Source], Callable[..., None]]:  # noqa
 def _load_decoder() -> None:
     """Import the ingest modules and load the decoding kernels (about 0.4 s; 0.3-0.5 s more
     when numba compiles the kernels just in time instead: shiptrack.kernels)."""
-    from shiptrack.decode.nmea import warm_up
+    from shiptrack.ingest import warm_up
 
     warm_up()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from shiptrack.cli import Context, main
+from shiptrack.cli.group import Context, main
 from shiptrack.cli.options import window_options
 
 

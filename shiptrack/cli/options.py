@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from shiptrack.units import parse_utc
+from shiptrack.times import parse_utc
 
 if TYPE_CHECKING:
     import polars as pl
@@ -23,7 +23,7 @@ class UtcTime(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
         if isinstance(value, datetime):
             return value
-        from shiptrack.timeparse import parse_when
+        from shiptrack.times import parse_when
 
         try:
             return parse_when(str(value))

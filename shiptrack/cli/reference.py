@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from shiptrack.cli import Context, main
+from shiptrack.cli.group import Context, main
 from shiptrack.cli.options import UTC_TIME, emit, output_options
+from shiptrack.times import iso_utc
 
 if TYPE_CHECKING:
     import polars as pl
@@ -136,7 +137,7 @@ def route() -> None:
 def _print_voyage(v) -> None:  # noqa: ANN001 - DeclaredVoyage
     ports_text = " > ".join(
         f"{d.port.name} ({d.port.locode or d.port.country})" + ("?" if d.optional else "") for d in v.ports)
-    departed = v.departed.strftime("%Y-%m-%dT%H:%M:%SZ") if v.departed else "not given (first call there)"
+    departed = iso_utc(v.departed) if v.departed else "not given (first call there)"
     click.echo(f"voyage {v.voyage_id}: MMSI {v.mmsi}, {ports_text}; departed {departed}; "
                f"sea route {v.route_nm:,.0f} nm ({len(v.route)} points)")
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from shiptrack.safe_text import rich_text, terminal
-from shiptrack.units import iso_utc
+from shiptrack.times import iso_utc, iso_utc_expr
 
 if TYPE_CHECKING:  # not imported at run time: `shiptrack vessel` need not load the decoders
     from rich.console import Console
@@ -145,7 +145,7 @@ def print_frame(df, title: str | None = None, max_rows: int = 200) -> None:  # n
     shown = df.head(max_rows)
     atomic = {c: _atomic(shown[c]) for c in shown.columns}
     shown = shown.with_columns(
-        pl.col(pl.Datetime).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        iso_utc_expr(pl.col(pl.Datetime))
     )
     table = Table(title=rich_text(title) if title else None, show_header=True, header_style="bold",
                   show_lines=False)

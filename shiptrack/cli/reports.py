@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from shiptrack.cli import Context, main
+from shiptrack.cli.group import Context, main
 from shiptrack.cli.options import emit, output_options, window_options, write_text
 from shiptrack.errors import InputError, RuleError, first_line
 
@@ -90,7 +90,7 @@ def _say_empty(con, name: str, bound: dict) -> None:  # noqa: ANN001 - a DuckDB 
 
     from shiptrack.reports import data_span
     from shiptrack.safe_text import terminal
-    from shiptrack.units import iso_utc
+    from shiptrack.times import iso_utc
 
     first, last = data_span(con)
     window = ", ".join(f"{k}={iso_utc(v)}" for k, v in bound.items() if isinstance(v, datetime))

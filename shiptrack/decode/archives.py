@@ -218,7 +218,7 @@ COUNT_ONLY_TYPES = (9, 21)  # SAR aircraft, AtoN: counted, not stored
 UNKNOWN_CLASS = 0  # type_counts key for positions whose class is not known
 
 _NULL_WORDS = ("unknown", "undefined", "n/a", "na", "nan", "null", "none")
-# Compared without lowercasing (3x faster): each word as lower, Title and UPPER case, plus NaN.
+# Compared as they are, without lowercasing each cell: each word as lower, Title and UPPER case, plus NaN.
 _NULL_TOKENS = ["", "NaN", *sorted({v for w in _NULL_WORDS for v in (w, w.title(), w.upper())})]
 _TEXT_FIELDS = ("name", "callsign", "destination")
 _STATIC_FIELDS = ("imo", "name", "callsign", "ship_type", "to_bow", "to_stern", "to_port",

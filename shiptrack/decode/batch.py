@@ -31,22 +31,12 @@ from shiptrack.decode.fast import (
     Decoded,
     _flatten,
     _i64,
-    _readonly,
     arrow_array,
     decode_parts,
     static_validity,
     string_array,
     text_array,
     to_frame,
-)
-from shiptrack.decode.nmea import (
-    BASE_STATION_TYPES,
-    BIT_LENGTHS_24,
-    POSITION_TYPES,
-    STATIC_TYPES,
-    Message,
-    bits_legal,
-    decode_message,
 )
 from shiptrack.decode.records import (
     BASE_STATION_SCHEMA,
@@ -55,7 +45,16 @@ from shiptrack.decode.records import (
     BatchBuilder,
     empty_frame,
 )
-from shiptrack.kernels import compiled, jit
+from shiptrack.decode.reference import (
+    BASE_STATION_TYPES,
+    BIT_LENGTHS_24,
+    POSITION_TYPES,
+    STATIC_TYPES,
+    Message,
+    bits_legal,
+    decode_message,
+)
+from shiptrack.kernels import compiled, jit, readonly
 from shiptrack.read.chunks import LineChunk
 
 IntArray = npt.NDArray[np.int64]
@@ -211,12 +210,12 @@ def decode_framed(msgs: FramedMessages, builder: BatchBuilder) -> tuple[pl.DataF
     data = chunk.data
     if len(data) >= 1 << 31:
         raise ValueError("a chunk of 2 GiB or more: Arrow string views hold 32-bit offsets")
-    buf = _readonly(np.frombuffer(data, dtype=np.uint8))
+    buf = readonly(np.frombuffer(data, dtype=np.uint8))
     first, second = _i64(msgs.first), _i64(msgs.second)
     starts, ends = _i64(chunk.starts), _i64(chunk.ends)
     pay_s, pay_e, fill = _i64(fr.pay_s), _i64(fr.pay_e), _i64(fr.fill)
     sta_s, sta_e = _i64(fr.sta_s), _i64(fr.sta_e)
-    has_s = _readonly(np.ascontiguousarray(fr.has_s, dtype=np.bool_))
+    has_s = readonly(np.ascontiguousarray(fr.has_s, dtype=np.bool_))
     dec = decode_parts(buf, pay_s, pay_e, first, second, fill, None, raw_codes=True)
 
     def message(k: int) -> Message:

@@ -46,7 +46,7 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
-from shiptrack.kernels import compiled, jit
+from shiptrack.kernels import compiled, jit, readonly
 
 __all__ = [
     "BASE_STATION_SCHEMA",
@@ -199,7 +199,7 @@ def _flatten(
     rows that must fall back: a character outside the armour alphabet, or not a string)."""
     if isinstance(payloads, pl.Series):  # straight from the Arrow buffers, no Python strings
         # polars' oldest Arrow layout is large_string: offsets and bytes, no cast (pyarrow's
-        # cast would import pyarrow.compute, 40 ms of every ingest's start)
+        # cast would import pyarrow.compute at every ingest's start)
         payloads = payloads.cast(pl.String).rechunk()
         arr = payloads.to_arrow(compat_level=pl.CompatLevel.oldest())
         if isinstance(arr, pa.ChunkedArray):
@@ -643,18 +643,9 @@ class Decoded:
     base_stations: dict[str, np.ndarray]
 
 
-def _readonly(a: np.ndarray) -> np.ndarray:
-    """The same array, read-only: the kernels' array arguments are all read-only, so that
-    whatever the caller passes they see one type each and compile once."""
-    if a.flags.writeable:
-        a = a.view()
-        a.flags.writeable = False
-    return a
-
-
 def _i64(a: np.ndarray) -> IntArray:
     """A read-only contiguous int64 array of the values (a copy only if needed)."""
-    return _readonly(np.ascontiguousarray(a, dtype=np.int64))
+    return readonly(np.ascontiguousarray(a, dtype=np.int64))
 
 
 def decode_parts(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray, second: IntArray | None,
@@ -669,8 +660,8 @@ def decode_parts(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray
     second_arr = np.full(n, -1, dtype=np.int64) if second is None else second
     forced_arr = np.zeros(n, dtype=np.bool_) if forced is None else np.ascontiguousarray(forced, dtype=np.bool_)
     msg_type, n_bits, handled, pos, sta, bas = _decode(
-        _readonly(np.ascontiguousarray(buf, dtype=np.uint8)), _i64(starts), _i64(ends), _i64(first),
-        _i64(second_arr), _i64(fill), _readonly(forced_arr), _ARMOUR, _NEED, _SHIP_TYPE, _EPFD, _NAV_STATUS,
+        readonly(np.ascontiguousarray(buf, dtype=np.uint8)), _i64(starts), _i64(ends), _i64(first),
+        _i64(second_arr), _i64(fill), readonly(forced_arr), _ARMOUR, _NEED, _SHIP_TYPE, _EPFD, _NAV_STATUS,
         bool(raw_codes))
     return Decoded(msg_type, n_bits, handled, dict(zip(_POSITION_COLUMNS, pos, strict=True)),
                    dict(zip(_STATIC_COLUMNS, sta, strict=True)), dict(zip(_BASE_COLUMNS, bas, strict=True)))

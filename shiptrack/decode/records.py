@@ -113,14 +113,6 @@ REJECT_REASONS: dict[str, str] = {
     "decode_error": "the reference decoder (pyais) failed on the message",
 }
 
-SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    "positions": POSITION_SCHEMA,
-    "static_reports": STATIC_SCHEMA,
-    "base_stations": BASE_STATION_SCHEMA,
-    "rejects": REJECT_SCHEMA,
-}
-
-
 def empty_frame(schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 

@@ -119,7 +119,7 @@ def frame_chunk(chunk: LineChunk, untimed_second_part: bool = True) -> Framed:
 # Every position read at an offset from the closing backslash B is inside the line (B is
 # at least 21 bytes before the end), and those before B are read only once B - 3 > start + 1.
 # The scans over byte ranges index with unsigned integers: numba then drops its
-# negative-index handling and LLVM vectorizes them (three times faster).
+# negative-index handling and LLVM vectorizes them.
 
 
 @jit
@@ -220,7 +220,7 @@ def _searched_items(buf: U8Array, i: int, start: int, t: int, sta_s: IntArray, s
     """The items c:, s: and g: of a tag block of another layout (body ``buf[start+1:t]``),
     found by search. An item is ``<key>:`` right after the opening backslash or a comma.
     Stores the ranges of the station and group id of line ``i`` as soon as they are
-    found (so also on a line then refused, as the earlier numpy framer did). Returns (line still
+    found (so also on a line then refused). Returns (line still
     fast, has c:, time start, time end, has s:, has g:). Refused: a key twice, an
     old-style group ``<d>G<d>:`` anywhere, a time not 1..13 characters, a station longer
     than _MAX_STATION, a g: item not of the form ``<digit>-2-<1..16 letters/digits>``."""

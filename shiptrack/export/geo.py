@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 
 from shiptrack.safe_text import xml
+from shiptrack.times import iso_utc_expr
 
 _LAT = ("lat", "latitude")
 _LON = ("lon", "longitude")
@@ -28,7 +29,7 @@ def _coord_columns(df: pl.DataFrame) -> tuple[str, str]:
 
 
 def _iso(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns(pl.col(pl.Datetime).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return df.with_columns(iso_utc_expr(pl.col(pl.Datetime)))
 
 
 def frame_to_geojson(df: pl.DataFrame, line: bool = False, json_columns: tuple[str, ...] = ()) -> str:

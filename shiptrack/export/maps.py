@@ -47,6 +47,7 @@ import polars as pl
 
 from shiptrack.dossier import Dossier
 from shiptrack.errors import InputError, ShiptrackError
+from shiptrack.geo import distance_nm
 from shiptrack.reference.land import land_geojson
 from shiptrack.reference.ports import Port, load_ports, resolve_port
 
@@ -210,12 +211,6 @@ def _port_arrays() -> tuple[tuple[Port, ...], np.ndarray, np.ndarray]:
     return ports, np.array([p.lat for p in ports]), np.array([p.lon for p in ports])
 
 
-def _haversine_nm(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-    return 2 * 3440.065 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
 def _nearby_ports(lat: np.ndarray, lon: np.ndarray, radius_nm: float, limit: int) -> list[tuple[Port, float]]:
     """WPI ports within radius_nm of any of the given positions: the largest harbours, then the nearest."""
     if len(lat) == 0:
@@ -229,7 +224,7 @@ def _nearby_ports(lat: np.ndarray, lon: np.ndarray, radius_nm: float, limit: int
         return []
     best = np.full(len(cand), np.inf)
     for s in range(0, len(lat), 2000):
-        d = _haversine_nm(plat[cand][:, None], plon[cand][:, None], lat[None, s:s + 2000], lon[None, s:s + 2000])
+        d = distance_nm(plat[cand][:, None], plon[cand][:, None], lat[None, s:s + 2000], lon[None, s:s + 2000])
         best = np.minimum(best, d.min(axis=1))
     near = [(ports[i], float(dist)) for i, dist in zip(cand, best, strict=True) if dist <= radius_nm]
     near.sort(key=lambda pd: (-_HARBOR_RANK.get(pd[0].harbor_size or "", 0), pd[1], pd[0].port_id))
@@ -247,7 +242,7 @@ def _event_port(name: str, near: list[tuple[float, float]]) -> Port | None:
     if not near:
         return cands[0]
     la, lo = np.array([p[0] for p in near]), np.array([p[1] for p in near])
-    dist = [float(_haversine_nm(la, lo, np.full(len(la), p.lat), np.full(len(la), p.lon)).min()) for p in cands]
+    dist = [float(distance_nm(la, lo, np.full(len(la), p.lat), np.full(len(la), p.lon)).min()) for p in cands]
     best = int(np.argmin(dist))
     return cands[best] if dist[best] <= EVENT_PORT_MAX_NM else None
 

@@ -22,6 +22,7 @@ from typing import Any
 import polars as pl
 
 from shiptrack.safe_text import CSV_CONTROL_PATTERN, csv_cell, markdown
+from shiptrack.times import iso_utc, iso_utc_expr
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_RE = r"^[=+\-@\t\r]"
@@ -37,8 +38,6 @@ def neutralise(text: str | None) -> str | None:
 def _json_value(v: Any) -> Any:  # noqa: ANN401 - any cell value
     """``json.dumps``'s fallback: times in ISO-8601 UTC, decimals as numbers."""
     if isinstance(v, datetime):
-        from shiptrack.units import iso_utc
-
         return iso_utc(v)
     if isinstance(v, (date, time)):
         return v.isoformat()
@@ -66,7 +65,7 @@ def csv_safe_frame(df: pl.DataFrame, safe: bool = True) -> pl.DataFrame:
     """Neutralise formula-looking text in every string column; times as ISO-8601 UTC;
     nested cells as JSON text."""
     out = nested_as_text(
-        df.with_columns(pl.col(pl.Datetime).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")))
+        df.with_columns(iso_utc_expr(pl.col(pl.Datetime))))
     if not safe:
         return out
     text_cols = [c for c, t in out.schema.items() if t == pl.String]
@@ -97,7 +96,7 @@ def to_markdown(df: pl.DataFrame) -> str:
 
 def json_rows(df: pl.DataFrame, json_columns: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """The rows as dicts, times as ISO-8601 UTC, the JSON text of ``json_columns`` parsed."""
-    iso = df.with_columns(pl.col(pl.Datetime).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    iso = df.with_columns(iso_utc_expr(pl.col(pl.Datetime)))
     parse = [c for c in json_columns if c in iso.columns and iso.schema[c] == pl.String]
     rows = iso.to_dicts()
     for r in rows:
@@ -111,7 +110,7 @@ def render(df: pl.DataFrame, fmt: str, safe: bool = True, json_columns: tuple[st
     """csv | json | md text for a frame (``table`` is rendered by the CLI with rich)."""
     if fmt == "csv":
         return csv_safe_frame(df, safe=safe).write_csv()
-    iso = df.with_columns(pl.col(pl.Datetime).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    iso = df.with_columns(iso_utc_expr(pl.col(pl.Datetime)))
     if fmt == "json":
         return json.dumps(json_rows(df, json_columns), indent=2, default=_json_value, ensure_ascii=False) + "\n"
     if fmt == "md":

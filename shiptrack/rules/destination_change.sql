@@ -26,9 +26,9 @@ SELECT 'destination_change' AS kind, ch.mmsi, CAST(NULL AS INTEGER) AS other_mms
        ch.ts AS start_utc, ch.ts AS end_utc, p.lat, p.lon,
        CAST(NULL AS VARCHAR) AS port, CAST(NULL AS INTEGER) AS port_id, CAST(NULL AS DOUBLE) AS port_distance_nm,
        json_object('from', ch.prev_dest, 'to', ch.dest,
-                   'previous_report_utc', strftime(ch.prev_ts, '%Y-%m-%dT%H:%M:%SZ'),
-                   'report_utc', strftime(ch.ts, '%Y-%m-%dT%H:%M:%SZ'),
-                   'position_utc', strftime(p.ts, '%Y-%m-%dT%H:%M:%SZ'),
+                   'previous_report_utc', iso_utc(ch.prev_ts),
+                   'report_utc', iso_utc(ch.ts),
+                   'position_utc', iso_utc(p.ts),
                    'mmsi_transmitters', coalesce(sg.n_segs, 1),
                    'shared_mmsi', sg.n_segs IS NOT NULL OR NOT (ch.mmsi BETWEEN 200000000 AND 799999999
                                                                 AND mid_of(ch.mmsi) IN (SELECT mid FROM mid_flags))

@@ -153,13 +153,13 @@ SELECT kind, mmsi, CAST(NULL AS INTEGER) AS other_mmsi, w0 AS start_utc, w1 AS e
            'silence_h', round(gap_h, 2),
            'archive_hole', CASE WHEN part <> 'whole' THEN json_object(
                'holes', holes, 'hours', round(hole_h, 1),
-               'first_hole_start', strftime(hole_start, '%Y-%m-%dT%H:%M:%SZ'),
-               'last_hole_end', strftime(hole_end, '%Y-%m-%dT%H:%M:%SZ')) END,
+               'first_hole_start', iso_utc(hole_start),
+               'last_hole_end', iso_utc(hole_end)) END,
            'before', CASE WHEN part <> 'after_hole' THEN json_object(
-               'time', strftime(ts, '%Y-%m-%dT%H:%M:%SZ'), 'lat', round(lat, 5), 'lon', round(lon, 5),
+               'time', iso_utc(ts), 'lat', round(lat, 5), 'lon', round(lon, 5),
                'sog_kn', sog, 'cog_deg', cog, 'nav_status', nav_status, 'msg_type', msg_type) END,
            'after', CASE WHEN part <> 'before_hole' THEN json_object(
-               'time', strftime(n_ts, '%Y-%m-%dT%H:%M:%SZ'), 'lat', round(n_lat, 5), 'lon', round(n_lon, 5),
+               'time', iso_utc(n_ts), 'lat', round(n_lat, 5), 'lon', round(n_lon, 5),
                'sog_kn', n_sog, 'cog_deg', n_cog, 'nav_status', n_nav_status, 'msg_type', n_msg_type) END,
            'displacement_nm', CASE WHEN whole THEN round(displacement_nm, 2) END,
            'implied_speed_kn', CASE WHEN whole THEN round(displacement_nm / gap_h, 2) END,
@@ -176,9 +176,9 @@ SELECT kind, mmsi, CAST(NULL AS INTEGER) AS other_mmsi, w0 AS start_utc, w1 AS e
            'course_offset_deg', CASE WHEN moving_before THEN round(angle_diff(cog, bearing_to_port_deg), 1) END,
            'heading_to_port', CASE WHEN moving_before THEN angle_diff(cog, bearing_to_port_deg) < $toward_port_deg END,
            'draught_before_m', draught_before_m,
-           'draught_before_utc', strftime(draught_before_ts, '%Y-%m-%dT%H:%M:%SZ'),
+           'draught_before_utc', iso_utc(draught_before_ts),
            'draught_after_m', draught_after_m,
-           'draught_after_utc', strftime(draught_after_ts, '%Y-%m-%dT%H:%M:%SZ'),
+           'draught_after_utc', iso_utc(draught_after_ts),
            'draught_change_m', round(draught_after_m - draught_before_m, 2),
            'coverage', json_object(
                'radius_nm', $coverage_radius_nm,

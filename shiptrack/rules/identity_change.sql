@@ -125,8 +125,8 @@ SELECT 'identity_change' AS kind, ch.new_mmsi AS mmsi,
        json_object(
            'event_key', ch.field,  -- a new name and call sign in one report are two events
            'field', ch.field, 'old', ch.old_value, 'new', ch.new_value,
-           'old_last_report_utc', strftime(ch.old_last_ts, '%Y-%m-%dT%H:%M:%SZ'),
-           'new_first_report_utc', strftime(ch.new_first_ts, '%Y-%m-%dT%H:%M:%SZ'),
+           'old_last_report_utc', iso_utc(ch.old_last_ts),
+           'new_first_report_utc', iso_utc(ch.new_first_ts),
            'old_reports', ch.old_reports, 'new_reports', ch.new_reports,
            'old_mmsi', ch.old_mmsi, 'new_mmsi', ch.new_mmsi, 'imo', ch.imo,
            'old_flag', fo.country, 'old_flag_iso2', fo.iso2,
@@ -140,7 +140,7 @@ SELECT 'identity_change' AS kind, ch.new_mmsi AS mmsi,
            'mmsi_is_ship_format', ch.new_mmsi BETWEEN 200000000 AND 799999999 AND fn.country IS NOT NULL,
            'shared_identity', ch.field <> 'mmsi' AND (coalesce(ch.old_seen_again, false) OR sg.n_segs IS NOT NULL
                               OR NOT (ch.new_mmsi BETWEEN 200000000 AND 799999999 AND fn.country IS NOT NULL)),
-           'position_utc', strftime(p.ts, '%Y-%m-%dT%H:%M:%SZ')) AS details,
+           'position_utc', iso_utc(p.ts)) AS details,
        [ch.old_ev, ch.new_ev] AS evidence
 FROM ch
 LEFT JOIN mid_flags fo ON fo.mid = mid_of(ch.old_mmsi)

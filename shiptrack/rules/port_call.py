@@ -17,8 +17,8 @@ import polars as pl
 import shapely
 
 from shiptrack.areas import area_polygon
+from shiptrack.geo import distance_nm
 from shiptrack.store.db import frame
-from shiptrack.units import EARTH_RADIUS_NM
 
 _SCHEMA = pl.Schema({
     "mmsi": pl.Int32(), "seg": pl.Int32(), "ts": pl.Datetime("us", "UTC"), "dup_key": pl.UInt64(),
@@ -36,12 +36,6 @@ def _widen(geom: shapely.Geometry, margin_nm: float) -> shapely.Geometry:
     flat = shapely.transform(geom, lambda xy: xy * np.array([k, 1.0]))
     wide = shapely.buffer(flat, margin_nm / 60.0)
     return shapely.transform(wide, lambda xy: xy / np.array([k, 1.0]))
-
-
-def _haversine_nm(lat1: np.ndarray, lon1: np.ndarray, lat2: float, lon2: float) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_NM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 def prepare(con: duckdb.DuckDBPyConnection, params: dict[str, Any], since: datetime | None,
@@ -76,7 +70,7 @@ def prepare(con: duckdb.DuckDBPyConnection, params: dict[str, Any], since: datet
             cand.select("mmsi", "seg", "ts", "dup_key").with_columns(
                 pl.lit(place_id, pl.Int64).alias("place_id"), pl.lit(port_id, pl.Int32).alias("port_id"),
                 pl.lit(port).alias("port"), pl.lit(name).alias("area"),
-                pl.Series("distance_nm", _haversine_nm(lat, lon, plat, plon)),
+                pl.Series("distance_nm", distance_nm(lat, lon, plat, plon)),
                 pl.Series("in_enter", in_enter), pl.Series("in_leave", in_leave),
             ).filter(pl.col("in_leave")).cast(_SCHEMA)
         )

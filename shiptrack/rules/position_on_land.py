@@ -7,7 +7,7 @@ before, and settles whole cells of points by their centre where it can (a distan
 line or an area is 1-Lipschitz: no point of a cell is nearer or farther than its centre
 by more than the cell's half-diagonal):
 
-1. the 1 km mask (`is_land`) over every position (about 0.06 s per million positions);
+1. the 1 km mask (`is_land`) over every position;
 2. `deep_inland`: more than ``min_inland_km`` from the Natural Earth coastline. A
    0.02-degree cell is settled by its centre when that is clearly on one side of the
    threshold (ships in port and along the shore; a barge fleet 200 km up the
@@ -23,10 +23,8 @@ by more than the cell's half-diagonal):
 decided in SQL from the track around it; the SQL function ``position_on_land_water``
 then measures exactly, for the details, only the positions it reports.
 
-On a generated store of 10M positions with 1M on rivers and canals (a thousand of them
-bad fixes thrown off the river) this step takes about 4 s, most of it reading the
-coastline and the water map; on 1M positions wandering 30-40 km inland in Libya (off
-every map), about 3 s. Measuring every such position one by one took 35 and 31 s.
+Settling cells rather than points keeps the cost of a store with many positions on rivers
+and canals, or wandering inland off every map, in reading the coastline and the water map.
 """
 
 from __future__ import annotations
@@ -40,6 +38,7 @@ import numpy as np
 import pyarrow as pa
 import shapely
 
+from shiptrack.geo import KM_PER_DEG, distance_km
 from shiptrack.reference.land import coast_distance_km, inland_distance_km, is_land
 from shiptrack.reference.water import MAP_ERROR_KM, inland_water_km, water_feature
 
@@ -50,7 +49,6 @@ MIN_CELL_POINTS = 4  # cells with fewer points are measured point by point, with
 # and a fleet at anchor, are measured a few times rather than thousands. The coastline itself
 # is only good to 1-2 km.
 QUANTUM_DEG = 0.0005
-KM_PER_DEG = 6371.0088 * np.pi / 180.0
 # What a point's measured distance to inland water can be short of the truth: the stored
 # map's rounding, and measuring each point at its 0.0005-degree spot (<= 40 m). A point is
 # on water when its measured distance is within water_margin_km plus this.
@@ -63,9 +61,9 @@ _READ_ROWS = 1 << 20
 def land_candidates(con: duckdb.DuckDBPyConnection) -> pa.Table:
     """Positions of ``pos`` that the 1 km mask puts on land (keys, lat, lon).
 
-    The mask runs in numpy over batches of ``pos``'s coordinates, and the rows it keeps
-    are read back by rowid. (A DuckDB Arrow UDF did the same through 2,048-row calls:
-    2.1 s on 10M positions, against about 0.6 s this way.)"""
+    The mask runs in numpy over batches of a million of ``pos``'s coordinates (a function
+    called from SQL would get 2,048 rows at a time), and the rows it keeps are read back
+    by rowid."""
     rowids = []
     rel = con.sql("SELECT rowid AS r, lat, lon FROM pos")
     # to_arrow_reader since duckdb 1.4 (fetch_arrow_reader, before, is deprecated in 2.0)
@@ -172,7 +170,7 @@ class Maps:
         pi, qi = self.port_tree.query(shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
         if len(pi) == 0:
             return best, idx
-        d = _haversine_km(lat[pi], lon[pi], self.ports["lat"][qi], self.ports["lon"][qi])
+        d = distance_km(lat[pi], lon[pi], self.ports["lat"][qi], self.ports["lon"][qi])
         order = np.lexsort((qi, d, pi))  # per point: nearest first, then lowest index
         first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]]
         close = d[first] <= radius_km[pi[first]]
@@ -256,12 +254,6 @@ def classify(lat: np.ndarray, lon: np.ndarray, maps: Maps, margin_km: float,
         off[todo] = wet_km > margin_km
         far[todo] = (wet_km > margin_km) & (np.minimum(coast, wet_km) > far_km)
     return off, far
-
-
-def _haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 WATER_UDF = "position_on_land_water"

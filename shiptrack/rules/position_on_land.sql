@@ -81,7 +81,7 @@ WITH seq AS (
     SELECT DISTINCT f.mmsi, f.rn0, f.rn1
     FROM spike_fix f JOIN others q ON q.mmsi = f.mmsi
          AND abs(q.lat - f.lat) <= $water_margin_km / 110.0
-         AND haversine_nm(q.lat, q.lon, f.lat, f.lon) * 1.852 <= $water_margin_km
+         AND haversine_km(q.lat, q.lon, f.lat, f.lon) <= $water_margin_km
 ), isolated AS (
     SELECT DISTINCT f.mmsi, f.rn
     FROM spike_fix f ANTI JOIN seen_there USING (mmsi, rn0, rn1)
@@ -119,7 +119,7 @@ WITH seq AS (
     -- nearest of all when closer than any port outside the block can be (reach_km)
     SELECT r.mmsi, r.run,
            arg_min(struct_pack(port_id := pt.port_id, name := pt.name, country := pt.country,
-                               km := haversine_nm(r.first.lat, r.first.lon, pt.lat, pt.lon) * 1.852),
+                               km := haversine_km(r.first.lat, r.first.lon, pt.lat, pt.lon)),
                    haversine_nm(r.first.lat, r.first.lon, pt.lat, pt.lon)) AS port,
            any_value(111.0 * cos(radians(least(abs(r.first.lat) + 1.0, 89.0)))) AS reach_km
     FROM runs r
@@ -132,53 +132,53 @@ WITH seq AS (
     UNION ALL
     SELECT r.mmsi, r.run,
            arg_min(struct_pack(port_id := pt.port_id, name := pt.name, country := pt.country,
-                               km := haversine_nm(r.first.lat, r.first.lon, pt.lat, pt.lon) * 1.852),
+                               km := haversine_km(r.first.lat, r.first.lon, pt.lat, pt.lon)),
                    haversine_nm(r.first.lat, r.first.lon, pt.lat, pt.lon)) AS port
     FROM runs r ANTI JOIN found USING (mmsi, run)
     CROSS JOIN ports pt
     GROUP BY r.mmsi, r.run
 ), jump AS (
     SELECT *,
-           haversine_nm(before.lat, before.lon, first.lat, first.lon) * 1.852 AS in_km,
+           haversine_km(before.lat, before.lon, first.lat, first.lon) AS in_km,
            seconds_between(before.ts, first.ts) / 3600.0 AS in_h,
-           haversine_nm(last.lat, last.lon, after.lat, after.lon) * 1.852 AS out_km,
+           haversine_km(last.lat, last.lon, after.lat, after.lon) AS out_km,
            seconds_between(last.ts, after.ts) / 3600.0 AS out_h,
-           haversine_nm(before.lat, before.lon, after.lat, after.lon) * 1.852 AS back_km,
+           haversine_km(before.lat, before.lon, after.lat, after.lon) AS back_km,
            seconds_between(before.ts, after.ts) / 3600.0 AS back_h
     FROM runs
 )
 SELECT 'position_on_land' AS kind, j.mmsi, CAST(NULL AS INTEGER) AS other_mmsi,
        j.start_utc, j.end_utc, j.first.lat AS lat, j.first.lon AS lon,
-       n.port.name AS port, n.port.port_id AS port_id, n.port.km / 1.852 AS port_distance_nm,
+       n.port.name AS port, n.port.port_id AS port_id, km_to_nm(n.port.km) AS port_distance_nm,
        json_object(
            'reason', CASE WHEN j.isolated THEN 'isolated_fix_inland' ELSE 'track_far_from_water' END,
            'positions', j.positions,
            'water_distance_km', round(j.water_km, 2),
            'nearest_water', json_object('kind', j.water.kind, 'name', j.water.name),
            'max_inland_km', round(j.max_inland_km, 2),
-           'first_position', json_object('utc', strftime(j.first.ts, '%Y-%m-%dT%H:%M:%SZ'), 'lat', j.first.lat,
+           'first_position', json_object('utc', iso_utc(j.first.ts), 'lat', j.first.lat,
                                          'lon', j.first.lon, 'sog_kn', j.first.sog,
                                          'inland_km', round(j.first.inland_km, 2),
                                          'water_km', round(j.first.water_km, 2)),
-           'deepest_position', json_object('utc', strftime(j.deepest.ts, '%Y-%m-%dT%H:%M:%SZ'),
+           'deepest_position', json_object('utc', iso_utc(j.deepest.ts),
                                            'lat', j.deepest.lat, 'lon', j.deepest.lon,
                                            'inland_km', round(j.deepest.inland_km, 2),
                                            'water_km', round(j.deepest.water_km, 2)),
-           'last_position', json_object('utc', strftime(j.last.ts, '%Y-%m-%dT%H:%M:%SZ'), 'lat', j.last.lat,
+           'last_position', json_object('utc', iso_utc(j.last.ts), 'lat', j.last.lat,
                                         'lon', j.last.lon, 'inland_km', round(j.last.inland_km, 2),
                                         'water_km', round(j.last.water_km, 2)),
            'previous_position', CASE WHEN j.before IS NOT NULL THEN json_object(
-               'utc', strftime(j.before.ts, '%Y-%m-%dT%H:%M:%SZ'), 'lat', j.before.lat, 'lon', j.before.lon,
+               'utc', iso_utc(j.before.ts), 'lat', j.before.lat, 'lon', j.before.lon,
                'sog_kn', j.before.sog) END,
            'next_position', CASE WHEN j.after IS NOT NULL THEN json_object(
-               'utc', strftime(j.after.ts, '%Y-%m-%dT%H:%M:%SZ'), 'lat', j.after.lat, 'lon', j.after.lon,
+               'utc', iso_utc(j.after.ts), 'lat', j.after.lat, 'lon', j.after.lon,
                'sog_kn', j.after.sog) END,
            'jump_in_km', round(j.in_km, 2),
-           'jump_in_speed_kn', CASE WHEN j.in_h > 0 THEN round(j.in_km / 1.852 / j.in_h, 1) END,
+           'jump_in_speed_kn', CASE WHEN j.in_h > 0 THEN round(km_to_nm(j.in_km) / j.in_h, 1) END,
            'jump_out_km', round(j.out_km, 2),
-           'jump_out_speed_kn', CASE WHEN j.out_h > 0 THEN round(j.out_km / 1.852 / j.out_h, 1) END,
+           'jump_out_speed_kn', CASE WHEN j.out_h > 0 THEN round(km_to_nm(j.out_km) / j.out_h, 1) END,
            'before_to_after_km', round(j.back_km, 2),
-           'before_to_after_speed_kn', CASE WHEN j.back_h > 0 THEN round(j.back_km / 1.852 / j.back_h, 1) END,
+           'before_to_after_speed_kn', CASE WHEN j.back_h > 0 THEN round(km_to_nm(j.back_km) / j.back_h, 1) END,
            'nearest_port', n.port.name, 'nearest_port_country', n.port.country,
            'nearest_port_distance_km', round(n.port.km, 2)) AS details,
        CASE WHEN j.isolated AND j.before IS NOT NULL

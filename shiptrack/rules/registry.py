@@ -21,8 +21,9 @@ sets one to tell apart several events of one vessel at one time; re-running give
 ``duration_h`` and ``detected_at``, and replaces that kind's events in the window.
 
 Where SQL is awkward (sea distances and detours, the land mask, segmenting a track that
-two transmitters share), a module ``shiptrack.rules.<name>`` may define
-``prepare(con, params)`` that creates TEMP tables the SQL reads.
+two transmitters share), a module ``shiptrack.rules.<name>`` defines
+``prepare(con, params, since, until)`` that creates TEMP tables the SQL reads, and
+:func:`prepare_step` names it.
 
 Before any rule runs, :func:`prepare_inputs` creates the TEMP table ``pos``: the
 positions with a place, in the detection window, with ``seg`` (track segment), ``rn``
@@ -34,10 +35,8 @@ positions with a place, in the detection window, with ``seg`` (track segment), `
 from __future__ import annotations
 
 import contextlib
-import importlib
-import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -221,16 +220,37 @@ def run(
     return summary
 
 
+PrepareStep = Callable[[duckdb.DuckDBPyConnection, dict[str, Any], datetime | None, datetime | None], None]
+
+
+def prepare_step(name: str) -> PrepareStep | None:
+    """The Python step that rule ``name`` runs before its SQL (the TEMP tables the SQL reads),
+    or None: one table of the shipped rules that have one, each imported when its rule runs."""
+    if name == "gaps":
+        from shiptrack.rules.gaps import prepare as gaps
+        return gaps
+    if name == "port_call":
+        from shiptrack.rules.port_call import prepare as port_call
+        return port_call
+    if name == "position_on_land":
+        from shiptrack.rules.position_on_land import prepare as position_on_land
+        return position_on_land
+    if name == "route_deviation":
+        from shiptrack.rules.route_deviation import prepare as route_deviation
+        return route_deviation
+    if name == "unplanned_port_call":
+        from shiptrack.rules.unplanned_port_call import prepare as unplanned_port_call
+        return unplanned_port_call
+    return None
+
+
 def _run_rule(
     con: duckdb.DuckDBPyConnection, rule: Rule, values: dict[str, Any],
     since: datetime | None, until: datetime | None, now: datetime,
 ) -> None:
-    try:
-        module = importlib.import_module(f"shiptrack.rules.{rule.name}")
-    except ModuleNotFoundError:
-        module = None
-    if module is not None and hasattr(module, "prepare"):
-        module.prepare(con, values, since, until)
+    step = prepare_step(rule.name)
+    if step is not None:
+        step(con, values, since, until)
     bind = {**values, "since": since, "until": until}
     used = {name: bind[name] for name in set(_BIND_RE.findall(rule.sql)) if name in bind}
     missing = set(_BIND_RE.findall(rule.sql)) - set(bind)
@@ -276,20 +296,3 @@ def _run_rule(
     except duckdb.Error as err:
         raise RuleError(f"rule {rule.name} failed: {first_line(err)}") from err
 
-
-def describe(rules: dict[str, Rule]) -> list[dict[str, Any]]:
-    """The catalogue printed by `shiptrack detect --list`."""
-    return [
-        {
-            "rule": r.name,
-            "kinds": r.kinds,
-            "title": r.title,
-            "description": r.description,
-            "params": {p.name: {"type": p.type, "default": p.value(), "doc": p.doc} for p in r.params.values()},
-        }
-        for r in rules.values()
-    ]
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, default=str, sort_keys=True)

@@ -39,7 +39,8 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from shiptrack.detour import Voyage, _gc_nm, sea_room_nm, sees, simplify
+from shiptrack.detour import Voyage, sea_room_nm, sees, simplify
+from shiptrack.geo import distance_nm
 from shiptrack.routes import SAME_PORT_NM, create_voyage_windows, distance_to_route_nm
 from shiptrack.store.db import frame
 
@@ -107,7 +108,7 @@ def _progress(ports: pl.DataFrame, calls: pl.DataFrame, ts: np.ndarray) -> np.nd
     plat, plon = ports["lat"].to_numpy(), ports["lon"].to_numpy()
     cur, times, reached = 0, [], []
     for c in calls.iter_rows(named=True):
-        near = (pid == c["port_id"]) | (_gc_nm(plat, plon, np.full(len(pid), c["lat"]),
+        near = (pid == c["port_id"]) | (distance_nm(plat, plon, np.full(len(pid), c["lat"]),
                                                np.full(len(pid), c["lon"])) <= SAME_PORT_NM)
         later = np.flatnonzero(near[cur:])
         if len(later):
@@ -147,7 +148,7 @@ def measure_voyage(voyage: Voyage, lat: np.ndarray, lon: np.ndarray, progress: n
     detour, route, via = voyage.measure_legs(clat, clon)
     coarse = voyage.choose(detour[cell], route[cell], via[cell], progress,
                            np.full((n, len(voyage.legs)), floor_nm))
-    moved = _gc_nm(lat, lon, clat[cell], clon[cell])
+    moved = distance_nm(lat, lon, clat[cell], clon[cell])
     sure = (coarse.detour_nm + 2 * moved + _SLACK_NM <= floor_nm) & sees(clat[cell], clon[cell], lat, lon, moved)
     for key in ("detour_nm", "leg", "route", "via_nm"):
         out[key] = getattr(coarse, key).astype(out[key].dtype)

@@ -27,9 +27,9 @@ How ``pos`` is built:
    several segments qualify the best score wins, GFW-style: closeness relative
    to the allowed distance, recency (``1 / hypot(dt_h, 0.25)``), segment length
    (short segments are down-weighted by ``n / sqrt(n^2 + 10^2)``) and the
-   lookback depth. When none qualifies, a new segment opens. Plain Python,
-   about 10-20 us per position: 60,000 positions of 120 split MMSIs take about
-   1 s, while the 10M other positions never leave DuckDB.
+   lookback depth. When none qualifies, a new segment opens. Plain Python: only
+   the MMSIs with an implausible jump come here, the other positions never leave
+   DuckDB.
 
    * **Bad fixes.** A new segment of at most ``MAX_SPIKE_POSITIONS`` positions,
      after which the track goes straight back to another segment within
@@ -70,6 +70,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from shiptrack.geo import Fix, fix_distance_nm
+
 # How far before --since detection looks, so that a gap or call that began before
 # the window is still seen whole.
 LOOKBACK = timedelta(days=7)
@@ -81,7 +83,6 @@ GLITCH_NM = 25.0       # 1-2 positions less than this off the track, then straig
 MAX_SPIKE_POSITIONS = 2
 DUP_WINDOW_S = 1800.0  # an unreachable repeat of a payload sent this recently is a re-reception
 
-_EARTH_RADIUS_NM = 3440.065  # the same constant as the haversine_nm SQL macro
 _BUFFER_H = 0.25
 _SHORT_SEG = 10.0
 _DROPPED = np.iinfo(np.int32).min
@@ -90,10 +91,9 @@ _DROPPED = np.iinfo(np.int32).min
 # The columns of ``pos`` taken from ``positions``; ``seg`` and the neighbour columns follow.
 _COLUMNS = "mmsi, ts, lat, lon, sog, cog, heading, nav_status, msg_type, source_id, line_no, dup_key"
 # Each position's place in its segment and its neighbours there (ordered by ts, dup_key),
-# computed once for every rule: rn (1, 2, ...) and the next position's time (NULL for the
-# last). Each rule that sorted the 10M positions of the benchmark in a window of its own
-# took 1.3-2.1 s for it. The previous position's time and place serve to find the
-# implausible pairs, and are then dropped.
+# computed once for every rule, so that no rule sorts the positions again in a window of
+# its own: rn (1, 2, ...) and the next position's time (NULL for the last). The previous
+# position's time and place serve to find the implausible pairs, and are then dropped.
 _NEIGHBOURS = """row_number() OVER w AS rn,
            lag(ts) OVER w AS p_ts, lag(lat) OVER w AS p_lat, lag(lon) OVER w AS p_lon,
            lead(ts) OVER w AS n_ts"""
@@ -249,9 +249,6 @@ def split_track(
     return seg, rereceived
 
 
-Fix = tuple[float, float, float, float]  # unix s, lat rad, lon rad, cos(lat)
-
-
 class _Segment:
     """The last LOOKBACK_POSITIONS positions of one open segment, most recent first."""
 
@@ -271,14 +268,14 @@ class _Segment:
     def score(self, fix: Fix, speed_s: float, min_jump_nm: float, jitter_s: float) -> float:
         """> 0 when the fix can join: GFW-style closeness x recency x length / lookback depth."""
         last = self.recent[0]
-        d_last = _dist(last, fix)
+        d_last = fix_distance_nm(last, fix)
         for m, old in enumerate(self.recent):
-            d = d_last if m == 0 else _dist(old, fix)
+            d = d_last if m == 0 else fix_distance_nm(old, fix)
             dt = fix[0] - old[0]
             allowed = max(min_jump_nm, speed_s * (dt + jitter_s))
             if d > allowed:
                 continue
-            if m and d_last > _dist(old, last) + min_jump_nm:
+            if m and d_last > fix_distance_nm(old, last) + min_jump_nm:
                 continue  # an older position vouches only for a fix no farther from the last one
             c = self.count
             return (math.exp(-((2.0 * d / allowed) ** 2)) / math.hypot(dt / 3600.0, _BUFFER_H)
@@ -290,10 +287,6 @@ class _Segment:
         back to another segment within GLITCH_NM: a bad fix."""
         if self.count > MAX_SPIKE_POSITIONS or self.opened_at != kept - self.count:
             return False
-        return all(_dist(p, fix) < GLITCH_NM for p in self.recent)
+        return all(fix_distance_nm(p, fix) < GLITCH_NM for p in self.recent)
 
 
-def _dist(a: Fix, b: Fix) -> float:
-    """Great-circle distance in nm (the haversine_nm SQL macro, with cos(lat) precomputed)."""
-    h = math.sin((b[1] - a[1]) / 2) ** 2 + a[3] * b[3] * math.sin((b[2] - a[2]) / 2) ** 2
-    return 2 * _EARTH_RADIUS_NM * math.asin(min(1.0, math.sqrt(h)))

@@ -62,8 +62,8 @@ WITH split AS (  -- only MMSIs the segmenter split can have a jump between segme
 ), ep_segs AS (
     SELECT e.mmsi, e.episode,
            list(struct_pack(seg := k.seg, positions := k.n,
-                            first_utc := strftime(k.first_ts, '%Y-%m-%dT%H:%M:%SZ'),
-                            last_utc := strftime(k.last_ts, '%Y-%m-%dT%H:%M:%SZ'),
+                            first_utc := iso_utc(k.first_ts),
+                            last_utc := iso_utc(k.last_ts),
                             lat := round(k.lat, 4), lon := round(k.lon, 4)) ORDER BY k.seg) AS segments
     FROM (SELECT DISTINCT mmsi, episode, unnest([p_seg, seg]) AS seg FROM ep) e
     JOIN keep k ON k.mmsi = e.mmsi AND k.seg = e.seg
@@ -71,8 +71,8 @@ WITH split AS (  -- only MMSIs the segmenter split can have a jump between segme
 ), agg AS (
     SELECT mmsi, episode, any_value(n_segs) AS n_segs, count(*) AS jumps,
            min(p_ts) AS start_ts, max(reach_end) AS end_ts,
-           arg_min(struct_pack(from_utc := strftime(p_ts, '%Y-%m-%dT%H:%M:%SZ'), from_lat := round(p_lat, 5),
-                               from_lon := round(p_lon, 5), to_utc := strftime(ts, '%Y-%m-%dT%H:%M:%SZ'),
+           arg_min(struct_pack(from_utc := iso_utc(p_ts), from_lat := round(p_lat, 5),
+                               from_lon := round(p_lon, 5), to_utc := iso_utc(ts),
                                to_lat := round(lat, 5), to_lon := round(lon, 5), from_segment := p_seg,
                                to_segment := seg, distance_nm := round(dist_nm, 2), dt_s := dt_s,
                                implied_speed_kn := CASE WHEN dt_s > 0 THEN round(dist_nm / (dt_s / 3600.0), 1) END),

@@ -61,7 +61,7 @@ WITH b AS (
 ), near_port AS (
     SELECT DISTINCT s.mmsi, s.seg, s.bucket
     FROM slow s JOIN port_cells c ON c.py = s.py AND c.px = s.px
-    WHERE haversine_nm(s.lat, s.lon, c.lat, c.lon) * 1.852 < $min_port_distance_km
+    WHERE haversine_km(s.lat, s.lon, c.lat, c.lon) < $min_port_distance_km
 ), filled AS (
     -- a position also stands for the following buckets without a report, when the
     -- next report comes within max_fill_min; src is the bucket it was reported in
@@ -85,12 +85,12 @@ WITH b AS (
 ), pairs AS (
     SELECT a.mmsi, a.seg, o.mmsi AS other_mmsi, o.seg AS other_seg, a.bucket,
            a.src AS a_src, o.src AS o_src, a.bucket <> a.src OR o.bucket <> o.src AS filled,
-           haversine_nm(a.lat, a.lon, o.lat, o.lon) * 1852.0 AS separation_m,
+           haversine_m(a.lat, a.lon, o.lat, o.lon) AS separation_m,
            (a.lat + o.lat) / 2 AS mid_lat, (a.lon + o.lon) / 2 AS mid_lon,
            greatest(a.ts, o.ts) AS t
     FROM grow a
     JOIN filled o ON o.bucket = a.bucket AND o.cy = a.ey AND o.cx = a.ex AND a.mmsi < o.mmsi
-    WHERE haversine_nm(a.lat, a.lon, o.lat, o.lon) * 1852.0 <= $max_distance_m
+    WHERE haversine_m(a.lat, a.lon, o.lat, o.lon) <= $max_distance_m
 ), meet AS (
     SELECT mmsi, seg, other_mmsi, other_seg, min(t) AS start_utc, max(t) AS end_utc,
            min(separation_m) AS min_sep_m, exact_avg(separation_m, 1e3) AS mean_sep_m,
@@ -114,7 +114,7 @@ WITH b AS (
     -- the nearest of all when closer than any port outside the block can be (reach_km)
     SELECT m.mmsi, m.seg, m.other_mmsi, m.other_seg, m.start_utc,
            arg_min(struct_pack(port_id := p.port_id, name := p.name, country := p.country,
-                               km := haversine_nm(m.lat, m.lon, p.lat, p.lon) * 1.852),
+                               km := haversine_km(m.lat, m.lon, p.lat, p.lon)),
                    haversine_nm(m.lat, m.lon, p.lat, p.lon)) AS port,
            any_value(111.0 * cos(radians(least(abs(m.lat) + 1.0, 89.0)))) AS reach_km
     FROM meet m JOIN port_blocks p ON p.gy = CAST(floor(m.lat) AS INTEGER) AND p.gx = CAST(floor(m.lon) AS INTEGER)
@@ -127,7 +127,7 @@ WITH b AS (
     -- far from every port: measure them all (few meetings)
     SELECT m.mmsi, m.seg, m.other_mmsi, m.other_seg, m.start_utc,
            arg_min(struct_pack(port_id := p.port_id, name := p.name, country := p.country,
-                               km := haversine_nm(m.lat, m.lon, p.lat, p.lon) * 1.852),
+                               km := haversine_km(m.lat, m.lon, p.lat, p.lon)),
                    haversine_nm(m.lat, m.lon, p.lat, p.lon)) AS port
     FROM meet m ANTI JOIN found USING (mmsi, seg, other_mmsi, other_seg, start_utc)
     CROSS JOIN ports p
@@ -149,22 +149,22 @@ WITH b AS (
 )
 SELECT 'sts_encounter' AS kind, e.mmsi, e.other_mmsi, e.start_utc, e.end_utc,
        round(e.lat, 6) AS lat, round(e.lon, 6) AS lon,
-       e.port.name AS port, e.port.port_id AS port_id, e.port.km / 1.852 AS port_distance_nm,
+       e.port.name AS port, e.port.port_id AS port_id, km_to_nm(e.port.km) AS port_distance_nm,
        json_object(
            'other_mmsi', e.other_mmsi, 'segment', e.seg, 'other_segment', e.other_seg,
            'name', ia.name, 'other_name', io.name, 'ship_type', ia.ship_type, 'other_ship_type', io.ship_type,
-           'start_utc', strftime(e.start_utc, '%Y-%m-%dT%H:%M:%SZ'),
-           'end_utc', strftime(e.end_utc, '%Y-%m-%dT%H:%M:%SZ'),
+           'start_utc', iso_utc(e.start_utc),
+           'end_utc', iso_utc(e.end_utc),
            'min_separation_m', round(e.min_sep_m, 1), 'mean_separation_m', round(e.mean_sep_m, 1),
            'buckets', e.buckets, 'filled_buckets', e.filled_buckets, 'bucket_min', $bucket_min,
-           'start_position', json_object('utc', strftime(e.pa0.ts, '%Y-%m-%dT%H:%M:%SZ'), 'lat', e.pa0.lat,
+           'start_position', json_object('utc', iso_utc(e.pa0.ts), 'lat', e.pa0.lat,
                                          'lon', e.pa0.lon, 'sog_kn', e.pa0.sog, 'nav_status', e.pa0.nav_status),
-           'start_other_position', json_object('utc', strftime(e.po0.ts, '%Y-%m-%dT%H:%M:%SZ'),
+           'start_other_position', json_object('utc', iso_utc(e.po0.ts),
                                                'lat', e.po0.lat, 'lon', e.po0.lon, 'sog_kn', e.po0.sog,
                                                'nav_status', e.po0.nav_status),
-           'end_position', json_object('utc', strftime(e.pa1.ts, '%Y-%m-%dT%H:%M:%SZ'), 'lat', e.pa1.lat,
+           'end_position', json_object('utc', iso_utc(e.pa1.ts), 'lat', e.pa1.lat,
                                        'lon', e.pa1.lon, 'sog_kn', e.pa1.sog, 'nav_status', e.pa1.nav_status),
-           'end_other_position', json_object('utc', strftime(e.po1.ts, '%Y-%m-%dT%H:%M:%SZ'),
+           'end_other_position', json_object('utc', iso_utc(e.po1.ts),
                                              'lat', e.po1.lat, 'lon', e.po1.lon, 'sog_kn', e.po1.sog,
                                              'nav_status', e.po1.nav_status),
            'nearest_port', e.port.name, 'nearest_port_country', e.port.country,

@@ -39,11 +39,11 @@ SELECT 'unplanned_port_call' AS kind, u.mmsi, CAST(NULL AS INTEGER) AS other_mms
        u.start_utc, u.end_utc, u.lat, u.lon, u.port, u.port_id, u.port_distance_nm,
        json_object(
            'voyage_id', u.voyage_id, 'declared_ports', u.ports,
-           'departed_utc', strftime(u.dep_utc, '%Y-%m-%dT%H:%M:%SZ'),
+           'departed_utc', iso_utc(u.dep_utc),
            'departure_inferred', u.departure_inferred,
-           'voyage_end_utc', strftime(u.voyage_end_utc, '%Y-%m-%dT%H:%M:%SZ'),
-           'arrival_utc', strftime(u.start_utc, '%Y-%m-%dT%H:%M:%SZ'),
-           'departure_utc', strftime(u.end_utc, '%Y-%m-%dT%H:%M:%SZ'),
+           'voyage_end_utc', iso_utc(u.voyage_end_utc),
+           'arrival_utc', iso_utc(u.start_utc),
+           'departure_utc', iso_utc(u.end_utc),
            'duration_h', round(seconds_between(u.start_utc, u.end_utc) / 3600.0, 2),
            'route_offset_nm', round(o.route_offset_nm, 1),
            'port_call_event_id', u.event_id

@@ -23,10 +23,10 @@ import pyarrow as pa
 
 from shiptrack.decode import accounting
 from shiptrack.decode.accounting import LedgerHook, LineTally
-from shiptrack.decode.fast import _readonly
 from shiptrack.decode.normalize import clean_base_stations, clean_positions, clean_statics, explain_untimed
 from shiptrack.decode.records import Batch
-from shiptrack.kernels import compiled, jit
+from shiptrack.errors import InputError
+from shiptrack.kernels import compiled, jit, readonly
 
 _COLUMNS = {
     "positions": "mmsi, ts, lat, lon, sog, cog, heading, nav_status, accuracy, msg_type, station",
@@ -60,12 +60,10 @@ class LoadCounts:
         return sum(self.type_counts.values())
 
 
-# How dup_key is computed from a row's ``dedup`` text. Stores written before
-# shiptrack 0.1's fast loader used DuckDB's md5_number_lower(); they keep it, so
-# that a new file is still de-duplicated against the rows they hold.
+# How dup_key is computed from a row's ``dedup`` text (:func:`dup_keys`), recorded in the
+# store's meta table: a store whose keys were made otherwise cannot de-duplicate new rows.
 KEY_HASH = "dedup64"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-LEGACY_KEY_HASH = "md5_number_lower"
 
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xBF58476D1CE4E5B9)
@@ -94,7 +92,7 @@ def dup_keys(texts: pl.Series) -> npt.NDArray[np.uint64]:
         views = np.frombuffer(bufs[1], dtype=np.int32, count=4 * (arr.offset + n)).reshape(-1, 4)[arr.offset :]
         lengths = views[:, 0].astype(np.int64)
         inline = lengths <= 12  # the text is in the view itself, from its 5th byte
-        view_bytes = _readonly(np.ascontiguousarray(views).reshape(-1).view(np.uint8))
+        view_bytes = readonly(np.ascontiguousarray(views).reshape(-1).view(np.uint8))
         _hash_spans(view_bytes, _words(view_bytes), np.arange(4, 16 * n, 16, dtype=np.int64), lengths, inline, out)
         for k, buf in enumerate(bufs[2:]):  # else in data buffer k, at the offset in the view
             in_k = ~inline & (views[:, 2] == k)
@@ -143,8 +141,8 @@ def _words(data: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint64]:
     return np.ndarray((max(data.size - 7, 0),), dtype="<u8", buffer=data, strides=(1,))
 
 
-# Rows held back before an INSERT. Measured on 1M sentences: batches of ~50k rows cost
-# 1.1 s of DuckDB CPU, groups of ~400k 0.95 s (benchmarks/stages.py).
+# Rows held back before an INSERT: DuckDB stores a few large inserts with less CPU than
+# many small ones (benchmarks/stages.py times the store stage).
 FLUSH_ROWS = 400_000
 
 
@@ -194,7 +192,7 @@ class Prepared:
     time_sources: Counter[str]
     untimed: Counter[str]
     clock_stats: Counter[str]
-    frames: dict[str, pl.DataFrame | Rows]  # per table: clean rows (as Rows once keyed)
+    frames: dict[str, Rows]  # per table: the clean rows, keyed
     rejects: pl.DataFrame
     window_us: int
     offered: dict[str, int]  # clean rows per table, before any de-duplication
@@ -235,7 +233,7 @@ class Loader:
         self.lines = LineTally(hook=ledger)  # what became of each line
         self._last_line = 0
         self._row_lines: list[tuple[npt.NDArray[np.int64], int]] = []  # the stored and repeated rows' lines
-        self.key_hash = _key_hash(con)
+        _check_key_hash(con)
         # per table: time range of each earlier batch, and the last batch's keys
         self._ranges: dict[str, list[tuple[int, int]]] = {}
         self._last: dict[str, _Keys] = {}
@@ -260,7 +258,7 @@ class Loader:
     def prepare(self, batch: Batch) -> Prepared:
         """The half of :meth:`append` that needs no database (see :func:`prepare_batch`);
         safe to run in another thread than :meth:`store`."""
-        return prepare_batch(batch, self.key_hash)
+        return prepare_batch(batch)
 
     def store(self, prepared: Prepared) -> None:
         """Insert a prepared batch: the rows not already stored, and the rejects."""
@@ -273,14 +271,6 @@ class Loader:
         c.clock_stats.update(prepared.clock_stats)
         for table, frame in prepared.frames.items():
             offered = prepared.offered[table]
-            if isinstance(frame, pl.DataFrame):  # the legacy key hash: keys made by DuckDB
-                listed = self.con.execute(  # one list, in the order given
-                    "SELECT list_transform($d, lambda x: md5_number_lower(x))", {"d": frame["dedup"].to_list()}
-                ).fetchall()[0][0]
-                keys = pl.Series("dup_key", listed, dtype=pl.UInt64)
-                kept, repeated = _within_batch(frame.with_columns(keys), prepared.window_us)
-                self._row_lines.append((repeated, accounting.DUPLICATE))
-                frame = Rows.of(kept)
             inserted = self._insert(table, frame, prepared.window_us)
             c.duplicates += offered - inserted
             setattr(c, table, getattr(c, table) + inserted)
@@ -450,15 +440,15 @@ def _seen_in(mmsi: npt.NDArray[np.int64], key: npt.NDArray[np.uint64], t: npt.ND
 _seen_in = compiled("seen_in", _seen_in)
 
 
-def prepare_batch(batch: Batch, key_hash: str = KEY_HASH) -> Prepared:
+def prepare_batch(batch: Batch) -> Prepared:
     """Cleaning, keys and the de-duplication within the batch: everything of an append
-    that needs no database (with the legacy key hash, keys are made when storing)."""
+    that needs no database."""
     pos, rej_p = clean_positions(batch.positions)
     st, rej_s = clean_statics(batch.statics)
     bs, rej_b = clean_base_stations(batch.base_stations)
     rejects, untimed = explain_untimed(pl.concat([batch.rejects, rej_p, rej_s, rej_b]), batch.time_notes)
     window_us = int(max(batch.dedup_window_s, 0) * 1_000_000)
-    frames: dict[str, pl.DataFrame | Rows] = {}
+    frames: dict[str, Rows] = {}
     offered: dict[str, int] = {}
     span: list[datetime] = []
     e_lines, e_cats, link_from, link_to = batch.entries.arrays()
@@ -470,15 +460,13 @@ def prepare_batch(batch: Batch, key_hash: str = KEY_HASH) -> Prepared:
             span += [cast(datetime, frame["ts"].min()), cast(datetime, frame["ts"].max())]
         if frame.height == 0:
             frames[table] = Rows.none()
-        elif key_hash == KEY_HASH:
+        else:
             keys = pl.Series("dup_key", dup_keys(frame["dedup"]), dtype=pl.UInt64)
             kept, repeated = _within_batch(frame.with_columns(keys), window_us)
             frames[table] = Rows.of(kept)
             if repeated.size:
                 lines.append(repeated)
                 cats.append(np.full(repeated.size, accounting.DUPLICATE, dtype=np.int8))
-        else:
-            frames[table] = frame
     ts_range = (min(span), max(span)) if span else None
     return Prepared(batch.lines, batch.type_counts, batch.duplicates, batch.time_sources, untimed,
                     batch.clock_stats, frames, rejects, window_us, offered, ts_range,
@@ -522,16 +510,11 @@ def _first_of_repeats(frame: pl.DataFrame, window_us: int) -> pl.Series | None:
     return pl.Series(keep)
 
 
-def _key_hash(con: duckdb.DuckDBPyConnection) -> str:
-    """The store's dup_key hash; a new store gets :data:`KEY_HASH`."""
+def _check_key_hash(con: duckdb.DuckDBPyConnection) -> None:
+    """Record :data:`KEY_HASH` in a new store; refuse a store whose keys were made otherwise."""
     row = con.execute("SELECT value FROM meta WHERE key = 'dup_key_hash'").fetchall()
-    if row:
-        return str(row[0][0])
-    held = con.execute(
-        "SELECT (SELECT count(*) FROM (SELECT 1 FROM positions LIMIT 1)) + "
-        "(SELECT count(*) FROM (SELECT 1 FROM static_reports LIMIT 1)) + "
-        "(SELECT count(*) FROM (SELECT 1 FROM base_stations LIMIT 1))"
-    ).fetchall()[0][0]
-    chosen = LEGACY_KEY_HASH if held else KEY_HASH
-    con.execute("INSERT OR REPLACE INTO meta VALUES ('dup_key_hash', ?)", [chosen])
-    return chosen
+    if not row:
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('dup_key_hash', ?)", [KEY_HASH])
+    elif row[0][0] != KEY_HASH:
+        raise InputError(f"this store's duplicate keys were made with {row[0][0]!r}, not {KEY_HASH!r} (a "
+                         "development version of shiptrack made it): ingest its files into a new store")

@@ -1,0 +1,64 @@
+"""The command group and its context: what every command module registers with."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from shiptrack.errors import AmbiguousVessel, ShiptrackError
+from shiptrack.safe_text import terminal
+
+
+class Context:
+    def __init__(self, db: Path | None, wait_s: float) -> None:
+        self.db = db
+        self.wait_s = wait_s
+
+    def connect(self, read_only: bool = False, confined: bool = False):  # noqa: ANN201 - duckdb connection
+        """The store; ``confined`` for user SQL (query, reports): read-only, no files."""
+        from shiptrack.store.db import connect
+
+        return connect(self.db, read_only=read_only, wait_s=self.wait_s, confined=confined)
+
+
+class ShiptrackGroup(click.Group):
+    """Translate ShiptrackError into a one-line message and its exit code."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201
+        try:
+            return super().invoke(ctx)
+        except AmbiguousVessel as err:
+            click.echo(f"shiptrack: {terminal(err)}", err=True)
+            for c in err.candidates:
+                click.echo("  " + "  ".join(f"{k}={terminal(v)}" for k, v in c.items() if v is not None), err=True)
+            sys.exit(err.exit_code)
+        except ShiptrackError as err:
+            click.echo(f"shiptrack: {terminal(err)}", err=True)
+            sys.exit(err.exit_code)
+
+
+@click.group(cls=ShiptrackGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db", type=click.Path(dir_okay=False, path_type=Path), envvar="SHIPTRACK_DB",
+    help="DuckDB store to use [default: ./shiptrack.duckdb, or $SHIPTRACK_DB].",
+)
+@click.option(
+    "--wait", "wait_s", type=float, default=30.0, show_default=True,
+    help="Seconds to wait for a database that another process is writing.",
+)
+@click.version_option(package_name="shiptrack")
+@click.pass_context
+def main(ctx: click.Context, db: Path | None, wait_s: float) -> None:
+    """shiptrack: turn raw AIS radio traffic into evidence.
+
+    \b
+    Decode AIS archives into a DuckDB store with provenance, detect the
+    behaviours that reveal hidden voyages, and investigate one vessel.
+
+    \b
+      shiptrack ingest fixtures/ural/ural.nmea
+      shiptrack decode fixtures/ural/ural.nmea --format jsonl | head
+    """
+    ctx.obj = Context(db, wait_s)

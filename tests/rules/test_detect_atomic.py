@@ -48,7 +48,7 @@ def test_detect_killed_at_any_point_leaves_the_old_events_or_all_the_new(ural: P
     took = time.monotonic() - t0
     new = query(complete, EVENTS)
     assert new != old
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     seen = set()
     for share in (0.15, 0.35, 0.55, 0.75, 0.9):
         db = tmp_path / f"killed_{share}.duckdb"

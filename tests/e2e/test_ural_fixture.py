@@ -29,7 +29,7 @@ from pyais import decode
 from pyais.encode import encode_dict
 from pyais.util import SixBitNibleEncoder
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 URAL_DIR = ROOT / "fixtures" / "ural"
 PORTS_CSV = ROOT / "shiptrack" / "reference" / "data" / "ports.csv"
 LINE_RE = re.compile(

@@ -22,7 +22,7 @@ from shiptrack import kernels
 from shiptrack.kernels import KERNELS, dispatcher
 from shiptrack.store import load
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 BUILT = importlib.util.find_spec(kernels.AOT_MODULE) is not None
 needs_aot = pytest.mark.skipif(not BUILT or bool(os.environ.get("SHIPTRACK_JIT")),

@@ -36,7 +36,7 @@ from pyais.util import SIX_BIT_ENCODING
 from shiptrack.decode import fast
 from shiptrack.decode.fast import FastResult, decode_batch
 
-PEER = Path(__file__).resolve().parent.parent / "fixtures" / "peer"
+PEER = Path(__file__).resolve().parents[2] / "fixtures" / "peer"
 POSITION_TYPES = {1, 2, 3, 18, 19, 27}
 STATIC_TYPES = {5, 19, 24}
 BASE_TYPES = {4, 11}

@@ -13,7 +13,7 @@ from shiptrack.decode.vframe import frame_chunk
 from shiptrack.kernels import dispatcher
 from shiptrack.read.chunks import PAD, chunk_from_texts, split_lines
 from tests.conftest import encode, nmea_checksum, position
-from tests.test_decode_paths import _decoded_lines
+from tests.decode.test_decode_paths import _decoded_lines
 
 POS = [position(mmsi=211000000 + k, lat=30 + k / 7, lon=10 + k / 9) for k in range(4)]
 STATIC = [encode({"type": 5, "mmsi": 211000000 + k, "shipname": f"SHIP {k}", "destination": "PORT",

@@ -15,7 +15,7 @@ import pytest
 from shiptrack.decode.nmea import CLOCK_WINDOW_LINES, PGHP_WINDOW_LINES, nmea_checksum
 from tests.audit import jumps_between_clocks
 from tests.conftest import FIXTURES, ingest_lines, position, query, run_cli, tagged
-from tests.test_decode_paths import _decoded_lines
+from tests.decode.test_decode_paths import _decoded_lines
 
 NMEA = FIXTURES / "nmea"
 EXACT_EARTH = NMEA / "exact-earth-augmented-3.txt"

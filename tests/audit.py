@@ -2,7 +2,7 @@
 
 Each check reads only the store (positions and events) and a map of inland water, and
 returns the offending events. A tool that publishes accusations must give none of them
-on real archives; tests/test_trust_real_archives.py runs it on every real file we have.
+on real archives; tests/e2e/test_trust_real_archives.py runs it on every real file we have.
 """
 
 from __future__ import annotations

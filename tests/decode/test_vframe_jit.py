@@ -118,7 +118,7 @@ def test_byte_chunks_crlf_and_empty() -> None:
 
 
 def test_kernel_releases_the_gil_and_is_cached() -> None:
-    """The JIT build (without shiptrack._kernels, tests/test_kernels.py has the AOT one)."""
+    """The JIT build (without shiptrack._kernels, tests/decode/test_kernels.py has the AOT one)."""
     jitted = dispatcher(vframe._frame_lines.py_func)
     assert jitted.targetoptions.get("nogil")
     assert type(jitted._cache).__name__ != "NullCache"  # compiled once per machine

@@ -39,7 +39,7 @@ def decode_nmea(
     path). The default frames the common tag-blocked lines in bulk
     (``shiptrack.decode.vframe``) and decodes the common types with the vectorized
     decoder (``shiptrack.decode.fast``); the results are identical
-    (tests/test_decode_paths.py holds them to it on every real file).
+    (tests/decode/test_decode_paths.py holds them to it on every real file).
     """
     if fast:
         yield from decode_nmea_chunks(chunks_from_lines(lines, batch_messages), time_from)

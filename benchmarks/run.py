@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/run.py            # the full run (`make bench`): minutes
     .venv/bin/python benchmarks/run.py --quick    # tiny sizes, to check the script works
+    .venv/bin/python benchmarks/run.py --json F   # also every figure of the run, as JSON, in F
 
 Every figure is measured in this run, on this machine, so read the ratios: the
 machines are shared and noisy. Ingest is timed end to end, from the file to committed

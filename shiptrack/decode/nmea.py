@@ -113,7 +113,8 @@ def parse_tagblock(text: str) -> TagBlock:
             if tb.time is None:
                 raise ValueError(f"tag block time c:{value!r}")
         elif key == "s":
-            tb.station = value
+            # an empty s: names no receiver (the bulk framer reads it so too)
+            tb.station = value or None
         elif key == "g":
             parts = value.split("-")
             if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit() and parts[2].isalnum():

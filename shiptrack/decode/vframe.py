@@ -351,7 +351,8 @@ def _frame_lines(buf: U8Array, starts: IntArray, ends: IntArray, untimed_second_
             fast, with_c, c_s, c_e, with_s, with_g = _searched_items(buf, i, S, t, sta_s, sta_e, grp_s, grp_e)
             if not fast:
                 continue
-        has_s[i], has_g[i] = with_s, with_g
+        # an empty s: names no receiver, as for the reference framer
+        has_s[i], has_g[i] = with_s and sta_e[i] > sta_s[i], with_g
         line_ok[i] = True
         if with_c:  # the time: all digits, seconds or (13 digits) milliseconds
             value = 0

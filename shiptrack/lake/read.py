@@ -42,10 +42,10 @@ def open_lake(path: str | os.PathLike[str], *, confined: bool, events_table: boo
         for table in layout.TABLES:
             if table == "events" and events_table:
                 if "events" in present:
-                    con.execute(f"INSERT INTO events {_source_sql(lake, table)}")  # noqa: S608 - lake path, our tables
+                    con.execute(f"INSERT INTO events {table_sql(lake, table)}")  # noqa: S608 - lake path, our tables
                 continue
             con.execute(f"DROP TABLE {table}")
-            body = _source_sql(lake, table) if table in present else _empty_sql(table)
+            body = table_sql(lake, table) if table in present else _empty_sql(table)
             con.execute(f"CREATE VIEW {table} AS {body}")
         con.execute("SET allowed_directories = $dirs", {"dirs": [lake + "/"]})
         con.execute("SET enable_external_access = false")  # from now on: the lake only
@@ -89,9 +89,9 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _source_sql(lake: str, table: str) -> str:
+def table_sql(lake: str, table: str) -> str:
     """The SELECT over a table's files, with the store's column types; a source's rows only
-    once its ``sources`` row is there."""
+    once its ``sources`` row is there (in the relation named ``sources`` where it runs)."""
     hive = "true" if table in layout.PARTITIONED else "false"
     scan = f"read_parquet({_quote(layout.glob(lake, table))}, hive_partitioning = {hive})"
     body = f"SELECT {layout.select_list(table)} FROM {scan}"  # noqa: S608 - our columns, the path quoted

@@ -26,7 +26,8 @@ def open_lake(path: str | os.PathLike[str], *, confined: bool, events_table: boo
     """The lake at ``path`` as a connection whose views have the store's table names.
 
     ``confined``: for user SQL: DuckDB reads the lake and nothing else, loads no extension,
-    and no setting can be changed. ``events_table``: ``events`` is an in-memory table
+    and no setting can be changed. ``sources`` is an in-memory table, read when the
+    connection opens (a snapshot). ``events_table``: ``events`` is an in-memory table
     holding the lake's events (for ``detect``, which rewrites it; see
     :func:`shiptrack.lake.detect.detect`), not a view."""
     lake = layout.root(path)
@@ -40,9 +41,12 @@ def open_lake(path: str | os.PathLike[str], *, confined: bool, events_table: boo
         con.execute(geo.SQL_MACROS + times.SQL_MACROS)
         present = _tables_present(con, lake)
         for table in layout.TABLES:
-            if table == "events" and events_table:
-                if "events" in present:
-                    con.execute(f"INSERT INTO events {table_sql(lake, table)}")  # noqa: S608 - lake path, our tables
+            # sources is read once, into memory: the connection sees the sources there were
+            # when it opened, each with all its files (written before its sources row), even
+            # while a writer adds more
+            if table == "sources" or (table == "events" and events_table):
+                if table in present:
+                    con.execute(f"INSERT INTO {table} {table_sql(lake, table)}")  # noqa: S608 - lake path, our tables
                 continue
             con.execute(f"DROP TABLE {table}")
             body = table_sql(lake, table) if table in present else _empty_sql(table)

@@ -179,3 +179,19 @@ def _forget(scratch: duckdb.DuckDBPyConnection, source_id: int, *, sources: bool
     with contextlib.suppress(duckdb.Error):
         for table in (*layout.SOURCE_TABLES, *(("sources",) if sources else ())):
             scratch.execute(f"DELETE FROM {table} WHERE source_id = $sid", {"sid": source_id})  # noqa: S608
+
+
+def rebuild_coverage(path: str | os.PathLike[str], wait_s: float = 30.0) -> int:
+    """Recompute the lake's whole coverage from its positions (after writers that do not
+    keep it, such as a parallel ingest that appends sources with :func:`write_source`);
+    returns its rows."""
+    lake = Path(layout.root(path))
+    with lake_lock(lake, wait_s):
+        con = open_lake(lake, confined=False, in_memory=("coverage",))
+        try:
+            coverage.rebuild(con)
+            ids = [r[0] for r in con.sql("SELECT source_id FROM sources").fetchall()]
+            replace_table(lake, "coverage", con.sql("SELECT * FROM coverage").to_arrow_table(), covered_sources=ids)
+            return int(con.sql("SELECT count(*) FROM coverage").fetchall()[0][0])
+        finally:
+            con.close()

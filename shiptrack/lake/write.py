@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from shiptrack.errors import InputError, StoreBusy
 from shiptrack.lake import layout
@@ -312,8 +311,3 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 def _q(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def arrow_of(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
-    """A query's rows as an Arrow table (to hand to :func:`write_source` or :func:`replace_table`)."""
-    return con.execute(sql, dict(params or {})).to_arrow_table()

@@ -14,7 +14,7 @@ import contextlib
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -131,13 +131,26 @@ def _ingest_one(lake: Path, scratch: duckdb.DuckDBPyConnection, src: Source, fmt
     if result.status != "ingested":
         return result
     try:
-        publish_source(scratch, lake, source_id)
+        with _all_threads(scratch):
+            publish_source(scratch, lake, source_id)
     except (OSError, duckdb.Error) as err:
         _forget(scratch, source_id, sources=True)
         return SourceResult(src, "failed", result.format, result.format_detail,
                             error=f"the lake could not be written: {first_line(err)}")
     _forget(scratch, source_id, sources=False)
     return result
+
+
+@contextlib.contextmanager
+def _all_threads(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Let DuckDB use every core while it writes Parquet (compressing is most of the work,
+    and no decoding runs then), where the ingest gives it one."""
+    threads = con.sql("SELECT current_setting('threads')").fetchall()[0][0]
+    con.execute(f"SET threads = {os.cpu_count() or 1}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET threads = {int(threads)}")
 
 
 def publish_source(scratch: duckdb.DuckDBPyConnection, lake: Path, source_id: int) -> None:

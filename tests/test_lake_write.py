@@ -175,3 +175,21 @@ def test_detect_on_a_lake_finds_what_it_finds_in_the_store(ural_pair: tuple[Path
     assert lake_dump(lake)["events"] == want
     assert sorted(p.name for p in lake.iterdir() if p.name.startswith(".")) == [".shiptrack-lake.lock"]
     assert [p.name for p in (lake / "events").iterdir()] == ["part-0.parquet"]
+
+
+def test_declared_voyages_and_areas_on_a_lake_as_on_a_store(tmp_path: Path) -> None:
+    """A lake made by ingest takes the user's areas and declared voyages (the tables the rules
+    read beside the tracks), and detect then finds on it what it finds in the store."""
+    store, lake = tmp_path / "ural.duckdb", tmp_path / "lake"
+    steps = [["ingest", URAL], ["route", "import", FIXTURES / "ural" / "routes.csv"],
+             ["areas", "add", "Benghazi outer", "--port", "Benghazi", "--radius-nm", "9"], ["detect"]]
+    for args in steps:
+        on_store, on_lake = run_cli(args, store), run_cli(["--db", f"{lake}/", *args])
+        assert on_store.exit_code == on_lake.exit_code == 0, on_lake.output
+        if args[0] != "ingest":
+            assert on_lake.stdout == on_store.stdout
+    for args in (["route", "list", "--format", "csv"], ["areas", "list", "--format", "csv"],
+                 ["events", "--format", "csv"]):
+        assert run_cli(args, lake).stdout == run_cli(args, store).stdout
+    assert len(lake_dump(lake)["declared_route_points"]) > 10
+    assert lake_dump(lake)["events"] == store_dump(store)["events"]

@@ -13,9 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from shiptrack.lake import layout
-from shiptrack.lake.read import open_lake
-from shiptrack.lake.write import lake_lock, replace_table
+from shiptrack.lake.session import rewriting
 from shiptrack.rules import registry
 
 
@@ -29,12 +27,5 @@ def detect_lake(
     wait_s: float = 30.0,
 ) -> registry.DetectSummary:
     """Run the selected rules (all by default) on the lake and replace its events."""
-    lake = layout.root(path)
-    with lake_lock(lake, wait_s):
-        con = open_lake(lake, confined=False, events_table=True)
-        try:
-            summary = registry.run(con, kinds, since, until, params, extra_dirs)
-            replace_table(lake, "events", con.sql("SELECT * FROM events").to_arrow_table())
-        finally:
-            con.close()
-    return summary
+    with rewriting(path, ["events"], wait_s) as con:
+        return registry.run(con, kinds, since, until, params, extra_dirs)

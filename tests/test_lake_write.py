@@ -199,3 +199,13 @@ def test_declared_voyages_and_areas_on_a_lake_as_on_a_store(tmp_path: Path) -> N
         assert run_cli(args, lake).stdout == run_cli(args, store).stdout
     assert len(lake_dump(lake)["declared_route_points"]) > 10
     assert lake_dump(lake)["events"] == store_dump(store)["events"]
+
+
+@pytest.mark.parametrize("args", [["ingest", str(FIXTURES / "nmea" / "ais250.txt")], ["detect"]])
+def test_writing_an_object_storage_lake_is_refused_in_one_line(args: list[str], tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(["--db", "s3://bucket/ais/", *args])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("shiptrack: s3://bucket/ais") and "writes lakes in local folders only" in result.stderr
+    assert not list(tmp_path.iterdir())

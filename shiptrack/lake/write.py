@@ -35,7 +35,7 @@ COVERED_KEY = "shiptrack_sources"  # coverage/data.parquet's metadata: the sourc
 def create_lake(path: str | os.PathLike[str]) -> Path:
     """Make a new lake at ``path`` (an empty or missing folder), holding the reference
     tables a new store starts with (ports, MID flags, meta); or return the lake there."""
-    lake = Path(layout.root(path))
+    lake = _local(path)
     if layout.is_lake(lake):
         return lake
     if lake.exists() and (not lake.is_dir() or any(lake.iterdir())):
@@ -59,7 +59,7 @@ def create_lake(path: str | os.PathLike[str]) -> Path:
 @contextlib.contextmanager
 def lake_lock(path: str | os.PathLike[str], wait_s: float = 30.0) -> Iterator[None]:
     """Hold the lake's write lock (one writer at a time), waiting up to ``wait_s``."""
-    lock_path = Path(layout.root(path)) / layout.LOCK_FILE
+    lock_path = _local(path) / layout.LOCK_FILE
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         deadline = time.monotonic() + wait_s
@@ -75,6 +75,14 @@ def lake_lock(path: str | os.PathLike[str], wait_s: float = 30.0) -> Iterator[No
         yield
     finally:
         os.close(fd)  # (closing the file releases the lock)
+
+
+def _local(path: str | os.PathLike[str]) -> Path:
+    """A lake's folder, for writing: a local one (the lock and the renames are a file system's)."""
+    if layout.is_remote(path):
+        raise InputError(f"{path}: shiptrack writes lakes in local folders only (object storage is read); "
+                         "write the lake locally, then copy it (aws s3 sync, gsutil rsync)")
+    return Path(layout.root(path))
 
 
 def allocate_source_ids(path: str | os.PathLike[str], n: int = 1) -> list[int]:

@@ -84,3 +84,29 @@ def test_a_small_table_is_replaced_whole(tmp_path: Path) -> None:
     finally:
         con.close()
     assert [p.name for p in (lake / "areas").iterdir()] == ["data.parquet"]
+
+
+def test_a_file_decoded_by_a_task_is_the_file_ingest_writes(tmp_path: Path) -> None:
+    """decode_file (a parallel ingest's task) + write_source give the lake that ingest gives."""
+    from shiptrack.lake.ingest import decode_file
+
+    f = FIXTURES / "nmea" / "ais.head12000.txt"
+    by_ingest = tmp_path / "by_ingest"
+    assert run_cli(["--db", f"{by_ingest}/", "ingest", f]).exit_code == 0
+    by_task = create_lake(tmp_path / "by_task")
+    with lake_lock(by_task):
+        (sid,) = allocate_source_ids(by_task, 1)
+    result, tables = decode_file(str(f), sid, tmp_path / "work")
+    assert result.status == "ingested" and tables["positions"].num_rows == result.counts.positions > 1000
+    assert write_source(by_task, sid, tables)
+    rebuild_coverage(by_task)
+    assert not list((tmp_path / "work").iterdir())  # its scratch store is gone
+    a, b = open_lake(by_ingest, confined=True), open_lake(by_task, confined=True)
+    try:
+        for table in (*SOURCE_TABLES, "sources", "coverage"):
+            cols = "* EXCLUDE (ingested_at)" if table == "sources" else "*"
+            sql = f"SELECT {cols} FROM {table} ORDER BY ALL"  # noqa: S608
+            assert rows(a, sql) == rows(b, sql), table
+    finally:
+        a.close()
+        b.close()

@@ -18,10 +18,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from shiptrack.decode.accounting import LedgerHook
 from shiptrack.decode.timesource import TimeSource
-from shiptrack.errors import first_line
+from shiptrack.errors import InputError, first_line
 from shiptrack.ingest import (
     IngestSummary,
     ProgressFn,
@@ -208,3 +209,42 @@ def rebuild_coverage(path: str | os.PathLike[str], wait_s: float = 30.0) -> int:
             return int(con.sql("SELECT count(*) FROM coverage").fetchall()[0][0])
         finally:
             con.close()
+
+
+def decode_file(
+    path: str,
+    source_id: int,
+    workdir: str | os.PathLike[str],
+    *,
+    fmt: str = "auto",
+    columns: dict[str, str] | None = None,
+    time_from: TimeSource = "auto",
+    source_name: str | None = None,
+) -> tuple[SourceResult, dict[str, pa.Table]]:
+    """One file decoded and loaded as ``ingest`` loads it, as source ``source_id``, returned as
+    the tables :func:`shiptrack.lake.write_source` appends (none when it failed): for a task
+    of a parallel ingest (Spark), on its own, so de-duplicated within the file only. The
+    scratch store lives in ``workdir`` while it runs."""
+    sources = expand_inputs([path], source_name)
+    try:
+        if len(sources) != 1:
+            raise InputError(f"{path}: decode_file takes one file, not {len(sources)} (a folder or an archive)")
+        scratch_dir = Path(workdir) / f"{SCRATCH_PREFIX}{uuid.uuid4().hex}"
+        scratch_dir.mkdir(parents=True)
+        try:
+            scratch = connect(scratch_dir / "scratch.duckdb")
+            try:
+                scratch.execute("DROP SEQUENCE source_id_seq")
+                scratch.execute(f"CREATE SEQUENCE source_id_seq START {int(source_id)}")
+                with ingest_settings(scratch):
+                    result = ingest_source(scratch, sources[0], fmt, columns, time_from)
+                if result.status != "ingested":
+                    return result, {}
+                return result, {t: scratch.sql(f"SELECT * FROM {t}").to_arrow_table()  # noqa: S608 - our tables
+                                for t in (*layout.SOURCE_TABLES, "sources")}
+            finally:
+                scratch.close()
+        finally:
+            shutil.rmtree(scratch_dir, ignore_errors=True)
+    finally:
+        remove_temporary(sources)

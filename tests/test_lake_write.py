@@ -19,6 +19,8 @@ from shiptrack.lake import open_lake
 from shiptrack.lake.layout import TABLES, schema_columns
 from tests.conftest import FIXTURES, ROOT, run_cli
 
+pytestmark = pytest.mark.slow
+
 # real files from several receivers and archives; ais250.txt twice: the second adds nothing
 REAL_FILES = [FIXTURES / "nmea", FIXTURES / "archives" / "test_aisdk_20180208_sample.csv",
               FIXTURES / "archives" / "noaa_sample.csv", FIXTURES / "nmea" / "ais250.txt"]

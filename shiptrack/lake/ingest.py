@@ -47,6 +47,8 @@ from shiptrack.store import coverage
 from shiptrack.store.db import connect
 
 SCRATCH_PREFIX = ".scratch-"
+# DuckDB's memory while it writes a source's Parquet files: a buffer per partition open
+PUBLISH_MEMORY_LIMIT = "512MB"
 _DEDUP_TABLES = ("positions", "static_reports", "base_stations")
 
 
@@ -146,12 +148,14 @@ def _ingest_one(lake: Path, scratch: duckdb.DuckDBPyConnection, src: Source, fmt
 def _all_threads(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Let DuckDB use every core while it writes Parquet (compressing is most of the work,
     and no decoding runs then), where the ingest gives it one."""
-    threads = con.sql("SELECT current_setting('threads')").fetchall()[0][0]
+    threads, limit = con.sql("SELECT current_setting('threads'), current_setting('memory_limit')").fetchall()[0]
     con.execute(f"SET threads = {os.cpu_count() or 1}")
+    con.execute(f"SET memory_limit = '{PUBLISH_MEMORY_LIMIT}'")
     try:
         yield
     finally:
         con.execute(f"SET threads = {int(threads)}")
+        con.execute(f"SET memory_limit = '{limit}'")
 
 
 def publish_source(scratch: duckdb.DuckDBPyConnection, lake: Path, source_id: int) -> None:
@@ -191,8 +195,10 @@ def _forget(scratch: duckdb.DuckDBPyConnection, source_id: int, *, sources: bool
     """Drop a source's rows from the scratch store: in the lake now (or failed there:
     ``sources``, its row too, so that the lake's files of it stay unread)."""
     with contextlib.suppress(duckdb.Error):
-        for table in (*layout.SOURCE_TABLES, *(("sources",) if sources else ())):
-            scratch.execute(f"DELETE FROM {table} WHERE source_id = $sid", {"sid": source_id})  # noqa: S608
+        for table in layout.SOURCE_TABLES:  # (they hold this source's rows only)
+            scratch.execute(f"TRUNCATE {table}")
+        if sources:
+            scratch.execute("DELETE FROM sources WHERE source_id = $sid", {"sid": source_id})
 
 
 def rebuild_coverage(path: str | os.PathLike[str], wait_s: float = 30.0) -> int:

@@ -5,6 +5,7 @@ gives the store's events and replaces them in one step."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -198,7 +199,9 @@ def test_declared_voyages_and_areas_on_a_lake_as_on_a_store(tmp_path: Path) -> N
             assert on_lake.stdout == on_store.stdout
     for args in (["route", "list", "--format", "csv"], ["areas", "list", "--format", "csv"],
                  ["events", "--format", "csv"]):
-        assert run_cli(args, lake).stdout == run_cli(args, store).stdout
+        # (an area's created_at is when each was added: a second apart, maybe)
+        made = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ,$", re.M) if args[0] == "areas" else re.compile("^$")
+        assert made.sub("", run_cli(args, lake).stdout) == made.sub("", run_cli(args, store).stdout)
     assert len(lake_dump(lake)["declared_route_points"]) > 10
     assert lake_dump(lake)["events"] == store_dump(store)["events"]
 

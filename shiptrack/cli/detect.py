@@ -55,6 +55,14 @@ def detect(obj: Context, rules: str | None, params: tuple[str, ...], rules_dir: 
             print_rule_list(catalogue)
         return
     kinds = [k.strip() for k in rules.split(",")] if rules else None
+    if obj.lake is not None:
+        from shiptrack.lake.detect import detect_lake
+
+        summary = detect_lake(obj.lake, kinds, since, until, registry.parse_params(params), rules_dir, obj.wait_s)
+        from shiptrack.cli.render import print_detect_summary
+
+        print_detect_summary(summary)
+        return
     con = obj.connect()
     try:
         summary = registry.run(con, kinds, since, until, registry.parse_params(params), rules_dir)

@@ -65,6 +65,9 @@ def ingest(obj: Context, paths: tuple[str, ...], fmt: str | None, fmt_alias: str
     """
     fmt = _input_format(fmt, fmt_alias)
     mapping = _columns(columns)
+    if obj.lake is not None:
+        _ingest_lake(obj, paths, fmt, source_name, mapping, time_from, ledger)
+        return
     con = _open_while(obj, _load_decoder)
     from shiptrack.ingest import ingest as run_ingest
 
@@ -76,6 +79,26 @@ def ingest(obj: Context, paths: tuple[str, ...], fmt: str | None, fmt_alias: str
                                  ledger=_ledger_writer(out) if out is not None else None)
     finally:
         con.close()
+        if out is not None:
+            out.close()
+    print_ingest_summary(summary)
+    if not summary.ok:
+        sys.exit(1)
+
+
+def _ingest_lake(obj: Context, paths: tuple[str, ...], fmt: str, source_name: str | None,
+                 mapping: dict[str, str] | None, time_from: str, ledger: str | None) -> None:
+    """`ingest` into a lake: the same decoding and summary (shiptrack.lake.ingest)."""
+    from shiptrack.lake.ingest import ingest_lake
+
+    assert obj.lake is not None
+    out = open(ledger, "w", encoding="utf-8") if ledger else None  # noqa: SIM115 - closed below
+    try:
+        with progress_reporter() as progress:
+            summary = ingest_lake(obj.lake, list(paths), fmt=fmt, source_name=source_name, columns=mapping,
+                                  time_from=time_from, progress=progress,  # type: ignore[arg-type]
+                                  ledger=_ledger_writer(out) if out is not None else None, wait_s=obj.wait_s)
+    finally:
         if out is not None:
             out.close()
     print_ingest_summary(summary)

@@ -1,4 +1,4 @@
-"""The vectorized decoder (shiptrack.decode.fast) against pyais, the reference.
+"""The vectorized decoder (shiptrack.decode.accel.fast) against pyais, the reference.
 
 Every row ``decode_batch`` marks handled must carry exactly the values pyais gives
 (same floats bit for bit, same text); every row it does not handle must be one
@@ -33,8 +33,8 @@ from pyais.messages import (
 )
 from pyais.util import SIX_BIT_ENCODING
 
-from shiptrack.decode import fast
-from shiptrack.decode.fast import FastResult, decode_batch
+from shiptrack.decode.accel import fast
+from shiptrack.decode.accel.fast import FastResult, decode_batch
 
 PEER = Path(__file__).resolve().parent.parent / "fixtures" / "peer"
 POSITION_TYPES = {1, 2, 3, 18, 19, 27}

@@ -3,7 +3,7 @@
 We own the line loop (pyais's file stream skips bad lines silently and does not
 check checksums): every line either contributes to a message or becomes a reject
 with a reason. pyais is the reference decoder for the payloads; the vectorized
-fast path (``shiptrack.decode.fast``) may take over the common types, and must
+fast path (``shiptrack.decode.accel.fast``) may take over the common types, and must
 agree with it exactly.
 
 Receive-time sources, in the order ``--time-from auto`` tries them for each message:

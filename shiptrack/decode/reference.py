@@ -1,7 +1,7 @@
 """The reference decoder: pyais decodes an assembled message into our records.
 
 pyais is the reference for what a payload means; the compiled fast path
-(``shiptrack.decode.fast``) must give exactly the rows this module gives, and sends here
+(``shiptrack.decode.accel.fast``) must give exactly the rows this module gives, and sends here
 what it cannot vouch for. This module also holds what both paths check a payload
 against: the message types we store, and the bit lengths each type may have.
 """

@@ -1,8 +1,8 @@
 """NMEA files to records, chunk by chunk: the framer and the bulk framer in step, then the decoders.
 
 The common lines (single- and two-part sentences with their own tag-block time) are framed
-in bulk (``shiptrack.decode.vframe``) and decoded by the compiled decoder
-(``shiptrack.decode.batch``); every other line goes, in order, through
+in bulk (``shiptrack.decode.accel.vframe``) and decoded by the compiled decoder
+(``shiptrack.decode.accel.batch``); every other line goes, in order, through
 :class:`shiptrack.decode.nmea.NmeaFramer`, whose state is kept as if it had seen the
 bulk-framed lines too. ``fast=False`` frames every line with NmeaFramer and decodes every
 message with pyais (``shiptrack.decode.reference``): the results are identical.
@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from shiptrack.decode.batch import FramedMessages, decode_framed, decode_messages, messages_frame
+from shiptrack.decode.accel.batch import FramedMessages, decode_framed, decode_messages, messages_frame
+from shiptrack.decode.accel.vframe import frame_chunk
 from shiptrack.decode.nmea import NmeaFramer
 from shiptrack.decode.records import Batch, BatchBuilder
 from shiptrack.decode.reference import decode_message
 from shiptrack.decode.timesource import TimeSource
-from shiptrack.decode.vframe import frame_chunk
 from shiptrack.read.chunks import LineChunk, chunk_from_texts, chunks_from_lines
 
 
@@ -37,8 +37,8 @@ def decode_nmea(
 
     ``fast=False`` frames and decodes every line in Python with pyais (the reference
     path). The default frames the common tag-blocked lines in bulk
-    (``shiptrack.decode.vframe``) and decodes the common types with the vectorized
-    decoder (``shiptrack.decode.fast``); the results are identical
+    (``shiptrack.decode.accel.vframe``) and decodes the common types with the vectorized
+    decoder (``shiptrack.decode.accel.fast``); the results are identical
     (tests/test_decode_paths.py holds them to it on every real file).
     """
     if fast:

@@ -46,7 +46,7 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
-from shiptrack.kernels import compiled, jit, readonly
+from shiptrack.decode.accel.kernels import compiled, jit, readonly
 
 __all__ = [
     "BASE_STATION_SCHEMA",

@@ -1,12 +1,12 @@
 """Decode a batch of assembled messages: the compiled fast path where it can, pyais where not.
 
-``shiptrack.decode.fast.decode_parts`` de-armours and extracts the fields of the
+``shiptrack.decode.accel.fast.decode_parts`` de-armours and extracts the fields of the
 common types for the whole batch at once; the rows it does not vouch for (other
 types, short payloads, invalid characters...) go one by one through
 ``shiptrack.decode.nmea.decode_message``, the pyais reference path. Both produce the
 same records (tests/test_decode_paths.py holds them to it on every real file).
 
-The messages the bulk framer (``shiptrack.decode.vframe``) found in a chunk are never
+The messages the bulk framer (``shiptrack.decode.accel.vframe``) found in a chunk are never
 turned into Python strings: the decoder reads their payloads from the chunk's bytes
 (the two sentences of a type 5 as two parts), and the text columns of the records
 (``raw``, ``station``, ``dedup``) are Arrow string views made from the same bytes by a
@@ -27,7 +27,7 @@ import polars as pl
 import pyarrow as pa
 
 from shiptrack.decode import accounting
-from shiptrack.decode.fast import (
+from shiptrack.decode.accel.fast import (
     Decoded,
     _flatten,
     _i64,
@@ -38,6 +38,7 @@ from shiptrack.decode.fast import (
     text_array,
     to_frame,
 )
+from shiptrack.decode.accel.kernels import compiled, jit, readonly
 from shiptrack.decode.records import (
     BASE_STATION_SCHEMA,
     POSITION_SCHEMA,
@@ -54,7 +55,6 @@ from shiptrack.decode.reference import (
     bits_legal,
     decode_message,
 )
-from shiptrack.kernels import compiled, jit, readonly
 from shiptrack.read.chunks import LineChunk
 
 IntArray = npt.NDArray[np.int64]
@@ -128,7 +128,7 @@ class FramedMessages:
     of the chunk, followed by line ``second[k]`` for a message of two lines (-1 for one)."""
 
     chunk: LineChunk
-    fr: Any  # shiptrack.decode.vframe.Framed
+    fr: Any  # shiptrack.decode.accel.vframe.Framed
     first: IntArray
     second: IntArray
 

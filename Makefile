@@ -18,7 +18,7 @@ venv: $(STAMP)
 # without numba's 0.5 s. Rebuilt when their sources change; without it shiptrack would
 # compile them just in time, with the same results.
 KERNELS := $(VENV)/.kernels
-KERNEL_SOURCES := $(wildcard shiptrack/decode/accel/*.py)
+KERNEL_SOURCES := $(addprefix shiptrack/decode/accel/,kernels.py build.py vframe.py fast.py batch.py dedup.py)
 
 $(KERNELS): $(STAMP) $(KERNEL_SOURCES)
 	$(PY) -m shiptrack.decode.accel.build

@@ -26,7 +26,7 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
-from shiptrack.decode import accounting
+from shiptrack.decode import accounting, fields
 from shiptrack.decode.accel.fast import (
     Decoded,
     _flatten,
@@ -388,13 +388,17 @@ def _frame(arrays: dict[str, pa.Array], meta: dict[str, pa.Array], schema: dict[
     return to_frame({name: arrays[name] for name in schema})
 
 
+# type 27's not-available speed and course, and what a record holds for them
+_27_NA = {f.column: (f.na, f.na_stored) for f in fields.LONG_RANGE if f.na_stored is not None}
+
+
 def _positions(p: dict[str, np.ndarray], meta: Meta) -> pl.DataFrame:
     t = p["msg_type"]
     sog, cog = p["speed"], p["course"]
     is27 = t == 27
-    if is27.any():  # whole knots and degrees; 63 and 511 mean not available (as nmea.position_row)
-        sog = np.where(is27 & (sog == 63), 102.3, sog)
-        cog = np.where(is27 & (cog == 511), 360.0, cog)
+    if is27.any():  # whole knots and degrees, their own "not available" (as reference.position_row)
+        sog = np.where(is27 & (sog == _27_NA["sog"][0]), _27_NA["sog"][1], sog)
+        cog = np.where(is27 & (cog == _27_NA["cog"][0]), _27_NA["cog"][1], cog)
     return _frame({
         "mmsi": arrow_array(p["mmsi"], pa.int32()),
         "lat": arrow_array(p["lat"], pa.float64()),

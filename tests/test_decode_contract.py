@@ -176,3 +176,16 @@ def test_a_state_goes_on_with_its_own_time_source() -> None:
         first, state = decode_lines(lines[:cut], DecodeState("pghp"), end=False)
         rest, _ = decode_lines(lines[cut:], pickle.loads(pickle.dumps(state)), end=True)  # noqa: S301
         assert_same(summary(first + rest), summary(whole))
+
+
+def test_a_state_used_up_is_refused() -> None:
+    """decode() takes the state's parts over: going on from the same state twice would
+    decode from a state changed half-way, so it is refused."""
+    (src,) = expand_inputs([str(FIXTURES / "nmea" / "ee-multiline.nmea")])
+    state = DecodeState()
+    chunks = list(src.chunks())
+    _, after = decode(chunks, state)
+    with pytest.raises(ValueError, match="used up"):
+        decode(chunks, state)
+    batch, _ = decode([], after, end=True)
+    assert batch.lines == 0

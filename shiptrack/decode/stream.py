@@ -44,7 +44,7 @@ class DecodeState:
     ``time_from`` is ``--time-from``. It pickles."""
 
     time_from: TimeSource = "auto"
-    framer: FramerState | None = None  # None: no line read yet
+    framer: FramerState | None = None  # None when made: a new one (no line read yet); after: used up
     ended: bool = False  # decode(..., end=True) was called: the input is over
 
     def __post_init__(self) -> None:
@@ -62,9 +62,11 @@ def decode(chunks: Iterable[LineChunk], state: DecodeState, *, end: bool = False
     keep a copy of it with ``pickle`` or ``copy.deepcopy`` when it is needed again."""
     if state.ended:
         raise ValueError("this input was ended (end=True): start another with a new DecodeState")
-    assert state.framer is not None
+    if state.framer is None:
+        raise ValueError("this state was used up by an earlier decode(): go on from the state it returned")
     builder = BatchBuilder(dedup_window_s=DEDUP_WINDOW_S)
     framer = NmeaFramer.resume(builder, state.framer, keep=False)
+    state.framer = None  # its parts are the framer's now
     decoded: list[Frames] = []
     for chunk in chunks:
         fast = frame_in_step(framer, builder, chunk)

@@ -75,7 +75,7 @@ def test_the_record_schemas_are_the_tables_columns_in_their_envelope() -> None:
         cols = fields.columns(tables)
         assert [c for c in schema if c not in envelope] == [c for c in cols if c != "mmsi"]
         for c, dtype in cols.items():
-            assert schema[c] == records._DTYPES[dtype], c
+            assert schema[c] == records.DTYPES[dtype], c
     assert records.STATIC_SCHEMA["eta"] == pl.String()  # a column made of several fields
     assert records.BASE_STATION_SCHEMA["station_time"] == records.UTC_US
 
@@ -101,3 +101,13 @@ def test_the_reference_decoder_reads_the_tables() -> None:
     assert reference.MIN_BITS_24B == 162
     assert reference._RAW_CODES[5] == {"ship_type": (232, 8), "epfd": (270, 4)}
     assert reference._RAW_CODES["24B"] == {"ship_type": (40, 8)}
+
+
+def test_the_compiled_decoders_frames_hold_every_field() -> None:
+    """decode_batch's frames: a column per field of the tables, by pyais's name."""
+    for schema, tables in ((fast.POSITION_SCHEMA, fields.POSITION_TABLES),
+                           (fast.STATIC_SCHEMA, (fields.TYPE24, *fields.STATIC_TABLES)),
+                           (fast.BASE_STATION_SCHEMA, fields.BASE_STATION_TABLES)):
+        assert set(schema) == {"index", "msg_type"} | {f.name for t in tables for f in t}
+    assert fast.STATIC_SCHEMA["to_port"] == pl.Int16()  # a column of its own: the record's type
+    assert fast.BASE_STATION_SCHEMA["year"] == pl.Int16()  # part of station_time: its 14 bits

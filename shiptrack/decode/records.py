@@ -27,7 +27,7 @@ UTC_US = pl.Datetime("us", "UTC")
 # the same payload); for archive rows a canonical "mmsi|ts|lat|lon|..." string.
 # ``dedup_window_s`` is how far apart in receive time two equal ``dedup`` values
 # may be and still count as one message (NMEA: 60 s; archives: 0 = exact).
-_DTYPES: dict[str, pl.DataType] = {"i8": pl.Int8(), "i16": pl.Int16(), "i32": pl.Int32(), "f64": pl.Float64(),
+DTYPES: dict[str, pl.DataType] = {"i8": pl.Int8(), "i16": pl.Int16(), "i32": pl.Int32(), "f64": pl.Float64(),
                                    "bool": pl.Boolean(), "str": pl.String(), "ts": UTC_US}
 # every record: who, when it was received, and (last) where it came from
 _HEAD = {"mmsi": pl.Int32(), "ts": UTC_US}
@@ -37,7 +37,7 @@ _TAIL = {"station": pl.String(), "line_no": pl.Int64(), "raw": pl.String(), "ded
 def _schema(tables: tuple[tuple[fields.Field, ...], ...], head: dict[str, pl.DataType],
             tail: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
     """The envelope's columns around those the tables' fields fill (shiptrack.decode.fields)."""
-    body = {name: _DTYPES[dtype] for name, dtype in fields.columns(tables).items() if name not in head}
+    body = {name: DTYPES[dtype] for name, dtype in fields.columns(tables).items() if name not in head}
     return {**head, **body, **tail}
 
 

@@ -48,6 +48,7 @@ import pyarrow as pa
 
 from shiptrack.decode import fields
 from shiptrack.decode.accel.kernels import compiled, jit, readonly
+from shiptrack.decode.records import DTYPES
 
 __all__ = [
     "BASE_STATION_SCHEMA",
@@ -121,23 +122,28 @@ for _t, _bits in MIN_BITS.items():
         _NEED[_t] = _bits
 _NEED[24] = MIN_BITS["24A"]
 
-POSITION_SCHEMA: dict[str, pl.DataType] = {
-    "index": pl.Int64(), "msg_type": pl.Int8(), "mmsi": pl.Int32(), "lat": pl.Float64(),
-    "lon": pl.Float64(), "speed": pl.Float64(), "course": pl.Float64(), "heading": pl.Int16(),
-    "status": pl.Int8(), "accuracy": pl.Boolean(), "second": pl.Int8(),
-}
-STATIC_SCHEMA: dict[str, pl.DataType] = {
-    "index": pl.Int64(), "msg_type": pl.Int8(), "mmsi": pl.Int32(), "partno": pl.Int8(),
-    "imo": pl.Int32(), "callsign": pl.String(), "shipname": pl.String(), "ship_type": pl.Int16(),
-    "to_bow": pl.Int16(), "to_stern": pl.Int16(), "to_port": pl.Int16(), "to_starboard": pl.Int16(),
-    "draught": pl.Float64(), "destination": pl.String(), "month": pl.Int8(), "day": pl.Int8(),
-    "hour": pl.Int8(), "minute": pl.Int8(), "ais_version": pl.Int8(), "epfd": pl.Int8(),
-}
-BASE_STATION_SCHEMA: dict[str, pl.DataType] = {
-    "index": pl.Int64(), "msg_type": pl.Int8(), "mmsi": pl.Int32(), "year": pl.Int16(),
-    "month": pl.Int8(), "day": pl.Int8(), "hour": pl.Int8(), "minute": pl.Int8(), "second": pl.Int8(),
-    "lat": pl.Float64(), "lon": pl.Float64(), "accuracy": pl.Boolean(), "epfd": pl.Int8(),
-}
+def _frame_schema(*tables: tuple[fields.Field, ...]) -> dict[str, pl.DataType]:
+    """The columns of :func:`decode_batch`'s frames: the fields of the tables by pyais's
+    names, as the records type them when a field is a column of its own (else the
+    narrowest integer holding it)."""
+    out: dict[str, pl.DataType] = {"index": pl.Int64(), "msg_type": pl.Int8()}
+    for table in tables:
+        alone = {f.name for f in fields.stored(table)}
+        for f in table:
+            if f.name in out:
+                continue
+            if f.name in alone:
+                out[f.name] = DTYPES[f.dtype]
+            elif f.kind == "text":
+                out[f.name] = pl.String()
+            else:
+                out[f.name] = pl.Int8() if f.width < 8 else pl.Int16() if f.width < 16 else pl.Int32()
+    return out
+
+
+POSITION_SCHEMA = _frame_schema(*fields.POSITION_TABLES)
+STATIC_SCHEMA = _frame_schema(fields.TYPE24, *fields.STATIC_TABLES)
+BASE_STATION_SCHEMA = _frame_schema(*fields.BASE_STATION_TABLES)
 
 IntArray = npt.NDArray[np.int64]
 U8Array = npt.NDArray[np.uint8]

@@ -16,7 +16,7 @@ The message mix, counted in messages (a type 5 is two sentences):
 Speed: every field is packed into a bit matrix with numpy, armoured to 6-bit ASCII
 with a lookup table, and the lines of each kind are laid out as fixed-width byte rows
 (checksums computed as column-wise XORs), so no Python code runs per sentence. About
-a million sentences in a few seconds. tests/test_corpus.py holds the payloads to
+a million sentences in a few seconds. tests/benchmarks/test_corpus.py holds the payloads to
 pyais's own encoder and decoder.
 """
 

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/run.py            # the full run (`make bench`): minutes
     .venv/bin/python benchmarks/run.py --quick    # tiny sizes, to check the script works
+    .venv/bin/python benchmarks/run.py --json F   # also every figure of the run, as JSON, in F
 
 Every figure is measured in this run, on this machine, so read the ratios: the
 machines are shared and noisy. Ingest is timed end to end, from the file to committed
@@ -458,6 +459,7 @@ def main() -> None:
     ap.add_argument("--output", type=Path, default=HERE / "RESULTS.md", help="where to write the results")
     ap.add_argument("--work", type=Path, default=None, help="scratch folder (default: benchmarks/work)")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each ingest measurement (the median counts)")
+    ap.add_argument("--json", type=Path, default=None, help="also write every figure of the run there, as JSON")
     args = ap.parse_args()
     sizes = [2_000, 6_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     dsizes = [20_000, 40_000] if args.quick else [int(s) for s in args.detect_sizes.split(",")]
@@ -489,6 +491,12 @@ def main() -> None:
     print(text)
     args.output.write_text(text + kept_history(args.output), encoding="utf-8")
     print(f"written to {args.output}")
+    if args.json:
+        figures = {"when": when, "machine": desc, "startup": startup, "ingest": ingest, "stages": stages,
+                   "land_s": land_s, "detect": detect,
+                   "targets": [{"target": what, "figure": fig, "met": ok} for what, fig, ok in targets(ingest, detect)]}
+        args.json.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+        print(f"figures written to {args.json}")
     if args.quick:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -2,7 +2,8 @@
 
 Each check reads only the store (positions and events) and a map of inland water, and
 returns the offending events. A tool that publishes accusations must give none of them
-on real archives; tests/test_trust_real_archives.py runs it on every real file we have.
+on real archives; tests/e2e/test_trust_real_archives.py runs it on every real file we have,
+and tests/e2e/test_ural.py on the Ural reconstruction.
 """
 
 from __future__ import annotations
@@ -261,6 +262,16 @@ CHECKS = {
     "two ports at once": two_ports_at_once,
     "dark longer than observed": dark_longer_than_observed,
 }
+
+
+def proved_false(db: Path, name: str) -> list[dict]:
+    """The findings of the store ``db`` that the check ``name`` of :data:`CHECKS` proves false."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        return CHECKS[name](con)
+    finally:
+        con.close()
 
 
 def audit(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:

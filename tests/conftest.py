@@ -61,6 +61,18 @@ def db(tmp_path: Path) -> Path:
     return tmp_path / "test.duckdb"
 
 
+@pytest.fixture(scope="session")
+def ural_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Ural reconstruction as ``make demo`` stores it: ingested, its voyage declared, every
+    rule run. Built once per test process and shared: tests read it, or copy it to change it."""
+    db = tmp_path_factory.mktemp("ural") / "ural.duckdb"
+    ural = FIXTURES / "ural"
+    for args in (["ingest", ural / "ural.nmea"], ["route", "import", ural / "routes.csv"], ["detect"]):
+        result = run_cli(args, db)
+        assert result.exit_code == 0, result.output
+    return db
+
+
 def ping(when: str, lat: float, lon: float, sog: float = 10.0, cog: float = 90.0, *,
          mmsi: int = 352001234, status: int = 0, heading: int | None = None, station: str = "rTEST",
          msg_type: int = 1) -> str:

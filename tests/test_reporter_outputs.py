@@ -16,19 +16,14 @@ import pytest
 
 from shiptrack.dossier import imo_valid
 from shiptrack.events import EVENT_COLUMNS
-from tests.conftest import FIXTURES, ingest_lines, ping, query, run_cli, voyage
+from tests.conftest import ingest_lines, ping, query, run_cli, voyage
 
-URAL = FIXTURES / "ural"
 URAL_MMSI = 352180218
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("ural") / "ural.duckdb"
-    for args in (["ingest", URAL / "ural.nmea"], ["route", "import", URAL / "routes.csv"], ["detect"]):
-        result = run_cli(args, db)
-        assert result.exit_code == 0, result.output
-    return db
+def store(ural_store: Path) -> Path:
+    return ural_store
 
 
 def _csv(text: str) -> list[dict[str, str]]:

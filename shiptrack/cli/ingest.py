@@ -91,7 +91,7 @@ def _input_format(fmt: str | None, old: str | None) -> str:
 
 
 def _ledger_writer(out: Any) -> Callable[[Source], Callable[..., None]]:  # noqa: ANN401 - a text file
-    """``--ledger``: a hidden option for audits and the tests (tests/test_line_accounting.py),
+    """``--ledger``: a hidden option for audits and the tests (tests/decode/test_line_accounting.py),
     which check the accounting line by line: what became of each line of each source."""
     from shiptrack.decode.accounting import category_names
 

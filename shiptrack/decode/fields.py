@@ -12,7 +12,7 @@ column it fills with that column's type and unit. From these tables come:
 * the layout of the compiled decoder (``shiptrack.decode.accel.fast``: bit offsets,
   widths, signedness, scales, and the bits it needs).
 
-pyais stays the reference decoder: tests/test_fields.py checks every line against pyais's
+pyais stays the reference decoder: tests/decode/test_fields.py checks every line against pyais's
 own decoder plan. Adding a stored field is one line here (and, for the compiled decoder,
 the line of its ``_decode`` loop that reads it: the loop is written out per message type).
 """

@@ -10,10 +10,10 @@ next state out.
 their other parts, the clock and station of each receiver, messages waiting for their
 $PGHP, ...), as a value: pickled, it can be saved, resumed, or handed to another process,
 and decoding a file in pieces that way gives the records of decoding it in one go
-(tests/test_decode_contract.py). How the lines are framed and decoded
+(tests/decode/test_decode_contract.py). How the lines are framed and decoded
 (``shiptrack.decode.accel``: the common lines framed in bulk and decoded by compiled
 loops, every other line by :class:`shiptrack.decode.nmea.NmeaFramer` and pyais) is not
-part of the contract: the records are the same either way (tests/test_decode_paths.py).
+part of the contract: the records are the same either way (tests/decode/test_decode_paths.py).
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def decode_nmea(
 
     ``fast=False`` frames and decodes every line in Python with pyais (the reference
     path). The default is :func:`decode` over chunks of ``batch_messages`` lines; the
-    results are identical (tests/test_decode_paths.py holds them to it on every real file).
+    results are identical (tests/decode/test_decode_paths.py holds them to it on every real file).
     """
     if fast:
         yield from decode_nmea_chunks(chunks_from_lines(lines, batch_messages), time_from)

@@ -58,7 +58,7 @@ could not see its dark period. Nor does the matcher extrapolate along course and
 speed or mark ambiguous positions. On GFW's test track 338013000 (fixtures/
 segments) both keep the ship as one track and set the same 7 stray fixes aside;
 GFW also cuts off 16 positions after a 54 kn fix, which we keep, and we set 5
-more fixes aside: 97.9 % of positions agree (``tests/test_rules_gaps.py``).
+more fixes aside: 97.9 % of positions agree (``tests/rules/test_gaps.py``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 common types for the whole batch at once; the rows it does not vouch for (other
 types, short payloads, invalid characters...) go one by one through
 ``shiptrack.decode.nmea.decode_message``, the pyais reference path. Both produce the
-same records (tests/test_decode_paths.py holds them to it on every real file).
+same records (tests/decode/test_decode_paths.py holds them to it on every real file).
 
 The messages the bulk framer (``shiptrack.decode.accel.vframe``) found in a chunk are never
 turned into Python strings: the decoder reads their payloads from the chunk's bytes

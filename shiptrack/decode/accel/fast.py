@@ -74,7 +74,7 @@ _ARMOUR_BYTES = bytes(range(48, 88)) + bytes(range(96, 120))
 # pyais passes these fields through enum converters whose `_missing_` hooks fold
 # unknown codes: ShipType 26-28 -> 25 (and 46-48 -> 45, 57 -> 56, 66-68 -> 65, ...), codes
 # that name no type -> 0; EpfdType 9-14 -> 0. The tables below are what pyais 3.x gives for
-# every raw value (tests/test_fast_decode.py asks pyais itself, so that a change in a
+# every raw value (tests/decode/test_fast_decode.py asks pyais itself, so that a change in a
 # new version is caught); written out here so that the fast path does not import pyais.
 _SHIP_TYPE = np.zeros(256, dtype=np.int16)
 _SHIP_TYPE[20:100] = np.arange(20, 100)

@@ -18,7 +18,7 @@ another dtype or layout would be misread, not refused. Every call therefore goes
 through a check of its arguments against the signature it was built for (a few
 microseconds; the loops are called once per batch, not per line), and an unexpected
 argument takes the JIT path instead, so the answer is the same either way
-(tests/test_kernels.py compares the two paths on real files).
+(tests/decode/test_kernels.py compares the two paths on real files).
 """
 
 from __future__ import annotations

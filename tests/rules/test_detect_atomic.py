@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, query, run_cli
+from tests.conftest import query
 
 pytestmark = pytest.mark.slow
 
@@ -26,12 +26,8 @@ EVENTS = ("SELECT event_id, kind, mmsi, segment, start_utc, end_utc, lat, lon, p
 
 
 @pytest.fixture(scope="module")
-def ural(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("ural") / "ural.duckdb"
-    for args in (["ingest", FIXTURES / "ural" / "ural.nmea"], ["route", "import", FIXTURES / "ural" / "routes.csv"],
-                 ["detect"]):
-        assert run_cli(args, db).exit_code == 0
-    return db
+def ural(ural_store: Path) -> Path:
+    return ural_store  # read only: each test detects on copies of it
 
 
 def detect_cmd(db: Path, *extra: str) -> list[str]:
@@ -48,7 +44,7 @@ def test_detect_killed_at_any_point_leaves_the_old_events_or_all_the_new(ural: P
     took = time.monotonic() - t0
     new = query(complete, EVENTS)
     assert new != old
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     seen = set()
     for share in (0.15, 0.35, 0.55, 0.75, 0.9):
         db = tmp_path / f"killed_{share}.duckdb"

@@ -57,7 +57,7 @@ from pyais.bit_vector import bit_vector
 from shiptrack.decode.normalize import clean_base_stations, clean_positions, clean_statics
 from shiptrack.decode.stream import decode_nmea
 
-PEER = Path(__file__).resolve().parent.parent / "fixtures" / "peer"
+PEER = Path(__file__).resolve().parents[2] / "fixtures" / "peer"
 DUMMY_TS = datetime(2000, 1, 1, tzinfo=UTC)
 
 POSITION_FIELDS = ("mmsi", "lat", "lon", "sog", "cog", "heading", "nav_status", "accuracy", "msg_type")

@@ -3,8 +3,8 @@
 Every line of every table is checked against pyais's own decoder plan (bit offset, width,
 signedness, kind, scale); its not-available value must be a value the field can carry;
 the record schemas, the compiled decoder's layouts and the bits each message needs are the
-tables' (the decoders' agreement with pyais on real files is in tests/test_decode_paths.py
-and tests/test_fast_decode.py).
+tables' (the decoders' agreement with pyais on real files is in tests/decode/test_decode_paths.py
+and tests/decode/test_fast_decode.py).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import pytest
 from shiptrack.decode.nmea import CLOCK_WINDOW_LINES, PGHP_WINDOW_LINES, nmea_checksum
 from tests.audit import jumps_between_clocks
 from tests.conftest import FIXTURES, ingest_lines, position, query, run_cli, tagged
-from tests.test_decode_paths import _decoded_lines
+from tests.decode.test_decode_paths import _decoded_lines
 
 NMEA = FIXTURES / "nmea"
 EXACT_EARTH = NMEA / "exact-earth-augmented-3.txt"
@@ -229,7 +229,7 @@ def _lines(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("path", [EXACT_EARTH, RECEIVER_LOG], ids=lambda p: p.name)
 def test_clock_decisions_do_not_depend_on_chunk_boundaries(path: Path) -> None:
-    # (the reference path gives the same as one chunk: tests/test_decode_paths.py runs every fixture)
+    # (the reference path gives the same as one chunk: tests/decode/test_decode_paths.py runs every fixture)
     lines = _lines(path)
     ref = _decoded_lines(lines, True, 50_000)
     for batch in (37, 701):

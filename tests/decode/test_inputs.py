@@ -149,7 +149,7 @@ def test_parts_are_assembled_when_only_one_carries_the_station_or_group(tmp_path
 def test_fast_and_reference_paths_agree_when_parts_carry_different_tags() -> None:
     import random
 
-    from tests.test_decode_paths import _decoded_lines
+    from tests.decode.test_decode_paths import _decoded_lines
 
     rng = random.Random(7)
     lines: list[str] = []

@@ -13,7 +13,7 @@ from shiptrack.decode.accel.kernels import dispatcher
 from shiptrack.decode.accel.vframe import frame_chunk
 from shiptrack.read.chunks import PAD, chunk_from_texts, split_lines
 from tests.conftest import encode, nmea_checksum, position
-from tests.test_decode_paths import _decoded_lines
+from tests.decode.test_decode_paths import _decoded_lines
 
 POS = [position(mmsi=211000000 + k, lat=30 + k / 7, lon=10 + k / 9) for k in range(4)]
 STATIC = [encode({"type": 5, "mmsi": 211000000 + k, "shipname": f"SHIP {k}", "destination": "PORT",
@@ -118,7 +118,7 @@ def test_byte_chunks_crlf_and_empty() -> None:
 
 
 def test_kernel_releases_the_gil_and_is_cached() -> None:
-    """The JIT build (without shiptrack._kernels, tests/test_kernels.py has the AOT one)."""
+    """The JIT build (without shiptrack.decode.accel._kernels, tests/decode/test_kernels.py has the AOT one)."""
     jitted = dispatcher(vframe._frame_lines.py_func)
     assert jitted.targetoptions.get("nogil")
     assert type(jitted._cache).__name__ != "NullCache"  # compiled once per machine

@@ -35,7 +35,7 @@ from shiptrack.decode.records import (
 )
 from shiptrack.errors import InputError
 
-ARCHIVES = Path(__file__).resolve().parent.parent / "fixtures" / "archives"
+ARCHIVES = Path(__file__).resolve().parents[2] / "fixtures" / "archives"
 DMA = ARCHIVES / "test_aisdk_20180208_sample.csv"
 DMA_BAD = ARCHIVES / "dma_bad_rows.csv"
 NOAA = ARCHIVES / "noaa_sample.csv"

@@ -1,21 +1,29 @@
-"""The Ural reconstruction fixture: deterministic, well formed, and true to its scenario.
+"""The Ural reconstruction (fixtures/ural), in one place.
 
-These tests read the committed files (fixtures/ural/) with their own small parser and
-pyais, not with shiptrack, so that they describe the fixture itself; the end-to-end
-tests check what shiptrack finds in it.
+First the fixture itself: deterministic, well formed, and true to its scenario. Those
+tests read the committed files with their own small parser and pyais, not with shiptrack,
+so that they describe the fixture. Then shiptrack end to end on it, through the real CLI:
+ingest, declare the voyage, detect, investigate. Times are asserted against the scripted
+truth in scenario.json, within the stated tolerances.
+
+The end-to-end tests share the store ``make demo`` builds (``ural_store`` in
+tests/conftest.py, built once per test process); the port tests copy it and declare the
+ordinary traffic's shuttles too.
 """
 
 from __future__ import annotations
 
 import csv
 import importlib.util
+import io
 import json
 import math
 import re
+import shutil
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -29,15 +37,25 @@ from pyais import decode
 from pyais.encode import encode_dict
 from pyais.util import SixBitNibleEncoder
 
-ROOT = Path(__file__).resolve().parent.parent
-URAL_DIR = ROOT / "fixtures" / "ural"
+from shiptrack.times import parse_utc
+from tests import audit
+from tests.conftest import FIXTURES, ROOT, query, run_cli
+
+URAL_DIR = FIXTURES / "ural"
 PORTS_CSV = ROOT / "shiptrack" / "reference" / "data" / "ports.csv"
+SCENARIO = json.loads((URAL_DIR / "scenario.json").read_text(encoding="utf-8"))
+U = SCENARIO["ural"]
+MMSI = U["mmsi"]
+TOL = timedelta(minutes=10)
+
 LINE_RE = re.compile(
     r"^\\s:(?P<station>r\w+),c:(?P<c>\d{10}|\d{13})\*(?P<tcs>[0-9A-F]{2})\\"
     r"!(?P<body>AIVDM,(?P<count>[12]),(?P<num>[12]),(?P<seq>\d?),[AB],[0-W`-w]+,[0-5])\*(?P<cs>[0-9A-F]{2})$"
 )
 BENGHAZI = (32.116667, 20.05)
 SFAX = (34.733333, 10.766667)
+
+# ================================================================== the fixture itself
 
 
 def xor(text: str) -> int:
@@ -408,14 +426,14 @@ def test_no_two_ships_meet_at_sea(positions: dict[int, list[Rec]], ports: np.nda
     for mmsi, track in positions.items():
         for r in track:
             buckets[int(r.c // 600)][mmsi] = (r.msg["lat"], r.msg["lon"])
-    close = []
+    near_pairs = []
     for b, where in buckets.items():
         items = sorted(where.items())
         for i, (m1, p1) in enumerate(items):
             for m2, p2 in items[i + 1 :]:
                 if abs(p1[0] - p2[0]) < 0.01 and haversine_nm(*p1, *p2) < 0.27:
-                    close.append((b, m1, m2, p1))
-    at_sea = [c for c in close if nearest_port_nm(ports, *c[3]) > 5.4]
+                    near_pairs.append((b, m1, m2, p1))
+    at_sea = [c for c in near_pairs if nearest_port_nm(ports, *c[3]) > 5.4]
     assert not at_sea
 
 
@@ -452,3 +470,266 @@ def test_generator_encoding_matches_pyais(generator: ModuleType) -> None:
 def test_armour_matches_pyais(generator: ModuleType, data: bytes, spare_bits: int) -> None:
     nbits = max(1, 8 * len(data) - spare_bits)
     assert generator.armour(data, nbits) == SixBitNibleEncoder().encode(data, nbits)
+
+
+# ================================================================== shiptrack end to end
+
+
+@pytest.fixture(scope="module")
+def store(ural_store: Path) -> Path:
+    return ural_store
+
+
+# The ordinary traffic's shuttles, declared both ways (departure: the end of the first call there).
+SHUTTLES = [(241318000, "Piraeus", "Alexandria"), (247421800, "Genoa", "Tunis"), (248913000, "Marsaxlokk", "Tripoli"),
+            (271047700, "Ambarli", "Port Said"), (636018424, "Augusta", "Benghazi"),
+            (229554000, "Marsaxlokk", "Port Said"), (538007412, "Novorossiysk", "Augusta")]
+
+
+@pytest.fixture(scope="module")
+def with_shuttles(ural_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo store with every ordinary vessel's voyages declared too, and the port rules run again."""
+    db = tmp_path_factory.mktemp("ural_shuttles") / "ural.duckdb"
+    shutil.copy(ural_store, db)
+    shuttles = db.parent / "shuttles.csv"
+    shuttles.write_text("mmsi,ports,departed\n" + "".join(f"{m},{a} > {b},\n{m},{b} > {a},\n" for m, a, b in SHUTTLES))
+    for args in (["route", "import", shuttles], ["detect", "--rules", "port_call,unplanned_port_call,route_deviation"]):
+        result = run_cli(args, db)
+        assert result.exit_code == 0, result.output
+    return db
+
+
+def events(db: Path, kind: str, mmsi: int | None = None) -> list[dict]:
+    rows = query(db, "SELECT mmsi, start_utc, end_utc, port, port_distance_nm, details, other_mmsi "
+                     "FROM events WHERE kind = ? AND (? IS NULL OR mmsi = ?) ORDER BY mmsi, start_utc",
+                 [kind, mmsi, mmsi])
+    return [dict(zip(("mmsi", "start", "end", "port", "dist", "details", "other"), r, strict=True))
+            | {"details": json.loads(r[5])} for r in rows]
+
+
+def close(a: datetime, b_iso: str, tol: timedelta = TOL) -> bool:
+    return abs(a - parse_utc(b_iso)) <= tol
+
+
+# ------------------------------------------------------------------ ingest
+
+
+@pytest.mark.slow
+def test_ingest_counts_every_scripted_bad_line(store: Path) -> None:
+    reasons = dict(query(store, "SELECT reason, count(*) FROM rejects GROUP BY 1"))
+    bad = SCENARIO["bad_lines"]
+    assert reasons["bad_checksum"] == bad["bad_checksum"]["count"]
+    assert reasons["bad_tagblock"] == bad["bad_tagblock"]["count"]
+    assert reasons["truncated"] == bad["truncated"]["count"]
+    assert reasons["orphan_fragment"] == bad["orphan_fragment"]["count"]
+    assert reasons["no_timestamp"] == bad["no_tagblock"]["count"]
+    assert reasons["empty_line"] == bad["empty"]["count"]
+    assert reasons["garbage"] == bad["binary"]["count"]
+    assert query(store, "SELECT count(*) FROM positions WHERE mmsi = ?", [MMSI])[0][0] == U["positions_written"]
+    assert query(store, "SELECT count(DISTINCT mmsi) >= 10, count(*) > 10000 FROM positions") == [(True, True)]
+
+
+# ------------------------------------------------------------------ what detect finds
+
+
+@pytest.mark.slow
+def test_sfax_is_an_unplanned_call(store: Path) -> None:
+    [ev] = events(store, "unplanned_port_call", MMSI)
+    assert ev["port"] == "Mersa Sfax"
+    assert close(ev["start"], U["sfax"]["anchorage_arrival"], timedelta(minutes=30))
+    assert close(ev["end"], U["sfax"]["departure"], timedelta(minutes=30))
+    assert events(store, "unplanned_port_call") == [ev]  # nobody else: no other voyage is declared
+
+
+@pytest.mark.slow
+def test_benghazi_dark_period_with_its_evidence(store: Path) -> None:
+    [ev] = events(store, "dark_period", MMSI)
+    dark = U["dark"]
+    assert ev["port"] == "Banghazi"
+    assert close(ev["start"], dark["last_before"]["time"]) and close(ev["end"], dark["first_after"]["time"])
+    d = ev["details"]
+    assert d["heading_to_port"] is True
+    assert d["coverage"]["other_vessels"] >= 1  # the tanker calling at Benghazi was heard all along
+    assert d["coverage"]["status"] == "live" and all(d["call_conditions"].values())
+    assert d["probable_unreported_call"] is True and d["probable_call_port"] == "Banghazi"
+    assert (d["draught_before_m"], d["draught_after_m"]) == (6.5, 5.2)
+    assert abs(d["nearest_port_start"]["distance_nm"] - dark["last_before"]["distance_to_benghazi_nm"]) < 1
+    assert events(store, "dark_period") == [ev]  # nothing false on the ordinary traffic
+
+
+@pytest.mark.slow
+def test_destination_changes_are_the_scripted_ones(store: Path) -> None:
+    got = [(e["details"]["from"], e["details"]["to"], e["start"]) for e in events(store, "destination_change", MMSI)]
+    want = U["destination_changes"]
+    assert [(g[0], g[1]) for g in got] == [(w["old"], w["new"]) for w in want]
+    assert all(close(g[2], w["time"]) for g, w in zip(got, want, strict=True))
+
+
+@pytest.mark.slow
+def test_open_sea_gap_is_an_ais_gap_not_a_dark_period(store: Path) -> None:
+    gap = SCENARIO["open_sea_gap"]
+    [ev] = events(store, "ais_gap")
+    assert ev["mmsi"] == gap["mmsi"] and close(ev["start"], gap["start"]) and close(ev["end"], gap["end"])
+    assert events(store, "implausible_gap", MMSI) == []
+
+
+# The scenario scripts no identity change, no ship-to-ship meeting and no position on land
+# (the Ural keeps its name and flag; the Benghazi tanker calls alone; every route is checked
+# to stay at sea), while the ordinary traffic includes ships at anchor, a broken-down Ural
+# drifting at 0-2 kn for 16 h, and moored ships at WPI ports whose points lie on land (Mersa
+# Sfax, Novorossiysk). So the exact expectation is: none of these kinds, unless scenario.json
+# later scripts some (keys ``identity_changes``, ``sts_encounters``, ``positions_on_land``:
+# lists of {"mmsi": ...}).
+SCRIPTED = {"identity_change": "identity_changes", "sts_encounter": "sts_encounters",
+            "position_on_land": "positions_on_land"}
+
+
+@pytest.mark.slow
+def test_exactly_the_scripted_identity_sts_and_land_events(store: Path) -> None:
+    for kind, key in SCRIPTED.items():
+        found = sorted(e["mmsi"] for e in events(store, kind))
+        expected = sorted(e["mmsi"] for e in SCENARIO.get(key, []))
+        assert found == expected, f"{kind}: {found} != scripted {expected}"
+    # the Ural itself: same name, call sign, IMO and MMSI all month
+    assert query(store, "SELECT count(*) FROM events WHERE mmsi = ? AND kind IN ('identity_change', "
+                        "'position_on_land', 'sts_encounter')", [MMSI]) == [(0,)]
+
+
+@pytest.mark.slow
+def test_nothing_false_on_the_ordinary_traffic(store: Path) -> None:
+    assert events(store, "spoofing_jump") == []
+    assert {e["mmsi"] for e in events(store, "route_deviation")} <= {MMSI}
+    tanker = SCENARIO["benghazi_tanker_call"]
+    calls = [e for e in events(store, "port_call", tanker["mmsi"]) if e["port"] == "Banghazi"]
+    # the tanker shuttles Augusta <> Benghazi: its call during the Ural's silence is one of them
+    assert sum(close(c["start"], tanker["arrival"], timedelta(minutes=30)) for c in calls) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(audit.CHECKS))
+def test_no_finding_on_the_ural_reconstruction_is_proved_false(store: Path, name: str) -> None:
+    assert audit.proved_false(store, name) == []
+
+
+# ------------------------------------------------------------------ ports and voyages
+
+
+@pytest.mark.slow
+def test_ural_calls_at_novorossiysk_then_sfax(with_shuttles: Path) -> None:
+    calls = events(with_shuttles, "port_call", MMSI)
+    assert [c["port"] for c in calls] == ["Novorossiysk", "Mersa Sfax"]
+    assert close(calls[0]["end"], U["novorossiysk_last_moored"])
+    sfax = U["sfax"]
+    assert close(calls[1]["start"], sfax["anchorage_arrival"]) and close(calls[1]["end"], sfax["last_moored"])
+    d = calls[1]["details"]
+    assert d["anchored_first"] and d["moored"] and d["destination_at_arrival"] == "SFAX"
+
+
+@pytest.mark.slow
+def test_the_sfax_call_is_the_only_unplanned_one(with_shuttles: Path) -> None:
+    found = events(with_shuttles, "unplanned_port_call")
+    assert len(found) == 1
+    ev = found[0]
+    sfax = U["sfax"]
+    assert (ev["mmsi"], ev["port"]) == (MMSI, "Mersa Sfax")
+    assert close(ev["start"], sfax["anchorage_arrival"]) and close(ev["end"], sfax["last_moored"])
+    d = ev["details"]
+    assert d["declared_ports"] == U["declared_route"] and d["route_offset_nm"] > 100
+
+
+@pytest.mark.slow
+def test_one_route_deviation_covers_sfax_and_the_libyan_coast(with_shuttles: Path) -> None:
+    found = events(with_shuttles, "route_deviation")
+    assert len(found) == 1
+    ev = found[0]
+    d = ev["details"]
+    assert ev["mmsi"] == MMSI
+    assert ev["start"] < parse_utc(U["sfax"]["anchorage_arrival"])
+    assert ev["end"] > parse_utc(U["dark"]["first_after"]["time"])
+    assert ev["end"] < parse_utc(U["gibraltar_passed"])
+    # passing where it was makes the voyage some 300 nm (5%) longer; the run starts and ends
+    # where the detour crosses the 150 nm limit
+    assert d["leg"] == d["declared_ports"] and 5700 < d["leg_nm"] < 6000 and d["route_avoids"] == []
+    assert 250 < d["max_detour_nm"] < 350 and 4 < d["max_detour_pct"] < 6
+    assert d["start_detour_nm"] > 150 and d["end_detour_nm"] > 150 and d["max_detour_limit_nm"] == 150
+    assert d["max_detour_lon"] > 15 and d["max_detour_lat"] < 33  # off the Libyan coast, not at Sfax
+    out = run_cli(["vessel", str(MMSI), "--format", "md"], with_shuttles).output
+    assert f"went {d['max_detour_nm']:.0f} nm out of the way ({d['max_detour_pct']:.1f}% longer voyage) for" in out
+
+
+@pytest.mark.slow
+def test_ordinary_traffic_calls_as_planned(with_shuttles: Path) -> None:
+    tanker = SCENARIO["benghazi_tanker_call"]
+    at_benghazi = [c for c in events(with_shuttles, "port_call", tanker["mmsi"]) if c["port"] == "Banghazi"]
+    assert any(close(c["start"], tanker["arrival"]) and close(c["end"], tanker["departure"]) for c in at_benghazi)
+    ferry = next(v["mmsi"] for v in SCENARIO["ordinary_vessels"] if "ferry" in v["role"])
+    assert events(with_shuttles, "port_call", ferry) == []  # never 4 h alongside
+    for c in events(with_shuttles, "port_call"):  # the trawler fishing slowly at sea makes none out there
+        assert c["dist"] <= 5.0, c
+    # the shuttles are declared too: their calls are planned, and their passages reasonable
+    assert len(query(with_shuttles, "SELECT * FROM declared_voyages")) == 1 + 2 * len(SHUTTLES)
+    found = events(with_shuttles, "unplanned_port_call") + events(with_shuttles, "route_deviation")
+    assert {e["mmsi"] for e in found} == {MMSI}
+
+
+# ------------------------------------------------------------------ investigating
+
+
+@pytest.mark.slow
+def test_dossier_lists_sfax_unplanned_and_the_benghazi_dark_period(store: Path) -> None:
+    out = run_cli(["vessel", "URAL", "--format", "md"], store).output
+    assert "called at Mersa Sfax" in out and "**unplanned**" in out
+    assert "AIS silent" in out and "Banghazi" in out and "probable unreported call" in out
+    data = json.loads(run_cli(["vessel", str(MMSI), "--format", "json"], store).output)
+    assert data["vessel"]["flag"] == "Panama" and data["time_dark_h"] == pytest.approx(U["dark"]["duration_h"], abs=0.2)
+    kinds = [t["kind"] for t in data["timeline"]]
+    assert "unplanned_port_call" in kinds and "dark_period" in kinds
+    [voyage] = data["voyages"]
+    assert [c["port"] for c in voyage["observed_calls"] if c["unplanned"]] == ["Mersa Sfax"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("report", "params", "expect"), [
+    ("dark_near_ports", ["since=2018-02-01", "until=2018-03-05"], {MMSI}),
+    ("port_calls", ["port=Benghazi", "since=2018-02-01", "until=2018-03-05"], {SCENARIO["benghazi_tanker_call"]["mmsi"]}),
+    ("called_both", ["ports_a=Sfax", "ports_b=Benghazi", "since=2018-02-01", "until=2018-03-05"], {MMSI}),
+    ("identity_changes", ["since=2018-02-01", "until=2018-03-05"], set()),
+])
+def test_every_shipped_report_runs(store: Path, report: str, params: list[str], expect: set[int]) -> None:
+    args = ["report", "run", report, "--format", "csv"]
+    for p in params:
+        args += ["--param", p]
+    result = run_cli(args, store)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert {int(r["mmsi"]) for r in rows} == expect
+
+
+@pytest.mark.slow
+def test_weekly_voyages_and_destination_report(store: Path) -> None:
+    out = run_cli(["report", "run", "voyages_between", "--param", "ports_a=Genoa", "--param", "ports_b=La Goulette",
+                   "--param", "since=2018-01-01", "--param", "until=2018-04-01", "--format", "csv"], store).output
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows and {r["direction"] for r in rows} <= {"A to B", "B to A"}
+    # the Genoa <> La Goulette (Tunis) ro-ro: 9 calls at Genoa and 10 at La Goulette, alternating
+    assert sum(int(r["voyages"]) for r in rows) >= 15
+    out = run_cli(["report", "run", "destination_never_matched", "--param", "since=2018-02-01",
+                   "--param", "until=2018-03-05", "--format", "csv"], store).output
+    assert "mmsi" in out.splitlines()[0]
+
+
+@pytest.mark.slow
+def test_track_exports_parse_and_hold_every_point(store: Path, tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    n = U["positions_written"]
+    kml = tmp_path / "ural.kml"
+    assert run_cli(["track", "URAL", "--format", "kml", "-o", kml], store).exit_code == 0
+    root = ET.parse(kml).getroot()
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    assert len(root.findall(".//k:Folder/k:Placemark", ns)) == n
+    geo = json.loads(run_cli(["track", "URAL", "--format", "geojson"], store).output)
+    points = [f for f in geo["features"] if f["geometry"]["type"] == "Point"]
+    assert len(points) == n
+    rows = list(csv.DictReader(io.StringIO(run_cli(["track", "URAL", "--format", "csv"], store).output)))
+    assert len(rows) == n and rows[0]["source"].endswith("ural.nmea") and int(rows[0]["line_no"]) > 0

@@ -21,7 +21,7 @@ import pytest
 from shiptrack.decode.accel import dedup, kernels
 from shiptrack.decode.accel.kernels import KERNELS, dispatcher
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 BUILT = importlib.util.find_spec(kernels.AOT_MODULE) is not None
 needs_aot = pytest.mark.skipif(not BUILT or bool(os.environ.get("SHIPTRACK_JIT")),

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pyais import decode
 from pyais.encode import encode_dict
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "corpus.py"
 
 

@@ -1,6 +1,6 @@
 """A silence is the ship's only if someone was listening: the gaps rule's reception checks.
 
-Hand-built tracks near Benghazi (the geometry of tests/test_rules_gaps.py): a ship that
+Hand-built tracks near Benghazi (the geometry of tests/rules/test_gaps.py): a ship that
 goes silent at NEAR heading for the port and reappears at NEAR2 heading away, with or
 without other vessels heard there, across an archive hole, sitting in port, or with ends
 no ship could join. Each case asserts the kind, the coverage figures and the dossier's

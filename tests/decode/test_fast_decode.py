@@ -28,7 +28,7 @@ from pyais.util import SIX_BIT_ENCODING
 from shiptrack.decode.accel import fast
 from shiptrack.decode.accel.fast import FastResult, decode_batch
 
-PEER = Path(__file__).resolve().parent.parent / "fixtures" / "peer"
+PEER = Path(__file__).resolve().parents[2] / "fixtures" / "peer"
 POSITION_TYPES = {1, 2, 3, 18, 19, 27}
 STATIC_TYPES = {5, 19, 24}
 BASE_TYPES = {4, 11}
@@ -123,7 +123,7 @@ def run_both(payloads: list[str], fills: list[int]) -> tuple[FastResult, list[An
     return result, refs
 
 
-# (the layouts are the field tables': tests/test_fields.py checks them against pyais)
+# (the layouts are the field tables': tests/decode/test_fields.py checks them against pyais)
 
 
 # ---------------------------------------------------------------- property test: encoder -> both decoders

@@ -24,7 +24,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import ingest_lines, run_cli
-from tests.test_maps import DARK_END, DARK_START, T0, URAL, XSS, insert_event, ural_lines, xss_lines
+from tests.export.test_maps import DARK_END, DARK_START, T0, URAL, XSS, insert_event, ural_lines, xss_lines
 
 pytestmark = pytest.mark.slow
 

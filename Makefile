@@ -14,15 +14,14 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# The decoding loops compiled ahead of time (shiptrack/kernels.py): ingest then starts
+# The decoding loops compiled ahead of time (shiptrack/decode/accel/kernels.py): ingest then starts
 # without numba's 0.5 s. Rebuilt when their sources change; without it shiptrack would
 # compile them just in time, with the same results.
 KERNELS := $(VENV)/.kernels
-KERNEL_SOURCES := shiptrack/kernels.py shiptrack/kernels_build.py shiptrack/decode/vframe.py \
-	shiptrack/decode/fast.py shiptrack/decode/batch.py shiptrack/store/load.py
+KERNEL_SOURCES := $(addprefix shiptrack/decode/accel/,kernels.py build.py vframe.py fast.py batch.py dedup.py)
 
 $(KERNELS): $(STAMP) $(KERNEL_SOURCES)
-	$(PY) -m shiptrack.kernels_build
+	$(PY) -m shiptrack.decode.accel.build
 	touch $(KERNELS)
 
 kernels: $(KERNELS)
@@ -65,4 +64,4 @@ bench: $(KERNELS) $(BYTECODE)
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache shiptrack.duckdb shiptrack.duckdb.wal demo-output shiptrack/_kernels.*
+	rm -rf $(VENV) build *.egg-info .mypy_cache shiptrack.duckdb shiptrack.duckdb.wal demo-output shiptrack/decode/accel/_kernels.*

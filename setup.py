@@ -4,7 +4,7 @@ A wheel gets, besides the package:
 
 * the shipped reports: ``queries/*.sql`` at the top of the repository (where people read
   and edit them) become ``shiptrack/queries/*.sql`` in the wheel;
-* the decoding loops compiled ahead of time (``python -m shiptrack.kernels_build``, as
+* the decoding loops compiled ahead of time (``python -m shiptrack.decode.accel.build``, as
   ``make kernels`` does, here for any CPU of the machine's architecture rather than this
   one's features, so the wheel runs wherever it is copied): an ingest then starts without
   numba, as in the ``make`` install. Without a C compiler (or with
@@ -48,13 +48,13 @@ class BuildPy(build_py):
             self._compile_kernels(package)
 
     def _compile_kernels(self, package: Path) -> None:
-        """``python -m shiptrack.kernels_build`` on the package as built (the module records
+        """``python -m shiptrack.decode.accel.build`` on the package as built (the module records
         a fingerprint of these very sources); a failure leaves a wheel without it."""
         with tempfile.TemporaryDirectory(prefix="shiptrack-kernels-") as tmp:
             # the package as built first; pip's isolated build environment is on PYTHONPATH too
             path = os.pathsep.join(p for p in (str(package.parent), os.environ.get("PYTHONPATH")) if p)
             env = {**os.environ, "PYTHONPATH": path, "NUMBA_CACHE_DIR": tmp, "SHIPTRACK_JIT": "1"}
-            cmd = [sys.executable, "-m", "shiptrack.kernels_build", "--output-dir", str(package), "--cpu", "generic"]
+            cmd = [sys.executable, "-m", "shiptrack.decode.accel.build", "--output-dir", str(package / "decode" / "accel"), "--cpu", "generic"]
             sys.stderr.write("shiptrack: compiling the decoding loops (about half a minute)\n")
             done = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True)
         if done.returncode != 0:

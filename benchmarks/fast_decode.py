@@ -30,7 +30,7 @@ from pyais.encode import encode_dict
 from pyais.messages import MSG_CLASS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from shiptrack.decode.fast import decode_batch  # noqa: E402
+from shiptrack.decode.accel.fast import decode_batch  # noqa: E402
 
 TEXT = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -."
 

@@ -198,7 +198,7 @@ def bench_startup(work: Path) -> dict:
     """Ingest of a 1,000-line file: with the kernels built ahead of time (``make``; the
     mode of every other figure when ``kernels_mode`` is 'aot'), and with numba's JIT
     instead: not yet in its cache (the first ingest on a machine), then cached."""
-    from shiptrack.kernels import mode
+    from shiptrack.decode.accel.kernels import mode
 
     corpus = work / "corpus_startup.nmea"
     if not corpus.exists():

@@ -1,7 +1,7 @@
 """shiptrack's build backend: setuptools', and what compiling the decoding loops into a wheel needs.
 
 A wheel (``pip install .``, ``pip wheel .``, ``pipx install .``, ``python -m build``) is built
-with the loops of ``shiptrack.kernels`` compiled ahead of time into ``shiptrack/_kernels``
+with the loops of ``shiptrack.decode.accel.kernels`` compiled ahead of time into ``shiptrack/decode/accel/_kernels``
 (see ``setup.py``): that needs numba, and the modules that hold the loops need shiptrack's
 other dependencies, so building a wheel asks for them too. An editable install (``make``)
 does not: ``make kernels`` compiles the loops into the source tree.

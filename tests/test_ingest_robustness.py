@@ -215,7 +215,7 @@ def big_file(path: Path, n: int) -> Path:
     import numpy as np
     import polars as pl
 
-    from shiptrack.decode.vframe import _xor_of
+    from shiptrack.decode.accel.vframe import _xor_of
 
     pool = [position(mmsi=211000000 + k % 500, lat=30 + k / 100, lon=10 + (k % 70) / 10) for k in range(1000)]
     tags = pl.Series([f"s:r{i % 3},c:{T0 + i}" for i in range(n)])

@@ -17,8 +17,7 @@ PACKAGE = ROOT / "shiptrack"
 # Each module's layer: the longest prefix of its name listed here. A module may import from
 # its own layer and the layers before it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("shiptrack", "shiptrack.errors", "shiptrack.geo", "shiptrack.times", "shiptrack.safe_text",
-              "shiptrack.kernels")),
+    ("base", ("shiptrack", "shiptrack.errors", "shiptrack.geo", "shiptrack.times", "shiptrack.safe_text")),
     ("reference", ("shiptrack.reference",)),
     ("read", ("shiptrack.read",)),
     ("decode", ("shiptrack.decode",)),
@@ -27,7 +26,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("lake", ("shiptrack.lake",)),  # the store's tables as Parquet: ingest and rules write it
     ("outputs", ("shiptrack.reports", "shiptrack.dossier", "shiptrack.findings", "shiptrack.events",
                  "shiptrack.vessels", "shiptrack.track", "shiptrack.export")),
-    ("cli", ("shiptrack.cli", "shiptrack.__main__", "shiptrack.kernels_build")),
+    ("cli", ("shiptrack.cli", "shiptrack.__main__")),
 ]
 
 
@@ -77,6 +76,15 @@ def test_no_import_runs_back_up() -> None:
     assert upward == []
 
 
+def test_only_the_decoder_knows_its_accelerated_path() -> None:
+    """shiptrack.decode.accel (bulk framing, batch decoding, compiled loops) sits behind the
+    decoder's public modules: no module outside shiptrack.decode imports it."""
+    outside = [f"{m} imports {d}" for m, deps in sorted(graph().items()) for d in sorted(deps)
+               if d.startswith("shiptrack.decode.accel") and not m.startswith("shiptrack.decode")]
+    assert outside == []
+    assert any(d.startswith("shiptrack.decode.accel") for d in graph()["shiptrack.decode.keys"])
+
+
 def test_no_import_cycle() -> None:
     g = graph()
     state: dict[str, int] = {}  # 1: on the current path, 2: done
@@ -104,4 +112,4 @@ def test_the_checks_see_imports_anywhere_in_a_module(tmp_path: Path) -> None:
                    "def f():\n    import shiptrack.store.load\n    from shiptrack.rules import registry\n")
     known = modules()
     assert imports(src, known) == {"shiptrack.decode.nmea", "shiptrack.store.load", "shiptrack.rules.registry"}
-    assert layer_of("shiptrack.decode.fast") == 3 and layer_of("shiptrack.ingest") == 4
+    assert layer_of("shiptrack.decode.accel.fast") == 3 and layer_of("shiptrack.ingest") == 4

@@ -26,7 +26,7 @@ def run() -> None:
     Every command has closed its store and written its output when ``main`` returns; what
     is left is the interpreter's teardown, which takes about 0.2-0.3 s when numba has
     compiled the decoding kernels just in time (LLVM's and numba's finalisers; not with the
-    module built ahead of time, see shiptrack.kernels). Flushing the output and leaving
+    module built ahead of time, see shiptrack.decode.accel.kernels). Flushing the output and leaving
     with ``os._exit`` skips it. (Only here: a test calling ``main`` in-process
     gets the normal ``SystemExit``.)
     """

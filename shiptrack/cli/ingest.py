@@ -132,7 +132,7 @@ def _ledger_writer(out: Any) -> Callable[[Source], Callable[..., None]]:  # noqa
 
 def _load_decoder() -> None:
     """Import the ingest modules and load the decoding kernels (about 0.4 s; 0.3-0.5 s more
-    when numba compiles the kernels just in time instead: shiptrack.kernels)."""
+    when numba compiles the kernels just in time instead: shiptrack.decode.accel.kernels)."""
     from shiptrack.ingest import warm_up
 
     warm_up()

@@ -3,7 +3,7 @@
 We own the line loop (pyais's file stream skips bad lines silently and does not
 check checksums): every line either contributes to a message or becomes a reject
 with a reason. pyais is the reference decoder for the payloads; the vectorized
-fast path (``shiptrack.decode.fast``) may take over the common types, and must
+fast path (``shiptrack.decode.accel.fast``) may take over the common types, and must
 agree with it exactly.
 
 Receive-time sources, in the order ``--time-from auto`` tries them for each message:
@@ -244,7 +244,33 @@ class _Pending:
     first_line: int = 0
 
 
-FramerState = tuple[Any, ...]
+@dataclass
+class FramerState:
+    """Everything the framer's next lines depend on, as a value: the fragments waiting for
+    their other parts, the messages assembled lately (a part heard again is a duplicate), the
+    messages waiting for their time, the $PGHPs waiting for their message, the receiver's
+    clock, and what the file's clocks have shown so far. It pickles, so that decoding can be
+    saved, resumed, or carried on by another process (see ``shiptrack.decode.stream``)."""
+
+    time_from: TimeSource = "auto"
+    next_line: int = 1  # the line after the last one read
+    pending: dict[tuple[Any, ...], _Pending] = field(default_factory=dict)
+    recent: dict[tuple[Any, ...], tuple[int, dict[int, str]]] = field(default_factory=dict)
+    last_sweep: int = 0
+    held: deque[_Held] = field(default_factory=deque)
+    pg: dict[int, tuple[list[_Pghp], list[_Held]]] = field(default_factory=dict)
+    pg_live: dict[int, int] = field(default_factory=dict)
+    pg_queue: deque[_Pghp | _Held] = field(default_factory=deque)
+    pghp_next: _Pghp | None = None
+    pghp_last: int | None = None
+    clock: _Clock | None = None
+    tag_time_seen: bool = False
+    trailer_mode: str | None = None
+    trailer_first: int | None = None
+
+
+_STATE_FIELDS = ("pending", "recent", "last_sweep", "held", "pg", "pg_live", "pg_queue", "pghp_next",
+                 "pghp_last", "clock", "tag_time_seen", "trailer_mode", "trailer_first")
 
 
 def _first(parts: list[Fragment], attr: str) -> tuple[Any, int]:
@@ -274,6 +300,7 @@ class NmeaFramer:
     def __init__(self, builder: BatchBuilder, time_from: TimeSource = "auto") -> None:
         if time_from not in TIME_CHOICES:
             raise ValueError(f"unknown time source {time_from!r}")
+        self.time_from = time_from
         self.builder = builder
         self.auto = time_from in ("auto", "basestation")
         if time_from == "basestation":  # auto, with the base stations' clock for the receiver's
@@ -365,7 +392,7 @@ class NmeaFramer:
                 return
             line = line[m.end() :]
         if line_no // self.MAX_FRAGMENT_SPAN_LINES > self._last_sweep // self.MAX_FRAGMENT_SPAN_LINES:
-            self._sweep(line_no)  # once per block of lines: the same lines however the input is split
+            self.sweep(line_no)  # once per block of lines: the same lines however the input is split
         # One line may hold several tag-block + sentence pairs (relays join them). A tag block
         # belongs to the sentence right after it on its line, and to nothing else.
         tokens = list(_TOKEN_RE.finditer(line))
@@ -848,7 +875,41 @@ class NmeaFramer:
         for p in pend.parts.values():
             self.builder.reject(p.line_no, "orphan_fragment", p.raw, f"part {p.number} of {p.count}")
 
-    def _sweep(self, line_no: int) -> None:
+    def snapshot(self, keep: bool = True) -> FramerState:
+        """The state the next lines depend on. ``keep``: a copy (the framer goes on with its
+        own); else the framer's own parts, handed over (the framer is not used again)."""
+        state = FramerState(self.time_from, self.next_line,
+                            *(getattr(self, "_" + name) for name in _STATE_FIELDS))
+        return copy.deepcopy(state) if keep else state
+
+    @classmethod
+    def resume(cls, builder: BatchBuilder, state: FramerState, keep: bool = True) -> NmeaFramer:
+        """A framer that goes on from ``state`` (``keep`` False: taking over its parts, which
+        the caller then no longer uses)."""
+        framer = cls(builder, state.time_from)
+        framer.restore(state, keep)
+        return framer
+
+    def restore(self, state: FramerState, keep: bool = True) -> None:
+        if state.time_from != self.time_from:
+            raise ValueError(f"a state of --time-from {state.time_from}, not {self.time_from}")
+        if keep:
+            state = copy.deepcopy(state)
+        self.next_line = state.next_line
+        for name in _STATE_FIELDS:
+            setattr(self, "_" + name, getattr(state, name))
+
+    # -- the lines another framer (shiptrack.decode.accel.vframe) framed: what this framer
+    # would have done with them, so that its state is the same as if it had seen them
+
+    def next_sweep_line(self) -> int:
+        """The first line at which stale fragments are swept out again."""
+        span = self.MAX_FRAGMENT_SPAN_LINES
+        return (self._last_sweep // span + 1) * span
+
+    def sweep(self, line_no: int) -> None:
+        """Orphan the fragments too old to be waited for, and forget the messages assembled
+        too long ago (once per block of MAX_FRAGMENT_SPAN_LINES lines: see :meth:`_line`)."""
         self._last_sweep = line_no
         horizon = line_no - self.MAX_FRAGMENT_SPAN_LINES
         for key in [k for k, p in self._pending.items() if p.first_line < horizon]:
@@ -856,16 +917,28 @@ class NmeaFramer:
         for key in [k for k, r in self._recent.items() if r[0] < horizon]:
             del self._recent[key]
 
-    def snapshot(self) -> FramerState:
-        """The state the next lines depend on (a copy: picklable, comparable)."""
-        return copy.deepcopy((self._pending, self._recent, self._last_sweep, self._held, self._pg, self._pg_live,
-                              self._pg_queue, self._pghp_next, self._pghp_last, self._clock,
-                              self._tag_time_seen, self._trailer_mode, self._trailer_first))
+    def forgotten_before(self) -> int:
+        """Messages assembled before this line are forgotten at the last sweep."""
+        return self._last_sweep - self.MAX_FRAGMENT_SPAN_LINES
 
-    def restore(self, state: FramerState) -> None:
-        (self._pending, self._recent, self._last_sweep, self._held, self._pg, self._pg_live, self._pg_queue,
-         self._pghp_next, self._pghp_last, self._clock, self._tag_time_seen, self._trailer_mode,
-         self._trailer_first) = copy.deepcopy(state)
+    def waiting(self, key: tuple[Any, ...] | None = None) -> bool:
+        """Whether parts wait for their other parts (under ``key``, when given)."""
+        return bool(self._pending) if key is None else key in self._pending
+
+    def assembled(self, key: tuple[Any, ...], last_line: int, parts: dict[int, str]) -> None:
+        """A multi-part message assembled elsewhere: a part of it heard again later is a duplicate."""
+        self._recent[key] = (last_line, parts)
+
+    def tag_time_seen(self) -> None:
+        """A line with a tag-block time was read."""
+        self._tag_time_seen = True
+
+    @staticmethod
+    def fragment_key(count: int, seq: str, channel: str, station: str | None,
+                     group: str | None = None) -> tuple[Any, ...]:
+        """The key that the parts of one message share (see :meth:`_key`): its NMEA 4.10 group
+        id when its parts carry one, else its fragment count, sequence id, channel and station."""
+        return ("g", count, group) if group is not None else ("s", count, seq, channel, station)
 
     def finish(self) -> None:
         """The end of the input: every message still waiting gets its time (or none)."""

@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from shiptrack.decode import fields
 from shiptrack.decode.accounting import NO_LIMIT, LineEntries
 
 UTC_US = pl.Datetime("us", "UTC")
@@ -26,60 +27,26 @@ UTC_US = pl.Datetime("us", "UTC")
 # the same payload); for archive rows a canonical "mmsi|ts|lat|lon|..." string.
 # ``dedup_window_s`` is how far apart in receive time two equal ``dedup`` values
 # may be and still count as one message (NMEA: 60 s; archives: 0 = exact).
-POSITION_SCHEMA: dict[str, pl.DataType] = {
-    "mmsi": pl.Int32(),
-    "ts": UTC_US,
-    "lat": pl.Float64(),
-    "lon": pl.Float64(),
-    "sog": pl.Float64(),
-    "cog": pl.Float64(),
-    "heading": pl.Int16(),
-    "nav_status": pl.Int8(),
-    "accuracy": pl.Boolean(),
-    "msg_type": pl.Int8(),
-    "station": pl.String(),
-    "line_no": pl.Int64(),
-    "raw": pl.String(),
-    "dedup": pl.String(),
-}
+DTYPES: dict[str, pl.DataType] = {"i8": pl.Int8(), "i16": pl.Int16(), "i32": pl.Int32(), "f64": pl.Float64(),
+                                   "bool": pl.Boolean(), "str": pl.String(), "ts": UTC_US}
+# every record: who, when it was received, and (last) where it came from
+_HEAD = {"mmsi": pl.Int32(), "ts": UTC_US}
+_TAIL = {"station": pl.String(), "line_no": pl.Int64(), "raw": pl.String(), "dedup": pl.String()}
 
-STATIC_SCHEMA: dict[str, pl.DataType] = {
-    "mmsi": pl.Int32(),
-    "ts": UTC_US,
-    "msg_type": pl.Int8(),
-    "part": pl.String(),  # None for type 5/19, "A" or "B" for type 24
-    "imo": pl.Int32(),
-    "name": pl.String(),
-    "callsign": pl.String(),
-    "ship_type": pl.Int16(),
-    "to_bow": pl.Int16(),
-    "to_stern": pl.Int16(),
-    "to_port": pl.Int16(),
-    "to_starboard": pl.Int16(),
-    "draught": pl.Float64(),
-    "destination": pl.String(),
-    "eta": pl.String(),  # "MM-DDTHH:MM" as broadcast (no year); NULL when not available
-    "ais_version": pl.Int8(),
-    "epfd": pl.Int8(),
-    "station": pl.String(),
-    "line_no": pl.Int64(),
-    "raw": pl.String(),
-    "dedup": pl.String(),
-}
 
-BASE_STATION_SCHEMA: dict[str, pl.DataType] = {
-    "mmsi": pl.Int32(),
-    "ts": UTC_US,
-    "station_time": UTC_US,  # the UTC time the base station itself reports
-    "lat": pl.Float64(),
-    "lon": pl.Float64(),
-    "accuracy": pl.Boolean(),
-    "epfd": pl.Int8(),
-    "station": pl.String(),
-    "line_no": pl.Int64(),
-    "raw": pl.String(),
-    "dedup": pl.String(),
-}
+def _schema(tables: tuple[tuple[fields.Field, ...], ...], head: dict[str, pl.DataType],
+            tail: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
+    """The envelope's columns around those the tables' fields fill (shiptrack.decode.fields)."""
+    body = {name: DTYPES[dtype] for name, dtype in fields.columns(tables).items() if name not in head}
+    return {**head, **body, **tail}
+
+
+# The fields' columns and units are in shiptrack.decode.fields; ``station_time`` is the UTC
+# time the base station itself reports; ``part`` is None for type 5/19, "A" or "B" for
+# type 24; ``eta`` is "MM-DDTHH:MM" as broadcast (no year), NULL when not available.
+POSITION_SCHEMA = _schema(fields.POSITION_TABLES, _HEAD, {"msg_type": pl.Int8(), **_TAIL})
+STATIC_SCHEMA = _schema(fields.STATIC_TABLES, {**_HEAD, "msg_type": pl.Int8(), "part": pl.String()}, _TAIL)
+BASE_STATION_SCHEMA = _schema(fields.BASE_STATION_TABLES, _HEAD, _TAIL)
 
 REJECT_SCHEMA: dict[str, pl.DataType] = {
     "line_no": pl.Int64(),

@@ -1,7 +1,7 @@
 """The reference decoder: pyais decodes an assembled message into our records.
 
 pyais is the reference for what a payload means; the compiled fast path
-(``shiptrack.decode.fast``) must give exactly the rows this module gives, and sends here
+(``shiptrack.decode.accel.fast``) must give exactly the rows this module gives, and sends here
 what it cannot vouch for. This module also holds what both paths check a payload
 against: the message types we store, and the bit lengths each type may have.
 """
@@ -16,19 +16,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from shiptrack.decode import accounting
+from shiptrack.decode import accounting, fields
 from shiptrack.decode.records import BatchBuilder
 
 POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
 STATIC_TYPES = frozenset({5, 19, 24})
 BASE_STATION_TYPES = frozenset({4})
 
-# Fewest bits that hold every field we store (the last one is heading for 1/2/3/18,
-# epfd for 4/19, destination for 5 (its last character may be cut), course for 27,
-# the name for 24A and the dimensions for 24B). A shorter payload would be
-# zero-padded by pyais into plausible-looking garbage: it is rejected as bad_payload.
-MIN_BITS = {1: 137, 2: 137, 3: 137, 4: 138, 5: 420, 18: 133, 19: 305, 24: 160, 27: 94}
-MIN_BITS_24B = 162
+# Fewest bits that hold every field we store (shiptrack.decode.fields: the end of the last
+# field with a column), but for type 5, from 420 bits (its destination's last character
+# may be cut: see BIT_LENGTHS). A shorter payload would be zero-padded by pyais into
+# plausible-looking garbage: it is rejected as bad_payload.
+MIN_BITS = {t: fields.end_of_stored(t) for t in (1, 2, 3, 4, 18, 19, 27)} | {5: 420, 24: fields.end_of_stored("24A")}
+MIN_BITS_24B = fields.end_of_stored("24B")
 
 # The bit lengths a message of each type may have, as accepted: those of ITU-R M.1371-5
 # (Annex 8), each widened to whole 6-bit characters, since a sentence's fill-bits field is
@@ -90,11 +90,17 @@ def bits_legal(msg_type: npt.NDArray[np.integer], nbits: npt.NDArray[np.integer]
 
 # Code fields read from the raw bits: pyais maps them through enums that turn codes
 # it does not know (ship type 38, 100-255, epfd 9-14...) into other values.
-_RAW_CODES: dict[int, dict[str, tuple[int, int]]] = {
-    5: {"ship_type": (232, 8), "epfd": (270, 4)},
-    19: {"ship_type": (263, 8), "epfd": (301, 4)},
-    4: {"epfd": (134, 4)},
+_RAW_CODES: dict[int | str, dict[str, tuple[int, int]]] = {
+    key: {f.name: (f.start, f.width) for f in table if f.kind == "code"} for key, table in fields.MESSAGES.items()
 }
+# per record: the columns the field tables fill, and for each message the field filling each
+_POSITION_COLUMNS = tuple(fields.columns(fields.POSITION_TABLES))
+_STATIC_COLUMNS = tuple(fields.columns(fields.STATIC_TABLES))
+_BASE_STATION_COLUMNS = tuple(fields.columns(fields.BASE_STATION_TABLES))
+_BY_COLUMN: dict[int | str, dict[str, fields.Field]] = {
+    key: {f.column: f for f in fields.stored(table) if f.column is not None} for key, table in fields.MESSAGES.items()
+}
+_CONVERT: dict[str, Any] = {"f64": float, "i8": int, "i16": int, "i32": int, "bool": bool}
 
 
 @dataclass(slots=True)
@@ -145,10 +151,9 @@ def decode_message(msg: Message, builder: BatchBuilder) -> None:
         builder.reject(msg.line_no, "decode_error", msg.raw, f"{type(err).__name__}: {err}")
         return
     d = decoded.asdict() if hasattr(decoded, "asdict") else {}
-    for name, (start, width) in _RAW_CODES.get(msg_type, {}).items():
+    key: int | str = msg_type if msg_type != 24 else ("24A" if d.get("partno") == 0 else "24B")
+    for name, (start, width) in _RAW_CODES.get(key, {}).items():
         d[name] = bv.get(start, width)
-    if msg_type == 24 and d.get("partno") == 1:
-        d["ship_type"] = bv.get(40, 8)
     common = {
         "mmsi": d.get("mmsi"),
         "ts": msg.time,
@@ -160,30 +165,36 @@ def decode_message(msg: Message, builder: BatchBuilder) -> None:
     if msg_type in POSITION_TYPES:
         builder.positions.append(position_row(msg_type, d, common))
     if msg_type in STATIC_TYPES:
-        builder.statics.append(static_row(msg_type, d, common))
+        builder.statics.append(static_row(msg_type, d, common, key))
     if msg_type in BASE_STATION_TYPES:
         builder.base_stations.append(base_station_row(d, common))
 
 
+def _values(key: int | str, names: tuple[str, ...], d: dict[str, Any]) -> dict[str, Any]:
+    """The columns ``names`` filled from pyais's fields ``d`` of message ``key``, as the field
+    table says (a column its message has no field for: NULL; a not-available value stored
+    as another, ``na_stored``); the columns made of several fields are left out."""
+    by_column = _BY_COLUMN[key]
+    out: dict[str, Any] = {}
+    for name in names:
+        f = by_column.get(name)
+        v = d.get(f.name) if f is not None else None
+        if v is not None and f is not None:
+            if f.na_stored is not None and v == f.na:
+                v = None if f.na_stored == "null" else f.na_stored
+            convert = _CONVERT.get(f.dtype)
+            if v is not None and convert is not None:
+                v = convert(v)
+        out[name] = v
+    return out
+
+
 def position_row(msg_type: int, d: dict[str, Any], common: dict[str, Any]) -> dict[str, Any]:
     """pyais fields of a position report -> a POSITION_SCHEMA row (sentinels kept)."""
-    sog, cog, heading = d.get("speed"), d.get("course"), d.get("heading")
-    if msg_type == 27:  # whole knots and degrees; 63 and 511 mean not available
-        sog = 102.3 if sog == 63 else sog
-        cog = 360.0 if cog == 511 else cog
-        heading = 511
-    status = d.get("status")
-    return {
-        **common,
-        "lat": d.get("lat"),
-        "lon": d.get("lon"),
-        "sog": float(sog) if sog is not None else None,
-        "cog": float(cog) if cog is not None else None,
-        "heading": int(heading) if heading is not None else None,
-        "nav_status": int(status) if status is not None else None,
-        "accuracy": bool(d["accuracy"]) if d.get("accuracy") is not None else None,
-        "msg_type": msg_type,
-    }
+    row = {**common, **_values(msg_type, _POSITION_COLUMNS[1:], d), "msg_type": msg_type}
+    if msg_type == 27:  # no heading is transmitted: "not available", as class A says it
+        row["heading"] = 511
+    return row
 
 
 def _eta(d: dict[str, Any]) -> str | None:
@@ -195,29 +206,15 @@ def _eta(d: dict[str, Any]) -> str | None:
     return f"{mo:02d}-{day:02d}T{hour:02d}:{minute:02d}"
 
 
-def static_row(msg_type: int, d: dict[str, Any], common: dict[str, Any]) -> dict[str, Any]:
-    """pyais fields of a type 5, 19 or 24 message -> a STATIC_SCHEMA row."""
-    part = None
-    if msg_type == 24:
-        part = "A" if d.get("partno") == 0 else "B"
-    imo = d.get("imo")
+def static_row(msg_type: int, d: dict[str, Any], common: dict[str, Any], key: int | str) -> dict[str, Any]:
+    """pyais fields of a type 5, 19 or 24 message (``key``: its field table, "24A" or "24B"
+    for a type 24) -> a STATIC_SCHEMA row."""
     return {
         **common,
+        **_values(key, _STATIC_COLUMNS[1:], d),
         "msg_type": msg_type,
-        "part": part,
-        "imo": imo if imo else None,
-        "name": d.get("shipname"),
-        "callsign": d.get("callsign"),
-        "ship_type": d.get("ship_type"),
-        "to_bow": d.get("to_bow"),
-        "to_stern": d.get("to_stern"),
-        "to_port": d.get("to_port"),
-        "to_starboard": d.get("to_starboard"),
-        "draught": d.get("draught"),
-        "destination": d.get("destination"),
+        "part": {"24A": "A", "24B": "B"}.get(str(key)),
         "eta": _eta(d) if msg_type == 5 else None,
-        "ais_version": d.get("ais_version"),
-        "epfd": d.get("epfd"),
     }
 
 
@@ -228,11 +225,4 @@ def base_station_row(d: dict[str, Any], common: dict[str, Any]) -> dict[str, Any
         )
     except (KeyError, TypeError, ValueError):
         station_time = None
-    return {
-        **common,
-        "station_time": station_time,
-        "lat": d.get("lat"),
-        "lon": d.get("lon"),
-        "accuracy": bool(d["accuracy"]) if d.get("accuracy") is not None else None,
-        "epfd": d.get("epfd"),
-    }
+    return {**common, **_values(4, _BASE_STATION_COLUMNS[1:], d), "station_time": station_time}

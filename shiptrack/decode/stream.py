@@ -1,30 +1,84 @@
-"""NMEA files to records, chunk by chunk: the framer and the bulk framer in step, then the decoders.
+"""The decoder's contract: chunks of NMEA lines and a state in, records and rejects and the
+next state out.
 
-The common lines (single- and two-part sentences with their own tag-block time) are framed
-in bulk (``shiptrack.decode.vframe``) and decoded by the compiled decoder
-(``shiptrack.decode.batch``); every other line goes, in order, through
-:class:`shiptrack.decode.nmea.NmeaFramer`, whose state is kept as if it had seen the
-bulk-framed lines too. ``fast=False`` frames every line with NmeaFramer and decodes every
-message with pyais (``shiptrack.decode.reference``): the results are identical.
+    state = DecodeState()                      # or DecodeState("pghp"): --time-from
+    for chunk in source.chunks(CHUNK_BYTES):
+        batch, state = decode([chunk], state)  # batch: positions, statics, base stations, rejects
+    batch, state = decode([], state, end=True) # the parts still waiting become rejects
+
+:class:`DecodeState` is everything the next lines depend on (the fragments waiting for
+their other parts, the clock and station of each receiver, messages waiting for their
+$PGHP, ...), as a value: pickled, it can be saved, resumed, or handed to another process,
+and decoding a file in pieces that way gives the records of decoding it in one go
+(tests/decode/test_decode_contract.py). How the lines are framed and decoded
+(``shiptrack.decode.accel``: the common lines framed in bulk and decoded by compiled
+loops, every other line by :class:`shiptrack.decode.nmea.NmeaFramer` and pyais) is not
+part of the contract: the records are the same either way (tests/decode/test_decode_paths.py).
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import Any
+from dataclasses import dataclass
 
-import numpy as np
 import polars as pl
 
-from shiptrack.decode.batch import FramedMessages, decode_framed, decode_messages, messages_frame
-from shiptrack.decode.nmea import NmeaFramer
+from shiptrack.decode.accel.batch import decode_framed, decode_messages, messages_frame
+from shiptrack.decode.accel.step import frame_in_step
+from shiptrack.decode.nmea import FramerState, NmeaFramer
 from shiptrack.decode.records import Batch, BatchBuilder
 from shiptrack.decode.reference import decode_message
 from shiptrack.decode.timesource import TimeSource
-from shiptrack.decode.vframe import frame_chunk
 from shiptrack.read.chunks import LineChunk, chunk_from_texts, chunks_from_lines
+
+# How far apart in receive time the same NMEA payload counts as one transmission
+# (shiptrack.decode.records: dedup_window_s).
+DEDUP_WINDOW_S = 60.0
+
+
+@dataclass
+class DecodeState:
+    """Where decoding an NMEA input stands after the lines decoded so far (the framer's
+    state, see :class:`shiptrack.decode.nmea.FramerState`). A new one starts an input;
+    ``time_from`` is ``--time-from``. It pickles."""
+
+    time_from: TimeSource = "auto"
+    framer: FramerState | None = None  # None when made: a new one (no line read yet); after: used up
+    ended: bool = False  # decode(..., end=True) was called: the input is over
+
+    def __post_init__(self) -> None:
+        if self.framer is None:
+            self.framer = FramerState(self.time_from)
+
+
+def decode(chunks: Iterable[LineChunk], state: DecodeState, *, end: bool = False) -> tuple[Batch, DecodeState]:
+    """Decode the chunks' lines (the lines after those ``state`` has seen, in order) into one
+    batch of records and rejects; returns it with the state after them. ``end``: the input
+    ends with these lines (the fragments still waiting become rejects, the messages waiting
+    for their time get it or none).
+
+    The state given is used up (its parts move into the state returned, without a copy):
+    keep a copy of it with ``pickle`` or ``copy.deepcopy`` when it is needed again."""
+    if state.ended:
+        raise ValueError("this input was ended (end=True): start another with a new DecodeState")
+    if state.framer is None:
+        raise ValueError("this state was used up by an earlier decode(): go on from the state it returned")
+    builder = BatchBuilder(dedup_window_s=DEDUP_WINDOW_S)
+    framer = NmeaFramer.resume(builder, state.framer, keep=False)
+    state.framer = None  # its parts are the framer's now
+    decoded: list[Frames] = []
+    for chunk in chunks:
+        fast = frame_in_step(framer, builder, chunk)
+        # in this order: the rows pyais decodes reach the builder as they did when both
+        # sets were one frame (the bulk-framed messages first)
+        if fast is not None and len(fast):
+            decoded.append(decode_framed(fast, builder))
+        decoded += _decode_assembled(framer, builder)
+    if end:
+        framer.finish()
+        decoded += _decode_assembled(framer, builder)
+    return _batch(framer, builder, decoded), DecodeState(state.time_from, framer.snapshot(keep=False), end)
 
 
 def decode_nmea(
@@ -36,189 +90,64 @@ def decode_nmea(
     """Stream NMEA lines into batches of typed records (bounded memory).
 
     ``fast=False`` frames and decodes every line in Python with pyais (the reference
-    path). The default frames the common tag-blocked lines in bulk
-    (``shiptrack.decode.vframe``) and decodes the common types with the vectorized
-    decoder (``shiptrack.decode.fast``); the results are identical
-    (tests/decode/test_decode_paths.py holds them to it on every real file).
+    path). The default is :func:`decode` over chunks of ``batch_messages`` lines; the
+    results are identical (tests/decode/test_decode_paths.py holds them to it on every real file).
     """
     if fast:
         yield from decode_nmea_chunks(chunks_from_lines(lines, batch_messages), time_from)
         return
-    builder = BatchBuilder(dedup_window_s=60.0)
+    builder = BatchBuilder(dedup_window_s=DEDUP_WINDOW_S)
     framer = NmeaFramer(builder, time_from)
     for line_no, text in lines:
         framer.feed(line_no, text)
         if len(framer.messages) >= batch_messages:
-            yield _flush(framer, builder, vectorized=False)
+            yield _flush(framer, builder)
     framer.finish()
-    yield _flush(framer, builder, vectorized=False)
+    yield _flush(framer, builder)
 
 
 def decode_nmea_chunks(chunks: Iterable[LineChunk], time_from: TimeSource = "auto") -> Iterator[Batch]:
-    """The fast path of :func:`decode_nmea` over chunks of lines (``Source.chunks()``):
-    one batch per chunk."""
-    builder = BatchBuilder(dedup_window_s=60.0)
-    framer = NmeaFramer(builder, time_from)
+    """:func:`decode` over chunks of lines (``Source.chunks()``): one batch per chunk, and a
+    last one for the parts still waiting at the end."""
+    state = DecodeState(time_from)
     for chunk in chunks:
-        yield decode_chunk(framer, builder, chunk)
-    yield finish_batch(framer, builder)
+        batch, state = decode([chunk], state)
+        yield batch
+    batch, state = decode([], state, end=True)
+    yield batch
 
 
-# A $ sentence that sets a clock the following lines use: such a chunk is framed line by line.
-_CLOCK_RE = re.compile(rb"\$[^,*\\!$]*(?:RMC|ZDA|PGHP)")
+Frames = tuple[pl.DataFrame, ...]  # positions, statics, base stations
 
 
-def finish_batch(framer: NmeaFramer, builder: BatchBuilder) -> Batch:
-    """The last batch of an input: the parts still waiting for their other parts."""
-    framer.finish()
-    return _flush(framer, builder)
-
-
-def decode_chunk(framer: NmeaFramer, builder: BatchBuilder, chunk: LineChunk, decode: bool = True) -> Batch:
-    if (
-        framer.order[0] != "tagblock"
-        or framer.basestation_clock
-        or framer.holds()
-        or (b"$" in chunk.data and _CLOCK_RE.search(chunk.data))
-    ):
-        for i, line_no in enumerate(chunk.line_nos.tolist()):
-            framer.feed(line_no, chunk.text(i))
-        return _flush(framer, builder) if decode else Batch()
-    # (a second part without c: takes no receiver clock: it has a tag block)
-    fr = frame_chunk(chunk)
-    single, pairs = _feed_in_order(framer, chunk, fr)
-    if len(chunk):
-        framer.next_line = max(framer.next_line, int(chunk.line_nos[-1]) + 1)
-    if not decode:
-        return Batch()
-    if pairs.size:  # the second line of a two-line message fares as its first
-        builder.entries.links(chunk.line_nos[pairs + 1], chunk.line_nos[pairs])
-    n_fast = single.size + 2 * pairs.size
-    builder.lines += n_fast
-    timed = single.size + pairs.size + int(fr.has_c[pairs + 1].sum())
-    if timed:
-        framer.time_sources["tagblock"] += timed
-    return _flush(framer, builder, _fast_messages(chunk, fr, single, pairs))
-
-
-def _feed_in_order(framer: NmeaFramer, chunk: LineChunk, fr: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Feed the slow lines to the framer in order, keeping its state as if it had seen the
-    bulk-framed lines too; returns the single lines and the pairs that stay bulk-framed.
-
-    What the framer would have done with the fast lines: a sweep of stale fragments
-    once per block of MAX_FRAGMENT_SPAN_LINES lines (run here at the same lines), for each
-    two-line message, remembering it in ``_recent`` (so that a part heard again
-    later counts as a duplicate), and noting that a tag-block time was seen. A pair whose
-    key has a message pending in the framer (an earlier part heard alone) is fed to the
-    framer instead. Once the framer holds messages waiting for their time (or $PGHPs
-    waiting for their message), the rest of the chunk is fed to it line by line.
-    """
-    line_nos = chunk.line_nos
-    fast_idx = np.sort(np.concatenate([fr.single, fr.pair, fr.pair + 1]))
-    fast_lines = line_nos[fast_idx]
-    pair_lines = line_nos[fr.pair]
-    accepted = np.ones(fr.pair.size, dtype=bool)
-    span = framer.MAX_FRAGMENT_SPAN_LINES
-    first_fast = int(fast_lines[0]) if fast_lines.size else None
-
-    def sweeps_before(limit: int) -> None:
-        while True:
-            k = int(np.searchsorted(fast_lines, (framer._last_sweep // span + 1) * span))
-            if k >= fast_lines.size or fast_lines[k] >= limit:
-                return
-            framer._sweep(int(fast_lines[k]))
-
-    def key_of(q: int) -> tuple[Any, ...]:
-        i = int(fr.pair[q])
-        d = chunk.data
-        if fr.has_g[i]:
-            return ("g", 2, d[fr.grp_s[i] : fr.grp_e[i]].decode())
-        seq = chr(fr.seq[i]) if fr.seq[i] else ""
-        ch = chr(fr.channel[i]) if fr.channel[i] else ""
-        station = d[fr.sta_s[i] : fr.sta_e[i]].decode() if fr.has_s[i] else None
-        return ("s", 2, seq, ch, station)
-
-    def remember(q: int) -> None:
-        i = int(fr.pair[q])
-        d = chunk.data
-        parts = {1: d[fr.pay_s[i] : fr.pay_e[i]].decode(), 2: d[fr.pay_s[i + 1] : fr.pay_e[i + 1]].decode()}
-        framer._recent[key_of(q)] = (int(line_nos[i + 1]), parts)
-
-    def pairs_before(lo: int, hi: int, limit: int) -> None:
-        q = lo
-        while q < hi and framer._pending:
-            a = int(pair_lines[q])
-            sweeps_before(a + 1)
-            if not framer._pending:
-                break
-            key = key_of(q)
-            i = int(fr.pair[q])
-            if key in framer._pending:
-                accepted[q] = False
-                framer.feed(a, chunk.text(i))
-                framer.feed(a + 1, chunk.text(i + 1))
-            else:
-                sweeps_before(a + 2)
-                remember(q)
-            q += 1
-        sweeps_before(limit)
-        horizon = framer._last_sweep - span
-        for rest in range(q, hi):
-            if pair_lines[rest] + 1 >= horizon:
-                remember(rest)
-
-    slow = np.flatnonzero(fr.slow)
-    lo = 0
-    for i in slow.tolist():
-        line_no = int(line_nos[i])
-        hi = int(np.searchsorted(pair_lines, line_no))
-        pairs_before(lo, hi, line_no)
-        lo = hi
-        if first_fast is not None and first_fast < line_no:
-            framer._tag_time_seen = True  # every bulk-framed line has a tag-block time
-        framer.feed(line_no, chunk.text(i))
-        if framer.holds():
-            accepted &= fr.pair < i
-            for j in range(i + 1, len(chunk)):
-                framer.feed(int(line_nos[j]), chunk.text(j))
-            return fr.single[fr.single < i], fr.pair[accepted]
-    pairs_before(lo, pair_lines.size, np.iinfo(np.int64).max)
-    if first_fast is not None:
-        framer._tag_time_seen = True
-    return fr.single, fr.pair[accepted]
-
-
-def _fast_messages(chunk: LineChunk, fr: Any, single: np.ndarray, pairs: np.ndarray) -> FramedMessages:
-    """The bulk-framed messages of a chunk (single lines, then the accepted pairs), left
-    in the chunk's bytes for ``batch.decode_framed``."""
-    single, pairs = np.asarray(single, dtype=np.int64), np.asarray(pairs, dtype=np.int64)
-    return FramedMessages(chunk, fr, np.concatenate([single, pairs]),
-                          np.concatenate([np.full(single.size, -1, dtype=np.int64), pairs + 1]))
-
-
-def _flush(framer: NmeaFramer, builder: BatchBuilder, fast_msgs: FramedMessages | None = None,
-           vectorized: bool = True) -> Batch:
-    """Decode what the framers assembled: ``fast_msgs`` (the bulk framer's messages), then
-    NmeaFramer's, with the vectorized decoder; ``vectorized`` False: all with pyais."""
-    extra: list[tuple[pl.DataFrame, ...]] = []
-    if not vectorized:
-        for msg in framer.messages:
-            decode_message(msg, builder)
-    else:
-        # in this order: the rows pyais decodes reach the builder as they did when both
-        # sets were one frame (the bulk-framed messages first)
-        if fast_msgs is not None and len(fast_msgs):
-            extra.append(decode_framed(fast_msgs, builder))
-        if framer.messages:
-            extra.append(decode_messages(messages_frame(framer.messages), builder))
+def _decode_assembled(framer: NmeaFramer, builder: BatchBuilder) -> list[Frames]:
+    """The messages the framer assembled, decoded (the vectorized decoder, pyais where it
+    cannot vouch for a row)."""
+    if not framer.messages:
+        return []
+    frames = decode_messages(messages_frame(framer.messages), builder)
     framer.messages.clear()
+    return [frames]
+
+
+def _flush(framer: NmeaFramer, builder: BatchBuilder) -> Batch:
+    """The reference path: decode what the framer assembled with pyais."""
+    for msg in framer.messages:
+        decode_message(msg, builder)
+    framer.messages.clear()
+    return _batch(framer, builder, [])
+
+
+def _batch(framer: NmeaFramer, builder: BatchBuilder, decoded: list[Frames]) -> Batch:
+    """The batch of the builder's rows and the ``decoded`` frames, with the framer's counts
+    since the last batch."""
     batch = builder.emit()
     batch.final_below = framer.open_from()
     batch.last_line = framer.next_line - 1
-    if extra:
-        batch.positions = _stack([batch.positions, *(e[0] for e in extra)])
-        batch.statics = _stack([batch.statics, *(e[1] for e in extra)])
-        batch.base_stations = _stack([batch.base_stations, *(e[2] for e in extra)])
+    if decoded:
+        batch.positions = _stack([batch.positions, *(e[0] for e in decoded)])
+        batch.statics = _stack([batch.statics, *(e[1] for e in decoded)])
+        batch.base_stations = _stack([batch.base_stations, *(e[2] for e in decoded)])
     batch.duplicates = framer.duplicates
     batch.time_sources = framer.time_sources
     batch.time_notes = framer.time_notes

@@ -2,7 +2,7 @@
 
 ``Source.lines()`` gives one Python string per line, which is more than the whole budget of
 a fast ingest. :class:`LineChunk` keeps a block of the file as bytes, plus where each line
-starts and ends, so the vectorized framer (``shiptrack.decode.vframe``) can work on all
+starts and ends, so the vectorized framer (``shiptrack.decode.accel.vframe``) can work on all
 lines at once with numpy; a line it leaves to the reference framer is turned into text
 only then (:meth:`LineChunk.text`). ``Source.lines()`` is made from the same chunks.
 

@@ -1,4 +1,4 @@
-"""The vectorized decoder (shiptrack.decode.fast) against pyais, the reference.
+"""The vectorized decoder (shiptrack.decode.accel.fast) against pyais, the reference.
 
 Every row ``decode_batch`` marks handled must carry exactly the values pyais gives
 (same floats bit for bit, same text); every row it does not handle must be one
@@ -22,19 +22,11 @@ from pyais.bit_vector import bit_vector
 from pyais.encode import encode_dict
 from pyais.messages import (
     MSG_CLASS,
-    MessageType1,
-    MessageType4,
-    MessageType5,
-    MessageType18,
-    MessageType19,
-    MessageType24PartA,
-    MessageType24PartB,
-    MessageType27,
 )
 from pyais.util import SIX_BIT_ENCODING
 
-from shiptrack.decode import fast
-from shiptrack.decode.fast import FastResult, decode_batch
+from shiptrack.decode.accel import fast
+from shiptrack.decode.accel.fast import FastResult, decode_batch
 
 PEER = Path(__file__).resolve().parents[2] / "fixtures" / "peer"
 POSITION_TYPES = {1, 2, 3, 18, 19, 27}
@@ -131,41 +123,7 @@ def run_both(payloads: list[str], fills: list[int]) -> tuple[FastResult, list[An
     return result, refs
 
 
-# ---------------------------------------------------------------- layouts
-
-
-@pytest.mark.parametrize(
-    ("cls", "layouts"),
-    [
-        (MessageType1, [fast._CLASS_A]),
-        (MessageType18, [fast._CLASS_B]),
-        (MessageType19, [fast._CLASS_B, fast._TYPE19_STATIC, fast._TYPE19_TEXT]),
-        (MessageType27, [fast._LONG_RANGE]),
-        (MessageType4, [fast._BASE_STATION]),
-        (MessageType5, [fast._TYPE5, fast._TYPE5_TEXT]),
-        (MessageType24PartA, [fast._TYPE24A_TEXT]),
-        (MessageType24PartB, [fast._TYPE24B, fast._TYPE24B_TEXT]),
-    ],
-)
-def test_layouts_are_pyais_layouts(cls: Any, layouts: list[dict[str, tuple[int, ...]]]) -> None:
-    plan = {name: (offset, width, signed) for name, offset, width, signed, _, _ in cls.decoder_plan()}
-    for layout in layouts:
-        for name, spec in layout.items():
-            if len(spec) == 2:  # text: (start, characters)
-                assert plan[name][:2] == (spec[0], 6 * spec[1]), name
-            else:
-                assert plan[name] == spec, name
-
-
-def test_min_bits_is_the_end_of_the_last_field() -> None:
-    ends = {}
-    for key, layouts in {
-        1: [fast._CLASS_A], 18: [fast._CLASS_B], 27: [fast._LONG_RANGE], 4: [fast._BASE_STATION],
-        19: [fast._CLASS_B, fast._TYPE19_STATIC, fast._TYPE19_TEXT], 5: [fast._TYPE5, fast._TYPE5_TEXT],
-        "24A": [fast._TYPE24A_TEXT], "24B": [fast._TYPE24B, fast._TYPE24B_TEXT],
-    }.items():
-        ends[key] = max(s[0] + (s[1] if len(s) == 3 else 6 * s[1]) for lay in layouts for s in lay.values())
-    assert {k: fast.MIN_BITS[k] for k in ends} == ends
+# (the layouts are the field tables': tests/decode/test_fields.py checks them against pyais)
 
 
 # ---------------------------------------------------------------- property test: encoder -> both decoders

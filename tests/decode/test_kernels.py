@@ -1,4 +1,4 @@
-"""The compiled loops (shiptrack.kernels): the ahead-of-time module and the JIT give the
+"""The compiled loops (shiptrack.decode.accel.kernels): the ahead-of-time module and the JIT give the
 same results on real files; an argument the AOT build was not made for takes the JIT
 path instead of being misread; a module built from other sources is not used; the AOT
 loops release the GIL; and an ingest with them never imports numba."""
@@ -18,15 +18,14 @@ import duckdb
 import numpy as np
 import pytest
 
-from shiptrack import kernels
-from shiptrack.kernels import KERNELS, dispatcher
-from shiptrack.store import load
+from shiptrack.decode.accel import dedup, kernels
+from shiptrack.decode.accel.kernels import KERNELS, dispatcher
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 BUILT = importlib.util.find_spec(kernels.AOT_MODULE) is not None
 needs_aot = pytest.mark.skipif(not BUILT or bool(os.environ.get("SHIPTRACK_JIT")),
-                               reason="shiptrack._kernels not built (make kernels), or SHIPTRACK_JIT set")
+                               reason="shiptrack.decode.accel._kernels not built (make kernels), or SHIPTRACK_JIT set")
 
 
 def _run(args: list[str], jit: bool, **kw: object) -> subprocess.CompletedProcess:
@@ -78,7 +77,7 @@ def test_aot_and_jit_stores_are_identical(tmp_path: Path) -> None:
 def test_an_argument_of_another_type_takes_the_jit_path() -> None:
     """The AOT loop would misread these (pycc checks no types); the check sends them to
     the JIT build, which gives the right answer."""
-    fill = load._fill_slots
+    fill = dedup._fill_slots
     assert isinstance(fill, kernels._Checked)
     rng = np.random.default_rng(3)
     keys = rng.integers(0, 2**63, 2000, dtype=np.uint64)
@@ -137,7 +136,7 @@ def test_aot_loops_release_the_gil() -> None:
         w.start()
         time.sleep(0.02)
         t0 = time.perf_counter()
-        load._fill_slots(keys, slots)
+        dedup._fill_slots(keys, slots)
         t1 = time.perf_counter()
         done.set()
         w.join()
@@ -163,7 +162,7 @@ def test_ingest_with_the_built_module_never_imports_numba(tmp_path: Path) -> Non
 def test_the_jit_build_is_the_same_code() -> None:
     """Every kernel named in KERNELS is a marked function of its module, and its JIT
     dispatcher compiles for the argument types the AOT module is built with."""
-    from shiptrack.kernels_build import _numba_type
+    from shiptrack.decode.accel.build import _numba_type
 
     for module, function, args in KERNELS.values():
         lazy = getattr(importlib.import_module(module), function)

@@ -1,4 +1,4 @@
-"""The numba bulk framer (shiptrack.decode.vframe): which lines it takes, and, on random
+"""The numba bulk framer (shiptrack.decode.accel.vframe): which lines it takes, and, on random
 tag-blocked traffic and mutations of it, end-to-end results identical to NmeaFramer's."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from shiptrack.decode import vframe
-from shiptrack.decode.vframe import frame_chunk
-from shiptrack.kernels import dispatcher
+from shiptrack.decode.accel import vframe
+from shiptrack.decode.accel.kernels import dispatcher
+from shiptrack.decode.accel.vframe import frame_chunk
 from shiptrack.read.chunks import PAD, chunk_from_texts, split_lines
 from tests.conftest import encode, nmea_checksum, position
 from tests.decode.test_decode_paths import _decoded_lines
@@ -118,7 +118,7 @@ def test_byte_chunks_crlf_and_empty() -> None:
 
 
 def test_kernel_releases_the_gil_and_is_cached() -> None:
-    """The JIT build (without shiptrack._kernels, tests/decode/test_kernels.py has the AOT one)."""
+    """The JIT build (without shiptrack.decode.accel._kernels, tests/decode/test_kernels.py has the AOT one)."""
     jitted = dispatcher(vframe._frame_lines.py_func)
     assert jitted.targetoptions.get("nogil")
     assert type(jitted._cache).__name__ != "NullCache"  # compiled once per machine

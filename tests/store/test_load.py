@@ -17,9 +17,10 @@ import numpy as np
 import polars as pl
 import pytest
 
+from shiptrack.decode.keys import dup_keys, seen_in
 from shiptrack.decode.records import POSITION_SCHEMA, Batch
 from shiptrack.store.db import connect
-from shiptrack.store.load import KEY_HASH, Loader, Rows, _by_key, _seen_in, dup_keys
+from shiptrack.store.load import KEY_HASH, Loader, Rows, _by_key
 
 T0 = datetime(2018, 2, 12, tzinfo=UTC)
 
@@ -152,8 +153,8 @@ def test_seen_in_finds_the_rows_a_plain_search_finds(seed: int) -> None:
     mmsi, key, t = rng.integers(0, 3, n), rng.choice(pool, n), rng.integers(0, 100, n)
     last = _by_key(prev)
     assert last.slots.size >= 2 * n_prev and last.slots.size & (last.slots.size - 1) == 0
-    out = np.zeros(n, dtype=np.bool_)
-    found = _seen_in(mmsi, key, t, last.mmsi, last.key, last.t, last.slots, 10, out)
+    found = seen_in(mmsi, key, t, last.mmsi, last.key, last.t, last.slots, 10)
+    out = found if found is not None else np.zeros(n, dtype=np.bool_)
     want = [any(prev.mmsi[j] == mmsi[i] and prev.key[j] == key[i] and abs(int(prev.t[j]) - int(t[i])) <= 10
                 for j in range(n_prev)) for i in range(n)]
-    assert out.tolist() == want and found == any(want)
+    assert out.tolist() == want and (found is not None) == any(want)

@@ -46,7 +46,9 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
-from shiptrack.kernels import compiled, jit, readonly
+from shiptrack.decode import fields
+from shiptrack.decode.accel.kernels import compiled, jit, readonly
+from shiptrack.decode.records import DTYPES
 
 __all__ = [
     "BASE_STATION_SCHEMA",
@@ -83,56 +85,35 @@ _SHIP_TYPE[1:20] = 0
 _EPFD = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 15], dtype=np.int8)
 _NAV_STATUS = np.arange(16, dtype=np.int8)
 
-# Field layouts: name -> (start bit, width, signed), read from pyais's messages.py
-# (tests check them against pyais's own decoder plans).
+# Field layouts: name -> (start bit, width, signed), from the field tables of
+# shiptrack.decode.fields (tests check them against pyais's own decoder plans).
 Layout = dict[str, tuple[int, int, bool]]
 TextLayout = dict[str, tuple[int, int]]  # name -> (start bit, characters)
 
-_CLASS_A: Layout = {  # types 1, 2, 3
-    "mmsi": (8, 30, False), "status": (38, 4, False), "speed": (50, 10, False),
-    "accuracy": (60, 1, False), "lon": (61, 28, True), "lat": (89, 27, True),
-    "course": (116, 12, False), "heading": (128, 9, False), "second": (137, 6, False),
-}
-_CLASS_B: Layout = {  # types 18 and 19 (same layout up to `second`)
-    "mmsi": (8, 30, False), "speed": (46, 10, False), "accuracy": (56, 1, False),
-    "lon": (57, 28, True), "lat": (85, 27, True), "course": (112, 12, False),
-    "heading": (124, 9, False), "second": (133, 6, False),
-}
-_TYPE19_STATIC: Layout = {
-    "ship_type": (263, 8, False), "to_bow": (271, 9, False), "to_stern": (280, 9, False),
-    "to_port": (289, 6, False), "to_starboard": (295, 6, False), "epfd": (301, 4, False),
-}
-_TYPE19_TEXT: TextLayout = {"shipname": (143, 20)}
-_LONG_RANGE: Layout = {  # type 27
-    "mmsi": (8, 30, False), "accuracy": (38, 1, False), "status": (40, 4, False),
-    "lon": (44, 18, True), "lat": (62, 17, True), "speed": (79, 6, False), "course": (85, 9, False),
-}
-_BASE_STATION: Layout = {  # types 4 and 11
-    "mmsi": (8, 30, False), "year": (38, 14, False), "month": (52, 4, False), "day": (56, 5, False),
-    "hour": (61, 5, False), "minute": (66, 6, False), "second": (72, 6, False),
-    "accuracy": (78, 1, False), "lon": (79, 28, True), "lat": (107, 27, True), "epfd": (134, 4, False),
-}
-_TYPE5: Layout = {
-    "mmsi": (8, 30, False), "ais_version": (38, 2, False), "imo": (40, 30, False),
-    "ship_type": (232, 8, False), "to_bow": (240, 9, False), "to_stern": (249, 9, False),
-    "to_port": (258, 6, False), "to_starboard": (264, 6, False), "epfd": (270, 4, False),
-    "month": (274, 4, False), "day": (278, 5, False), "hour": (283, 5, False),
-    "minute": (288, 6, False), "draught": (294, 8, False),
-}
-_TYPE5_TEXT: TextLayout = {"callsign": (70, 7), "shipname": (112, 20), "destination": (302, 20)}
-_TYPE24A_TEXT: TextLayout = {"shipname": (40, 20)}
-_TYPE24B: Layout = {
-    "mmsi": (8, 30, False), "partno": (38, 2, False), "ship_type": (40, 8, False),
-    "to_bow": (132, 9, False), "to_stern": (141, 9, False), "to_port": (150, 6, False),
-    "to_starboard": (156, 6, False),
-}
-_TYPE24B_TEXT: TextLayout = {"callsign": (90, 7)}
+
+def _layout(table: tuple[fields.Field, ...]) -> Layout:
+    return {f.name: (f.start, f.width, f.signed) for f in table if f.kind != "text"}
+
+
+def _text_layout(table: tuple[fields.Field, ...]) -> TextLayout:
+    return {f.name: (f.start, f.chars) for f in table if f.kind == "text"}
+
+
+_CLASS_A = _layout(fields.CLASS_A)  # types 1, 2, 3
+_CLASS_B = _layout(fields.CLASS_B)  # types 18 and 19 (same layout up to `second`)
+_TYPE19_STATIC = _layout(fields.TYPE19_STATIC)
+_TYPE19_TEXT = _text_layout(fields.TYPE19_STATIC)
+_LONG_RANGE = _layout(fields.LONG_RANGE)  # type 27
+_BASE_STATION = _layout(fields.BASE_STATION)  # types 4 and 11
+_TYPE5 = _layout(fields.TYPE5)
+_TYPE5_TEXT = _text_layout(fields.TYPE5)
+_TYPE24A_TEXT = _text_layout(fields.TYPE24A)
+_TYPE24B = _layout(fields.TYPE24 + fields.TYPE24B)
+_TYPE24B_TEXT = _text_layout(fields.TYPE24B)
 
 #: Fewest bits a payload of each type needs for the fast path to handle it: the
 #: end of the last field we output. Type 24 is split by part (A: 160, B: 162).
-MIN_BITS: dict[int | str, int] = {
-    1: 143, 2: 143, 3: 143, 18: 139, 19: 305, 27: 94, 4: 138, 11: 138, 5: 422, "24A": 160, "24B": 162,
-}
+MIN_BITS: dict[int | str, int] = {key: fields.end_of_all(key) for key in fields.MESSAGES}
 # MIN_BITS by message id, the smaller part for type 24 (the part B check comes later);
 # other types can never have enough bits.
 _NEED = np.full(64, 1 << 30, dtype=np.int64)
@@ -141,23 +122,28 @@ for _t, _bits in MIN_BITS.items():
         _NEED[_t] = _bits
 _NEED[24] = MIN_BITS["24A"]
 
-POSITION_SCHEMA: dict[str, pl.DataType] = {
-    "index": pl.Int64(), "msg_type": pl.Int8(), "mmsi": pl.Int32(), "lat": pl.Float64(),
-    "lon": pl.Float64(), "speed": pl.Float64(), "course": pl.Float64(), "heading": pl.Int16(),
-    "status": pl.Int8(), "accuracy": pl.Boolean(), "second": pl.Int8(),
-}
-STATIC_SCHEMA: dict[str, pl.DataType] = {
-    "index": pl.Int64(), "msg_type": pl.Int8(), "mmsi": pl.Int32(), "partno": pl.Int8(),
-    "imo": pl.Int32(), "callsign": pl.String(), "shipname": pl.String(), "ship_type": pl.Int16(),
-    "to_bow": pl.Int16(), "to_stern": pl.Int16(), "to_port": pl.Int16(), "to_starboard": pl.Int16(),
-    "draught": pl.Float64(), "destination": pl.String(), "month": pl.Int8(), "day": pl.Int8(),
-    "hour": pl.Int8(), "minute": pl.Int8(), "ais_version": pl.Int8(), "epfd": pl.Int8(),
-}
-BASE_STATION_SCHEMA: dict[str, pl.DataType] = {
-    "index": pl.Int64(), "msg_type": pl.Int8(), "mmsi": pl.Int32(), "year": pl.Int16(),
-    "month": pl.Int8(), "day": pl.Int8(), "hour": pl.Int8(), "minute": pl.Int8(), "second": pl.Int8(),
-    "lat": pl.Float64(), "lon": pl.Float64(), "accuracy": pl.Boolean(), "epfd": pl.Int8(),
-}
+def _frame_schema(*tables: tuple[fields.Field, ...]) -> dict[str, pl.DataType]:
+    """The columns of :func:`decode_batch`'s frames: the fields of the tables by pyais's
+    names, as the records type them when a field is a column of its own (else the
+    narrowest integer holding it)."""
+    out: dict[str, pl.DataType] = {"index": pl.Int64(), "msg_type": pl.Int8()}
+    for table in tables:
+        alone = {f.name for f in fields.stored(table)}
+        for f in table:
+            if f.name in out:
+                continue
+            if f.name in alone:
+                out[f.name] = DTYPES[f.dtype]
+            elif f.kind == "text":
+                out[f.name] = pl.String()
+            else:
+                out[f.name] = pl.Int8() if f.width < 8 else pl.Int16() if f.width < 16 else pl.Int32()
+    return out
+
+
+POSITION_SCHEMA = _frame_schema(*fields.POSITION_TABLES)
+STATIC_SCHEMA = _frame_schema(fields.TYPE24, *fields.STATIC_TABLES)
+BASE_STATION_SCHEMA = _frame_schema(*fields.BASE_STATION_TABLES)
 
 IntArray = npt.NDArray[np.int64]
 U8Array = npt.NDArray[np.uint8]
@@ -268,6 +254,20 @@ def _spec(layout: Layout, name: str) -> tuple[int, int, int]:
     return (start, width, int(signed))
 
 
+
+def _scale(table: tuple[fields.Field, ...], name: str) -> float:
+    """The divisor of a field's raw integer (a float: the loop divides as pyais does)."""
+    return float(next(f.scale for f in table if f.name == name))
+
+
+def _degrees(table: tuple[fields.Field, ...], name: str) -> int:
+    """For :func:`_latlon`: 10**6 / the raw units of a degree of a latitude or longitude field
+    (1/10,000 minute: 10; 1/10 minute: 10,000)."""
+    scale = next(f.scale for f in table if f.name == name)
+    assert 6_000_000 % scale == 0, name
+    return 6_000_000 // scale
+
+
 _A_MMSI, _A_STATUS, _A_SPEED, _A_ACC, _A_LON, _A_LAT, _A_COURSE, _A_HEADING, _A_SECOND = (
     _spec(_CLASS_A, k)
     for k in ("mmsi", "status", "speed", "accuracy", "lon", "lat", "course", "heading", "second"))
@@ -293,6 +293,16 @@ _24B_MMSI, _24B_PARTNO, _24B_SHIP, _24B_BOW, _24B_STERN, _24B_PORT, _24B_STAR = 
     for k in ("mmsi", "partno", "ship_type", "to_bow", "to_stern", "to_port", "to_starboard"))
 _24B_CALLSIGN = _TYPE24B_TEXT["callsign"]
 _MIN_24B = MIN_BITS["24B"]
+_A_SPEED_S, _A_COURSE_S = _scale(fields.CLASS_A, "speed"), _scale(fields.CLASS_A, "course")
+_A_DEG = _degrees(fields.CLASS_A, "lat")
+_B_SPEED_S, _B_COURSE_S = _scale(fields.CLASS_B, "speed"), _scale(fields.CLASS_B, "course")
+_B_DEG = _degrees(fields.CLASS_B, "lat")
+_L_SPEED_S, _L_COURSE_S = _scale(fields.LONG_RANGE, "speed"), _scale(fields.LONG_RANGE, "course")
+_L_DEG = _degrees(fields.LONG_RANGE, "lat")
+_S_DEG = _degrees(fields.BASE_STATION, "lat")
+_5_DRAUGHT_S = _scale(fields.TYPE5, "draught")
+assert _degrees(fields.CLASS_A, "lon") == _A_DEG and _degrees(fields.CLASS_B, "lon") == _B_DEG
+assert _degrees(fields.LONG_RANGE, "lon") == _L_DEG and _degrees(fields.BASE_STATION, "lon") == _S_DEG
 _AUX_LO, _AUX_HI = 980_000_000, 989_999_999  # auxiliary craft: pyais decodes a part B otherwise
 
 # De-armoured characters kept per message: the last field we read (type 5's destination)
@@ -356,16 +366,11 @@ def _unarmour(buf: U8Array, lo: int, hi: int, armour: U8Array, six: IntArray, k:
 
 
 @jit
-def _latlon(raw: int) -> float:
-    """pyais's to_lat_lon for integers: round(raw / 600000, 6) computed as the nearest
-    integer to raw*5/3 (never a tie), over 1e6: bit-identical, see pyais."""
-    return ((10 * raw + 3) // 6) / 1e6
-
-
-@jit
-def _latlon600(raw: int) -> float:
-    """pyais's to_lat_lon_600 (type 27, 1/10 minutes), the same way."""
-    return ((10000 * raw + 3) // 6) / 1e6
+def _latlon(raw: int, per: int) -> float:
+    """pyais's to_lat_lon (and to_lat_lon_600): round(raw / units per degree, 6), computed
+    as the nearest integer to raw * per / 6 (never a tie), over 1e6: bit-identical, see
+    pyais. ``per``: 10**6 / the units of a degree, times 6 (:func:`_degrees`)."""
+    return ((per * raw + 3) // 6) / 1e6
 
 
 @jit
@@ -496,11 +501,11 @@ def _decode(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray, sec
             p_type[r] = t
             p_mmsi[r] = _get(six, *_A_MMSI)
             p_status[r] = nav_tab[_get(six, *_A_STATUS)]
-            p_speed[r] = _get(six, *_A_SPEED) / 10.0
+            p_speed[r] = _get(six, *_A_SPEED) / _A_SPEED_S
             p_acc[r] = _get(six, *_A_ACC) != 0
-            p_lon[r] = _latlon(_get(six, *_A_LON))
-            p_lat[r] = _latlon(_get(six, *_A_LAT))
-            p_course[r] = _get(six, *_A_COURSE) / 10.0
+            p_lon[r] = _latlon(_get(six, *_A_LON), _A_DEG)
+            p_lat[r] = _latlon(_get(six, *_A_LAT), _A_DEG)
+            p_course[r] = _get(six, *_A_COURSE) / _A_COURSE_S
             p_heading[r] = _get(six, *_A_HEADING)
             p_second[r] = _get(six, *_A_SECOND)
             handled[i] = True
@@ -511,11 +516,11 @@ def _decode(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray, sec
             p_type[r] = t
             p_mmsi[r] = _get(six, *_B_MMSI)
             p_status[r] = 0
-            p_speed[r] = _get(six, *_B_SPEED) / 10.0
+            p_speed[r] = _get(six, *_B_SPEED) / _B_SPEED_S
             p_acc[r] = _get(six, *_B_ACC) != 0
-            p_lon[r] = _latlon(_get(six, *_B_LON))
-            p_lat[r] = _latlon(_get(six, *_B_LAT))
-            p_course[r] = _get(six, *_B_COURSE) / 10.0
+            p_lon[r] = _latlon(_get(six, *_B_LON), _B_DEG)
+            p_lat[r] = _latlon(_get(six, *_B_LAT), _B_DEG)
+            p_course[r] = _get(six, *_B_COURSE) / _B_COURSE_S
             p_heading[r] = _get(six, *_B_HEADING)
             p_second[r] = _get(six, *_B_SECOND)
             handled[i] = True
@@ -550,10 +555,10 @@ def _decode(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray, sec
             p_mmsi[r] = _get(six, *_L_MMSI)
             p_acc[r] = _get(six, *_L_ACC) != 0
             p_status[r] = nav_tab[_get(six, *_L_STATUS)]
-            p_lon[r] = _latlon600(_get(six, *_L_LON))
-            p_lat[r] = _latlon600(_get(six, *_L_LAT))
-            p_speed[r] = float(_get(six, *_L_SPEED))
-            p_course[r] = float(_get(six, *_L_COURSE))
+            p_lon[r] = _latlon(_get(six, *_L_LON), _L_DEG)
+            p_lat[r] = _latlon(_get(six, *_L_LAT), _L_DEG)
+            p_speed[r] = _get(six, *_L_SPEED) / _L_SPEED_S
+            p_course[r] = _get(six, *_L_COURSE) / _L_COURSE_S
             p_heading[r] = 511  # documented convention: no heading in type 27
             p_second[r] = 0
             handled[i] = True
@@ -570,8 +575,8 @@ def _decode(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray, sec
             b_minute[r] = _get(six, *_S_MINUTE)
             b_second[r] = _get(six, *_S_SECOND)
             b_acc[r] = _get(six, *_S_ACC) != 0
-            b_lon[r] = _latlon(_get(six, *_S_LON))
-            b_lat[r] = _latlon(_get(six, *_S_LAT))
+            b_lon[r] = _latlon(_get(six, *_S_LON), _S_DEG)
+            b_lat[r] = _latlon(_get(six, *_S_LAT), _S_DEG)
             epfd = _get(six, *_S_EPFD)
             b_epfd[r] = epfd if raw_codes else epfd_tab[epfd]
             handled[i] = True
@@ -596,7 +601,7 @@ def _decode(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray, sec
             s_day[r] = _get(six, *_5_DAY)
             s_hour[r] = _get(six, *_5_HOUR)
             s_minute[r] = _get(six, *_5_MINUTE)
-            s_draught[r] = _get(six, *_5_DRAUGHT) / 10.0
+            s_draught[r] = _get(six, *_5_DRAUGHT) / _5_DRAUGHT_S
             s_call_n[r] = _text(six, s_call, r, *_5_CALLSIGN)
             s_name_n[r] = _text(six, s_name, r, *_5_NAME)
             s_dest_n[r] = _text(six, s_dest, r, *_5_DEST)
@@ -783,19 +788,23 @@ def _positions_frame(cols: dict[str, np.ndarray]) -> pl.DataFrame:
     return _columns_frame(POSITION_SCHEMA, cols, {"status": (t != 18) & (t != 19), "second": t != 27})
 
 
+# the static tables (shiptrack.decode.fields) by the rows they describe
+_STATIC_TABLES = {"5": fields.TYPE5, "19": fields.TYPE19_STATIC, "24A": fields.TYPE24 + fields.TYPE24A,
+                  "24B": fields.TYPE24 + fields.TYPE24B}
+
+
 def static_validity(msg_type: npt.NDArray[np.int8], partno: npt.NDArray[np.int8]) -> dict[str, npt.NDArray[np.bool_]]:
-    """Which fields of a static row its message has: type 5 all but ``partno``, 19 the
-    name, ship type, dimensions and EPFD, 24 part A the name, part B the call sign,
-    ship type and dimensions."""
-    is5, is19, is24 = msg_type == 5, msg_type == 19, msg_type == 24
-    part_a, part_b = is24 & (partno == 0), is24 & (partno == 1)
-    shape = is5 | is19 | part_b
-    return {
-        "partno": is24, "imo": is5, "callsign": is5 | part_b, "shipname": is5 | is19 | part_a, "ship_type": shape,
-        "to_bow": shape, "to_stern": shape, "to_port": shape, "to_starboard": shape, "draught": is5,
-        "destination": is5, "month": is5, "day": is5, "hour": is5, "minute": is5, "ais_version": is5,
-        "epfd": is5 | is19,
-    }
+    """Which fields of a static row its message has (those of its field table): type 5 all
+    but ``partno``, 19 the name, ship type, dimensions and EPFD, 24 part A the name, part B
+    the call sign, ship type and dimensions."""
+    is24 = msg_type == 24
+    rows = {"5": msg_type == 5, "19": msg_type == 19, "24A": is24 & (partno == 0), "24B": is24 & (partno == 1)}
+    out: dict[str, npt.NDArray[np.bool_]] = {}
+    for key, table in _STATIC_TABLES.items():
+        for f in table:
+            if f.name != "mmsi":
+                out[f.name] = out[f.name] | rows[key] if f.name in out else rows[key]
+    return out
 
 
 def _statics_frame(cols: dict[str, np.ndarray]) -> pl.DataFrame:

@@ -3,8 +3,8 @@
 The loops (framing, bit-field extraction, text views, de-duplication keys) are
 written once, in Python, for numba. They run in one of two ways:
 
-* **ahead-of-time** (AOT): ``python -m shiptrack.kernels_build`` (run by ``make``)
-  compiles them into the extension module ``shiptrack._kernels``. Loading it costs
+* **ahead-of-time** (AOT): ``python -m shiptrack.decode.accel.build`` (run by ``make``)
+  compiles them into the extension module ``shiptrack.decode.accel._kernels``. Loading it costs
   a few milliseconds; numba and LLVM are not imported at all. Numba's own start-up
   (its import, its lowering registries, loading the cached kernels) would be the
   largest fixed cost of a short ingest.
@@ -38,28 +38,28 @@ from typing import Any
 # loop only reads it (the caller may pass a read-only or a writable array). A scalar is
 # "i8" (an integer) or "bool".
 KERNELS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "frame_lines": ("shiptrack.decode.vframe", "_frame_lines", ("ro u1[::1]", "ro i8[::1]", "ro i8[::1]", "bool")),
-    "decode": ("shiptrack.decode.fast", "_decode", (
+    "frame_lines": ("shiptrack.decode.accel.vframe", "_frame_lines", ("ro u1[::1]", "ro i8[::1]", "ro i8[::1]", "bool")),
+    "decode": ("shiptrack.decode.accel.fast", "_decode", (
         "ro u1[::1]", "ro i8[::1]", "ro i8[::1]", "ro i8[::1]", "ro i8[::1]", "ro i8[::1]", "ro b1[::1]",
         "ro u1[::1]", "ro i8[::1]", "ro i2[::1]", "ro i1[::1]", "ro i1[::1]", "bool")),
-    "matrix_views": ("shiptrack.decode.fast", "_matrix_views", ("ro u1[:, ::1]", "ro i8[::1]")),
-    "text_views": ("shiptrack.decode.batch", "_text_views", (
+    "matrix_views": ("shiptrack.decode.accel.fast", "_matrix_views", ("ro u1[:, ::1]", "ro i8[::1]")),
+    "text_views": ("shiptrack.decode.accel.batch", "_text_views", (
         "ro u1[::1]", "ro i8[::1]", "ro i8[::1]", "ro i8[::1]", "ro i8[::1]", "ro i8[::1]", "i8")),
-    "eta_views": ("shiptrack.decode.batch", "_eta_views", ("ro i1[::1]",) * 5),
-    "station_times": ("shiptrack.decode.batch", "_station_times", ("ro i2[::1]",) + ("ro i1[::1]",) * 5),
-    "hash_spans": ("shiptrack.store.load", "_hash_spans", (
+    "eta_views": ("shiptrack.decode.accel.batch", "_eta_views", ("ro i1[::1]",) * 5),
+    "station_times": ("shiptrack.decode.accel.batch", "_station_times", ("ro i2[::1]",) + ("ro i1[::1]",) * 5),
+    "hash_spans": ("shiptrack.decode.accel.dedup", "_hash_spans", (
         "ro u1[::1]", "ro u8[:]", "ro i8[::1]", "ro i8[::1]", "ro b1[::1]", "u8[::1]")),
-    "fill_slots": ("shiptrack.store.load", "_fill_slots", ("ro u8[::1]", "i8[::1]")),
-    "seen_in": ("shiptrack.store.load", "_seen_in", (
+    "fill_slots": ("shiptrack.decode.accel.dedup", "_fill_slots", ("ro u8[::1]", "i8[::1]")),
+    "seen_in": ("shiptrack.decode.accel.dedup", "_seen_in", (
         "ro i8[::1]", "ro u8[::1]", "ro i8[::1]", "ro i8[::1]", "ro u8[::1]", "ro i8[::1]", "ro i8[::1]", "i8",
         "b1[::1]")),
 }
 
-AOT_MODULE = "shiptrack._kernels"
+AOT_MODULE = "shiptrack.decode.accel._kernels"
 
 # The files whose code the AOT module was built from: a module built from other
 # versions of them is not used (see fingerprint()).
-_SOURCES = ("kernels.py", "decode/vframe.py", "decode/fast.py", "decode/batch.py", "store/load.py")
+_SOURCES = ("kernels.py", "vframe.py", "fast.py", "batch.py", "dedup.py")
 
 
 def fingerprint() -> int:
@@ -126,7 +126,7 @@ def _aot_module() -> Any:  # noqa: ANN401 - the extension module, or None
     if mod.fingerprint() != fingerprint():
         import warnings
 
-        warnings.warn("shiptrack._kernels was built from other sources than these: numba compiles the "
+        warnings.warn("shiptrack.decode.accel._kernels was built from other sources than these: numba compiles the "
                       "loops instead (slower to start); `make kernels` rebuilds it", RuntimeWarning, stacklevel=2)
         return None
     return mod

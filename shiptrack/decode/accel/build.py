@@ -1,6 +1,6 @@
-"""Compile the loops of :mod:`shiptrack.kernels` ahead of time into ``shiptrack._kernels``.
+"""Compile the loops of :mod:`shiptrack.decode.accel.kernels` ahead of time into ``shiptrack.decode.accel._kernels``.
 
-    python -m shiptrack.kernels_build [--output-dir DIR] [--cpu host|generic]
+    python -m shiptrack.decode.accel.build [--output-dir DIR] [--cpu host|generic]
 
 ``make`` runs it after installing, and building a wheel runs it too (``setup.py``). It
 needs numba and a C compiler (it uses numba's ``pycc``) and takes about half a minute.
@@ -28,12 +28,12 @@ import time
 import warnings
 from pathlib import Path
 
-from shiptrack.kernels import AOT_MODULE, KERNELS, _parse, dispatcher, fingerprint
+from shiptrack.decode.accel.kernels import AOT_MODULE, KERNELS, _parse, dispatcher, fingerprint
 
 
 def _numba_type(text: str):  # noqa: ANN202 - a numba type
     """The numba type of an argument written as in :data:`KERNELS` (read by the same
-    parser as the runtime check, :func:`shiptrack.kernels._parse`)."""
+    parser as the runtime check, :func:`shiptrack.decode.accel.kernels._parse`)."""
     from numba import from_dtype, types
 
     spec = _parse(text)

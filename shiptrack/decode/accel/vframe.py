@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from shiptrack.kernels import compiled, jit
+from shiptrack.decode.accel.kernels import compiled, jit
 from shiptrack.read.chunks import LineChunk
 
 IntArray = npt.NDArray[np.int64]

@@ -1,12 +1,12 @@
 """Decode a batch of assembled messages: the compiled fast path where it can, pyais where not.
 
-``shiptrack.decode.fast.decode_parts`` de-armours and extracts the fields of the
+``shiptrack.decode.accel.fast.decode_parts`` de-armours and extracts the fields of the
 common types for the whole batch at once; the rows it does not vouch for (other
 types, short payloads, invalid characters...) go one by one through
 ``shiptrack.decode.nmea.decode_message``, the pyais reference path. Both produce the
 same records (tests/decode/test_decode_paths.py holds them to it on every real file).
 
-The messages the bulk framer (``shiptrack.decode.vframe``) found in a chunk are never
+The messages the bulk framer (``shiptrack.decode.accel.vframe``) found in a chunk are never
 turned into Python strings: the decoder reads their payloads from the chunk's bytes
 (the two sentences of a type 5 as two parts), and the text columns of the records
 (``raw``, ``station``, ``dedup``) are Arrow string views made from the same bytes by a
@@ -26,8 +26,8 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
-from shiptrack.decode import accounting
-from shiptrack.decode.fast import (
+from shiptrack.decode import accounting, fields
+from shiptrack.decode.accel.fast import (
     Decoded,
     _flatten,
     _i64,
@@ -38,6 +38,7 @@ from shiptrack.decode.fast import (
     text_array,
     to_frame,
 )
+from shiptrack.decode.accel.kernels import compiled, jit, readonly
 from shiptrack.decode.records import (
     BASE_STATION_SCHEMA,
     POSITION_SCHEMA,
@@ -54,7 +55,6 @@ from shiptrack.decode.reference import (
     bits_legal,
     decode_message,
 )
-from shiptrack.kernels import compiled, jit, readonly
 from shiptrack.read.chunks import LineChunk
 
 IntArray = npt.NDArray[np.int64]
@@ -128,7 +128,7 @@ class FramedMessages:
     of the chunk, followed by line ``second[k]`` for a message of two lines (-1 for one)."""
 
     chunk: LineChunk
-    fr: Any  # shiptrack.decode.vframe.Framed
+    fr: Any  # shiptrack.decode.accel.vframe.Framed
     first: IntArray
     second: IntArray
 
@@ -388,13 +388,17 @@ def _frame(arrays: dict[str, pa.Array], meta: dict[str, pa.Array], schema: dict[
     return to_frame({name: arrays[name] for name in schema})
 
 
+# type 27's not-available speed and course, and what a record holds for them
+_27_NA = {f.column: (f.na, f.na_stored) for f in fields.LONG_RANGE if f.na_stored is not None}
+
+
 def _positions(p: dict[str, np.ndarray], meta: Meta) -> pl.DataFrame:
     t = p["msg_type"]
     sog, cog = p["speed"], p["course"]
     is27 = t == 27
-    if is27.any():  # whole knots and degrees; 63 and 511 mean not available (as nmea.position_row)
-        sog = np.where(is27 & (sog == 63), 102.3, sog)
-        cog = np.where(is27 & (cog == 511), 360.0, cog)
+    if is27.any():  # whole knots and degrees, their own "not available" (as reference.position_row)
+        sog = np.where(is27 & (sog == _27_NA["sog"][0]), _27_NA["sog"][1], sog)
+        cog = np.where(is27 & (cog == _27_NA["cog"][0]), _27_NA["cog"][1], cog)
     return _frame({
         "mmsi": arrow_array(p["mmsi"], pa.int32()),
         "lat": arrow_array(p["lat"], pa.float64()),

@@ -227,6 +227,14 @@ def test_pairing_scenarios_agree_with_the_reference_framer(lines: list[str]) -> 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(traffic())
+@example(lines=[  # the station on the second part only (found by Hypothesis)
+    "$GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W*6A",
+    ",c:1000000000*58\\!AIVDM,1,1,,A,139>Jh0P1T0eid0A:`P3Q2l1P000,0*4A",
+    ",s:r0,c:1000000000*7F\\!AIVDM,1,1,,A,139>Jh0P1T0eid0A:`P3Q2l1P000,0*4A",
+    ",s:r0,c:1000000000*7F\\!AIVDM,1,1,,A,139>Jh0P1T0eid0A:`P3Q2l1P000,0*4A",
+    "\\c:1000000000,g:1-2-5*1F\\!AIVDM,2,1,0,A,539>Jh029E40=?00001<PU230000000000000000000000000043lU000000,0*79",
+    "\\g:1-2-5,s:x*76\\!AIVDM,2,2,0,A,00000000000,2*24",
+    "\\s:r0,c:1000000000*7F\\!AIVDM,1,1,,A,139>Jh0P1T0eid0A:`P3Q2l1P000,0*4A"])
 @example(lines=[  # an empty s: on the part that names the group (found by Hypothesis)
     "$GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W*6A",
     ",s:r0,c:1000000000,g:1-2-5*38\\!AIVDM,2,1,0,A,539>Jh029E40=?00001<PU230000000000000000000000000043lU000000,0*79",

@@ -217,6 +217,8 @@ def decode_framed(msgs: FramedMessages, builder: BatchBuilder) -> tuple[pl.DataF
     sta_s, sta_e = _i64(fr.sta_s), _i64(fr.sta_e)
     has_s = readonly(np.ascontiguousarray(fr.has_s, dtype=np.bool_))
     dec = decode_parts(buf, pay_s, pay_e, first, second, fill, None, raw_codes=True)
+    # a message's station is its first part's s:, else its second part's (as the framer's)
+    named = _i64(np.where((second >= 0) & ~has_s[first] & has_s[np.maximum(second, 0)], second, first))
 
     def message(k: int) -> Message:
         i, j = int(first[k]), int(second[k])
@@ -224,7 +226,8 @@ def decode_framed(msgs: FramedMessages, builder: BatchBuilder) -> tuple[pl.DataF
         if j >= 0:
             raw += "\n" + data[starts[j] : ends[j]].decode()
             payload += data[pay_s[j] : pay_e[j]].decode()
-        station = data[sta_s[i] : sta_e[i]].decode() if has_s[i] else None
+        n = int(named[k])
+        station = data[sta_s[n] : sta_e[n]].decode() if has_s[n] else None
         when = _EPOCH + timedelta(microseconds=int(fr.ts_us[i]))
         return Message(int(chunk.line_nos[i]), raw, payload, int(fill[j if j >= 0 else i]), when, station)
 
@@ -234,8 +237,8 @@ def decode_framed(msgs: FramedMessages, builder: BatchBuilder) -> tuple[pl.DataF
     sta_e = _i64(np.where(has_s, sta_e, sta_s))  # no s: item, no text (the column is NULL there)
 
     def text(rows: IntArray, starts: IntArray, ends: IntArray, second: IntArray, sep: int,
-             valid: npt.NDArray[np.bool_] | None = None) -> pa.Array:
-        views, joined = _text_views(buf, rows, first, second, starts, ends, sep)
+             valid: npt.NDArray[np.bool_] | None = None, parts: IntArray = first) -> pa.Array:
+        views, joined = _text_views(buf, rows, parts, second, starts, ends, sep)
         return string_array(views, [whole, joined], valid)
 
     def meta(rows: IntArray) -> dict[str, pa.Array]:
@@ -243,7 +246,7 @@ def decode_framed(msgs: FramedMessages, builder: BatchBuilder) -> tuple[pl.DataF
         lines = first[rows]
         return {
             "ts": arrow_array(fr.ts_us[lines], _TS),
-            "station": text(rows, sta_s, sta_e, alone, -1, has_s[lines]),
+            "station": text(rows, sta_s, sta_e, alone, -1, has_s[named[rows]], parts=named),
             "line_no": arrow_array(chunk.line_nos[lines], pa.int64()),
             "raw": text(rows, starts, ends, second, 10),  # two lines: joined by a newline
             "dedup": text(rows, pay_s, pay_e, second, -1),  # the whole payload

@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("rules", ("shiptrack.rules", "shiptrack.params", "shiptrack.areas", "shiptrack.routes", "shiptrack.detour")),
     ("outputs", ("shiptrack.reports", "shiptrack.dossier", "shiptrack.findings", "shiptrack.events",
                  "shiptrack.vessels", "shiptrack.track", "shiptrack.export")),
+    ("engines", ("shiptrack.spark",)),
     ("cli", ("shiptrack.cli", "shiptrack.__main__", "shiptrack.kernels_build")),
 ]
 

@@ -142,8 +142,21 @@ def run_report(
         raise RuleError(f"report {report.name} failed: {first_line(err)}") from err
 
 
+READ_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
+
+
 def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
-    """A user's ad-hoc SQL, on a read-only connection (the caller opens it read-only)."""
+    """A user's ad-hoc SQL, on a read-only connection (the caller opens it read-only).
+
+    Statements that read only: a lake's connection may read (and so could write) its own
+    folder, where a COPY ... TO would land (a store's read-only file refuses it anyway)."""
+    try:
+        kinds = [s.type.name for s in duckdb.extract_statements(sql)]
+    except duckdb.Error as err:
+        raise RuleError(f"query failed: {first_line(err)}") from err
+    if not kinds or any(k not in READ_STATEMENTS for k in kinds):
+        raise RuleError(f"query: only SELECT (DESCRIBE, SHOW, EXPLAIN) statements run here; "
+                        f"it holds {', '.join(kinds) or 'nothing'}")
     try:
         return frame(con, sql)
     except duckdb.Error as err:

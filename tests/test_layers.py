@@ -1,4 +1,4 @@
-"""Imports run one way: base -> reference -> read -> decode -> store -> rules -> outputs -> cli.
+"""Imports run one way: base -> reference -> read -> decode -> store -> rules -> lake -> outputs -> cli.
 
 The import graph of the ``shiptrack`` package, read from its source with ``ast`` (every
 ``import`` and ``from ... import``: at the top of a module, inside a function, or for type
@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("decode", ("shiptrack.decode",)),
     ("store", ("shiptrack.store", "shiptrack.ingest")),
     ("rules", ("shiptrack.rules", "shiptrack.params", "shiptrack.areas", "shiptrack.routes", "shiptrack.detour")),
+    ("lake", ("shiptrack.lake",)),  # the store's tables as Parquet: ingest and rules write it
     ("outputs", ("shiptrack.reports", "shiptrack.dossier", "shiptrack.findings", "shiptrack.events",
                  "shiptrack.vessels", "shiptrack.track", "shiptrack.export")),
     ("engines", ("shiptrack.spark",)),

@@ -14,6 +14,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from shiptrack.cli import detect as _detect  # noqa: E402,F401  (registers commands)
 from shiptrack.cli import ingest as _ingest  # noqa: E402,F401
 from shiptrack.cli import investigate as _investigate  # noqa: E402,F401
+from shiptrack.cli import lake as _lake  # noqa: E402,F401
 from shiptrack.cli import reference as _reference  # noqa: E402,F401
 from shiptrack.cli import reports as _reports  # noqa: E402,F401
 from shiptrack.cli.group import main  # noqa: E402

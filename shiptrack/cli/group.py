@@ -12,12 +12,32 @@ from shiptrack.safe_text import terminal
 
 
 class Context:
-    def __init__(self, db: Path | None, wait_s: float) -> None:
-        self.db = db
+    def __init__(self, db: str | None, wait_s: float) -> None:
+        self.db_text = db
         self.wait_s = wait_s
 
+    @property
+    def db(self) -> Path | None:
+        return Path(self.db_text) if self.db_text is not None else None
+
+    @property
+    def lake(self) -> str | None:
+        """``--db`` when it names a lake (a folder, a path ending in /, an s3:// address)."""
+        from shiptrack.lake.layout import names_lake
+
+        return self.db_text if self.db_text is not None and names_lake(self.db_text) else None
+
     def connect(self, read_only: bool = False, confined: bool = False):  # noqa: ANN201 - duckdb connection
-        """The store; ``confined`` for user SQL (query, reports): read-only, no files."""
+        """The store (or the lake, read); ``confined`` for user SQL (query, reports): read-only, no files."""
+        if self.lake is not None:
+            if not (read_only or confined):
+                from shiptrack.errors import InputError
+
+                raise InputError(f"{self.lake} is a lake: this command changes a DuckDB store only "
+                                 "(lakes are written by ingest, detect and `lake export`)")
+            from shiptrack.lake import open_lake
+
+            return open_lake(self.lake, confined=confined)
         from shiptrack.store.db import connect
 
         return connect(self.db, read_only=read_only, wait_s=self.wait_s, confined=confined)
@@ -41,8 +61,9 @@ class ShiptrackGroup(click.Group):
 
 @click.group(cls=ShiptrackGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--db", type=click.Path(dir_okay=False, path_type=Path), envvar="SHIPTRACK_DB",
-    help="DuckDB store to use [default: ./shiptrack.duckdb, or $SHIPTRACK_DB].",
+    "--db", type=click.Path(path_type=str), envvar="SHIPTRACK_DB",
+    help="DuckDB store to use [default: ./shiptrack.duckdb, or $SHIPTRACK_DB]; a folder (or a path ending "
+         "in /, or an s3:// address) is a Parquet lake.",
 )
 @click.option(
     "--wait", "wait_s", type=float, default=30.0, show_default=True,
@@ -50,7 +71,7 @@ class ShiptrackGroup(click.Group):
 )
 @click.version_option(package_name="shiptrack")
 @click.pass_context
-def main(ctx: click.Context, db: Path | None, wait_s: float) -> None:
+def main(ctx: click.Context, db: str | None, wait_s: float) -> None:
     """shiptrack: turn raw AIS radio traffic into evidence.
 
     \b

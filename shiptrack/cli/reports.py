@@ -133,6 +133,14 @@ _TABLE_TIMES = {
     "identity_history": ("last_seen", "first_seen"),
 }
 
+# the order of a table's rows in an export: the same from a store and from a lake (whose
+# files are read by partition), and from one run to the next (views are grouped in parallel)
+_TABLE_ORDER = {
+    "positions": "source_id, line_no, ts, mmsi", "static_reports": "source_id, line_no, ts, mmsi",
+    "base_stations": "source_id, line_no, ts, mmsi", "sources": "source_id", "rejects": "source_id, line_no",
+    "vessels": "mmsi", "identity_history": "mmsi, field, first_seen, value", "ports": "port_id",
+}
+
 
 @main.command()
 @click.argument("what")
@@ -196,7 +204,8 @@ def export(obj: Context, what: str, fmt: str, output: Path, params: tuple[str, .
             where = (f" WHERE ($since IS NULL OR {end} >= $since) AND ($until IS NULL OR {start} < $until)"
                      if window else "")
             # `what` is one of EXPORT_TABLES and the columns come from _TABLE_TIMES; the times are bound
-            df = frame(con, f"SELECT * FROM {what}{where}",  # noqa: S608
+            order = f" ORDER BY {_TABLE_ORDER[what]}" if what in _TABLE_ORDER else ""
+            df = frame(con, f"SELECT * FROM {what}{where}{order}",  # noqa: S608
                        {"since": since, "until": until} if window else None)
         else:
             df = run_report(con, reports[what], given)

@@ -61,6 +61,28 @@ def ural(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def ural_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Ural fixture and its routes in a lake, before any detect (no events yet)."""
+    tmp = tmp_path_factory.mktemp("ural_lake")
+    store = tmp / "ural.duckdb"
+    for args in (["ingest", FIXTURES / "ural" / "ural.nmea"], ["route", "import", FIXTURES / "ural" / "routes.csv"]):
+        assert run_cli(args, store).exit_code == 0
+    lake = tmp / "lake"
+    assert run_cli(["lake", "export", store, lake]).exit_code == 0
+    return lake
+
+
+def lake_events(lake: Path) -> list[tuple]:
+    from shiptrack.lake import open_lake
+
+    con = open_lake(lake, confined=True)
+    try:
+        return con.execute(f"SELECT {COLUMNS} FROM events ORDER BY event_id").fetchall()  # noqa: S608
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
 def border(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("border") / "border.duckdb"
     ingest_lines(db, border_corpus(), "border.nmea")
@@ -118,12 +140,24 @@ def test_one_core_finds_the_same_events(local2: object, border: Path) -> None:
         spark.stop()
 
 
-def test_a_standalone_cluster_finds_the_same_events(ural: Path, border: Path) -> None:
+def test_detect_engine_spark_writes_the_lake_events(ural: Path, ural_lake: Path) -> None:
+    assert lake_events(ural_lake) == []
+    result = run_cli(["--db", f"{ural_lake}/", "detect", "--engine", "spark", "--master", "local[2]"])
+    assert result.exit_code == 0, result.output
+    assert "dark_period" in result.output
+    assert lake_events(ural_lake) == events_of(ural)
+
+
+def test_a_standalone_cluster_finds_the_same_events(ural: Path, border: Path, tmp_path: Path) -> None:
     with standalone_cluster(workers=2, cores=1, memory="1g") as master:
         spark = spark_session(master, executor_memory="768m", shuffle_partitions=4)
         try:
             assert spark.sparkContext.defaultParallelism == 2  # both workers' executors
             assert rows_of(detect_events(spark, str(border), layout=BORDER)) == events_of(border)
-            assert rows_of(detect_events(spark, str(ural), layout=Layout(shares=4))) == events_of(ural)
         finally:
             spark.stop()
+        lake = tmp_path / "lake"
+        assert run_cli(["lake", "export", ural, lake]).exit_code == 0
+        result = run_cli(["--db", f"{lake}/", "detect", "--engine", "spark", "--master", master])
+        assert result.exit_code == 0, result.output
+        assert lake_events(lake) == events_of(ural)

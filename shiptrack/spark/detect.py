@@ -172,3 +172,41 @@ def _cell_stage(pos: DataFrame, source: str, rules: list[str], since: datetime |
         return pa.table({"blob": [partition.to_ipc(found)]})
 
     return cells.groupBy("cy", "cx").applyInArrow(run, _BLOB)
+
+
+def detect_lake(lake: str, master: str, kinds: Iterable[str] | None = None, since: datetime | None = None,
+                until: datetime | None = None, params: Iterable[str] = (), layout: Layout = Layout(),
+                wait_s: float = 30.0) -> registry.DetectSummary:
+    """``shiptrack --db LAKE detect --engine spark``: run the rules on Spark at ``master`` and
+    replace the selected kinds' events in the window, in one step (the lake's ``events``
+    folder is swapped whole; the other kinds' events stay)."""
+    from shiptrack.lake import lake_lock, open_lake, replace_table
+    from shiptrack.spark.session import spark_session
+
+    params = list(params)
+    selected, values = registry.select(kinds, params)
+    run_kinds = [k for r in selected for k in r.kinds]
+    summary = registry.DetectSummary(since=since, until=until, rules_run=[r.name for r in selected],
+                                     params=values)
+    with lake_lock(lake, wait_s):
+        spark = spark_session(master)
+        try:
+            found = detect_events(spark, lake, [r.name for r in selected], since, until, params, layout)
+        finally:
+            spark.stop()
+        con = open_lake(lake, confined=False)
+        try:
+            window = ("kind IN (SELECT unnest($kinds)) AND ($since IS NULL OR start_utc >= $since) "
+                      "AND ($until IS NULL OR start_utc < $until)")
+            bind = {"kinds": run_kinds, "since": since, "until": until}
+            kept = con.sql(f"SELECT * FROM events WHERE NOT ({window})", params=bind).to_arrow_table()  # noqa: S608
+            merged = pa.concat_tables([kept, found.select(kept.column_names).cast(kept.schema)]) \
+                if found.num_columns else kept
+            replace_table(lake, "events", merged)
+            con.register("_merged", merged)
+            counts = dict(con.sql(f"SELECT kind, count(*) FROM _merged WHERE {window} GROUP BY kind",  # noqa: S608
+                                  params=bind).fetchall())
+        finally:
+            con.close()
+    summary.counts = {k: int(counts.get(k, 0)) for k in run_kinds}
+    return summary

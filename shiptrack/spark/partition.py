@@ -41,7 +41,7 @@ _POS_OUT = "SELECT * REPLACE (CAST(dup_key AS DECIMAL(20, 0)) AS dup_key) FROM p
 def open_source(path: str) -> duckdb.DuckDBPyConnection:
     """The data to read: a lake (a folder, through shiptrack.lake) or a DuckDB store file."""
     if Path(path).is_dir():
-        from shiptrack.lake import open_lake  # type: ignore[import-not-found,unused-ignore]
+        from shiptrack.lake import open_lake
 
         return open_lake(Path(path), confined=False)
     con = duckdb.connect(path, read_only=True)

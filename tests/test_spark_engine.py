@@ -61,6 +61,59 @@ def ural(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def ural_plain(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Ural fixture ingested and detected by the DuckDB engine, without declared routes."""
+    db = tmp_path_factory.mktemp("ural_plain") / "ural.duckdb"
+    for args in (["ingest", FIXTURES / "ural" / "ural.nmea"], ["detect"]):
+        assert run_cli(args, db).exit_code == 0
+    return db
+
+
+# Every stored row and its provenance; only the time of the ingest differs.
+TABLES = {
+    "positions": "SELECT * FROM positions ORDER BY source_id, line_no, mmsi, ts",
+    "static_reports": "SELECT * FROM static_reports ORDER BY source_id, line_no, mmsi, ts, part",
+    "rejects": "SELECT * FROM rejects ORDER BY source_id, line_no",
+    "sources": "SELECT * EXCLUDE (ingested_at, path) FROM sources ORDER BY source_id",
+    "coverage": "SELECT * FROM coverage ORDER BY ALL",
+}
+
+
+def store_rows(db: Path) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        return {t: con.execute(sql).fetchall() for t, sql in TABLES.items()}
+    finally:
+        con.close()
+
+
+def lake_rows(lake: Path) -> dict[str, list[tuple]]:
+    from shiptrack.lake import open_lake
+
+    con = open_lake(lake, confined=True)
+    try:
+        return {t: con.execute(sql).fetchall() for t, sql in TABLES.items()}
+    finally:
+        con.close()
+
+
+def spark_ingest_and_detect(lake: Path, master: str, store: Path) -> None:
+    """`ingest --engine spark` stores what the DuckDB ingest stores, again adds nothing, and
+    `detect --engine spark` on it finds the store's events."""
+    nmea = FIXTURES / "ural" / "ural.nmea"
+    result = run_cli(["--db", f"{lake}/", "ingest", "--engine", "spark", "--master", master, nmea])
+    assert result.exit_code == 0, result.output
+    assert lake_rows(lake) == store_rows(store)
+    again = run_cli(["--db", f"{lake}/", "ingest", "--engine", "spark", "--master", master, nmea])
+    assert again.exit_code == 0 and "already" in again.output
+    assert lake_rows(lake) == store_rows(store)
+    result = run_cli(["--db", f"{lake}/", "detect", "--engine", "spark", "--master", master])
+    assert result.exit_code == 0, result.output
+    assert lake_events(lake) == events_of(store)
+
+
+@pytest.fixture(scope="module")
 def ural_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The Ural fixture and its routes in a lake, before any detect (no events yet)."""
     tmp = tmp_path_factory.mktemp("ural_lake")
@@ -148,7 +201,12 @@ def test_detect_engine_spark_writes_the_lake_events(ural: Path, ural_lake: Path)
     assert lake_events(ural_lake) == events_of(ural)
 
 
-def test_a_standalone_cluster_finds_the_same_events(ural: Path, border: Path, tmp_path: Path) -> None:
+def test_ingest_engine_spark_stores_what_the_store_ingest_stores(ural_plain: Path, tmp_path: Path) -> None:
+    spark_ingest_and_detect(tmp_path / "lake", "local[2]", ural_plain)
+
+
+def test_a_standalone_cluster_finds_the_same_events(ural: Path, ural_plain: Path, border: Path,
+                                                    tmp_path: Path) -> None:
     with standalone_cluster(workers=2, cores=1, memory="1g") as master:
         spark = spark_session(master, executor_memory="768m", shuffle_partitions=4)
         try:
@@ -156,8 +214,4 @@ def test_a_standalone_cluster_finds_the_same_events(ural: Path, border: Path, tm
             assert rows_of(detect_events(spark, str(border), layout=BORDER)) == events_of(border)
         finally:
             spark.stop()
-        lake = tmp_path / "lake"
-        assert run_cli(["lake", "export", ural, lake]).exit_code == 0
-        result = run_cli(["--db", f"{lake}/", "detect", "--engine", "spark", "--master", master])
-        assert result.exit_code == 0, result.output
-        assert lake_events(lake) == events_of(ural)
+        spark_ingest_and_detect(tmp_path / "lake", master, ural_plain)

@@ -14,6 +14,7 @@ be added up, so the hours are recomputed, not incremented).
 from __future__ import annotations
 
 import duckdb
+import pyarrow as pa
 
 CELL_DEG = 0.5
 
@@ -30,10 +31,10 @@ _PER_VESSEL = """
     FROM positions
     WHERE lat IS NOT NULL AND lon IS NOT NULL AND {where}
     GROUP BY ALL""".replace("{cell_hour}", CELL_HOUR)
-_INSERT = """
-    INSERT INTO coverage
+_SELECT = """
     SELECT receiver, cell_lat, cell_lon, to_timestamp(h * 3600) AS hour, sum(n) AS messages, count(*) AS vessels
-    FROM ({per_vessel}) GROUP BY receiver, cell_lat, cell_lon, h"""  # rebuild
+    FROM ({per_vessel}) GROUP BY receiver, cell_lat, cell_lon, h"""
+_INSERT = "INSERT INTO coverage" + _SELECT  # rebuild
 
 
 def update(con: duckdb.DuckDBPyConnection, source_id: int) -> None:
@@ -78,6 +79,12 @@ def update(con: duckdb.DuckDBPyConnection, source_id: int) -> None:
     )
     con.execute("DROP TABLE _cov_new")
     con.execute("DROP TABLE _cov_shared")
+
+
+def recomputed(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The whole table, recomputed from ``positions`` (a lake after a parallel ingest, whose
+    sources were written side by side)."""
+    return con.sql(_SELECT.format(per_vessel=_PER_VESSEL.format(where="true"))).to_arrow_table()
 
 
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:

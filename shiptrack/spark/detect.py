@@ -43,9 +43,10 @@ _KEYS = ("share", "cell_lat", "cell_lon", "h")  # what segment_share adds to pos
 
 @dataclass(frozen=True)
 class Layout:
-    """How the work is cut: ``shares`` groups of vessels; ``cell_deg`` cells with a
-    ``halo_deg`` halo for the rules about several vessels."""
-    shares: int = 16
+    """How the work is cut: ``shares`` groups of vessels (0: two per executor core, so that a
+    slow share does not leave a core idle); ``cell_deg`` cells with a ``halo_deg`` halo for
+    the rules about several vessels."""
+    shares: int = 0
     cell_deg: float = 5.0
     halo_deg: float = 0.5
 
@@ -62,7 +63,7 @@ def detect_events(spark: SparkSession, source: str, kinds: Iterable[str] | None 
     selected, values = registry.select(kinds, params)
     vessel_rules = [r.name for r in selected if r.name not in partition.CELL_RULES]
     cell_rules = [r.name for r in selected if r.name in partition.CELL_RULES]
-    n = layout.shares
+    n = layout.shares or 2 * spark.sparkContext.defaultParallelism
 
     def segment(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:

@@ -177,7 +177,8 @@ def test_local_mode_finds_the_same_events(local2: object, ural: Path, border: Pa
 
 def test_without_a_halo_a_meeting_on_a_border_is_cut(local2: object, border: Path) -> None:
     """The halo is what keeps the meetings whole: with none, the cell a meeting starts in
-    sees only its own half, and the events differ."""
+    sees only its own half, and the events differ (with 4 tasks, the two cells of each
+    meeting go to different tasks)."""
     found = rows_of(detect_events(local2, str(border), ["sts_encounter"],
                                   layout=Layout(shares=4, cell_deg=CELL_DEG, halo_deg=0.0)))
     expected = [r for r in events_of(border) if r[1] == "sts_encounter"]

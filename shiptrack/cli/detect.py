@@ -40,7 +40,7 @@ def detect(obj: Context, rules: str | None, params: tuple[str, ...], rules_dir: 
       shiptrack detect --rules dark_period --param gaps.min_gap_h=12 --since 2018-02-01
       shiptrack detect --list
       shiptrack detect --list port_call
-      shiptrack --db lake/ detect --engine spark --master spark://host:7077
+      SHIPTRACK_SPARK_MASTER=spark://host:7077 shiptrack --db lake/ detect --engine spark
     """
     from shiptrack.rules import registry
 

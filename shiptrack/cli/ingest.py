@@ -66,7 +66,7 @@ def ingest(obj: Context, paths: tuple[str, ...], fmt: str | None, fmt_alias: str
       shiptrack ingest fixtures/ural/ural.nmea
       zcat day.nmea.gz | shiptrack ingest - --source feed-2018-02-12
       shiptrack ingest track.jsonl --columns mmsi=ssvid,ts=timestamp
-      shiptrack --db lake/ ingest --engine spark --master spark://host:7077 archive/
+      SHIPTRACK_SPARK_MASTER=spark://host:7077 shiptrack --db lake/ ingest --engine spark archive/
     """
     fmt = _input_format(fmt, fmt_alias)
     mapping = _columns(columns)

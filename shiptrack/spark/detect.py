@@ -14,10 +14,11 @@ which ``shiptrack.rules.registry`` runs the rules' own SQL and Python steps unch
    archive holes come from the ``coverage`` table, which every task reads whole, and
    whether the store heard more than one vessel is decided once for all.
 3. **Rules about several vessels (sts_encounter), per space cell with a halo.** Each row
-   goes to its ``cell_deg`` cell and to every cell whose halo (``halo_deg``) holds it. A
-   task keeps the meetings whose anchor (the lower MMSI's position at the start) is in its
-   own cell: a meeting on a border is found whole by the cell it starts in, and by no other,
-   as long as it stays within ``halo_deg`` of that cell.
+   goes to its ``cell_deg`` cell and to every cell whose halo (``halo_deg``) holds it; cells
+   are dealt to ``shares`` tasks, each running the rule once over its cells' rows. A task
+   keeps the meetings whose anchor (the lower MMSI's position at the start) is in one of its
+   own cells: a meeting on a border is found whole by the cell it starts in, and by no
+   other, as long as it stays within ``halo_deg`` of that cell.
 
 Each task hands its events back as Arrow bytes; the driver gives them one ``detected_at``.
 """
@@ -81,7 +82,7 @@ def detect_events(spark: SparkSession, source: str, kinds: Iterable[str] | None 
             found.append(_vessel_stage(spark, source, pos, others, vessel_rules, values, since, until,
                                        params, n))
         if cell_rules:
-            found.append(_cell_stage(pos, source, cell_rules, since, until, params, layout))
+            found.append(_cell_stage(pos, source, cell_rules, since, until, params, layout, n))
         blobs = [row.blob for df in found for row in df.collect()]
     finally:
         pos.unpersist()
@@ -155,7 +156,7 @@ def _imo_context(spark: SparkSession, source: str, n: int) -> DataFrame:
 
 
 def _cell_stage(pos: DataFrame, source: str, rules: list[str], since: datetime | None,
-                until: datetime | None, params: list[str], layout: Layout) -> DataFrame:
+                until: datetime | None, params: list[str], layout: Layout, groups: int) -> DataFrame:
     from pyspark.sql import functions as F
 
     deg, halo = layout.cell_deg, layout.halo_deg
@@ -163,16 +164,19 @@ def _cell_stage(pos: DataFrame, source: str, rules: list[str], since: datetime |
     def span(col: str) -> Any:  # noqa: ANN401 - a Spark column
         return F.explode(F.sequence(F.floor((F.col(col) - halo) / deg), F.floor((F.col(col) + halo) / deg)))
 
-    cells = (pos.drop(*_KEYS)
-             .withColumn("cy", span("lat")).withColumn("cx", span("lon")))
+    # each row goes to the task of every cell whose halo holds it, once per task
+    dealt = (pos.drop(*_KEYS)
+             .withColumn("cy", span("lat")).withColumn("cx", span("lon"))
+             .withColumn("task", F.pmod(F.col("cy") * partition.CELL_MIX + F.col("cx"), F.lit(groups)).cast("int"))
+             .drop("cy", "cx")
+             .dropDuplicates(["mmsi", "seg", "rn", "task"]))
 
     def run(key: tuple[Any, ...], rows: pa.Table) -> pa.Table:
-        cell = (int(key[0].as_py()), int(key[1].as_py()))
-        found = partition.cell_events(source, cell, deg, rows.drop_columns(["cy", "cx"]), since, until,
-                                      params, rules)
+        found = partition.cell_events(source, int(key[0].as_py()), groups, deg, rows.drop_columns(["task"]),
+                                      since, until, params, rules)
         return pa.table({"blob": [partition.to_ipc(found)]})
 
-    return cells.groupBy("cy", "cx").applyInArrow(run, _BLOB)
+    return dealt.groupBy("task").applyInArrow(run, _BLOB)
 
 
 def detect_lake(lake: str, master: str, kinds: Iterable[str] | None = None, since: datetime | None = None,

@@ -16,10 +16,8 @@ Spark task, in a test, or in a plain loop. Three kinds of task (see shiptrack.sp
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -39,11 +37,12 @@ _POS_OUT = "SELECT * REPLACE (CAST(dup_key AS DECIMAL(20, 0)) AS dup_key) FROM p
 
 
 def open_source(path: str) -> duckdb.DuckDBPyConnection:
-    """The data to read: a lake (a folder, through shiptrack.lake) or a DuckDB store file."""
-    if Path(path).is_dir():
-        from shiptrack.lake import open_lake
+    """The data to read: a lake (a folder or an object-storage address, through
+    shiptrack.lake) or a DuckDB store file."""
+    from shiptrack.lake import names_lake, open_lake
 
-        return open_lake(Path(path), confined=False)
+    if names_lake(path):
+        return open_lake(path, confined=False)
     con = duckdb.connect(path, read_only=True)
     con.execute("SET TimeZone = 'UTC'")
     return con
@@ -172,17 +171,19 @@ def vessel_events(source: str, n: int, k: int, rows: pa.Table, context_mmsis: It
     return out
 
 
-def cell_of(lat: float, lon: float, cell_deg: float) -> tuple[int, int]:
-    return math.floor(lat / cell_deg), math.floor(lon / cell_deg)
+# Cells are dealt to tasks by (cell_lat * CELL_MIX + cell_lon) mod tasks: a task runs the
+# rule once over the rows of all its cells and their halos (each row once), which costs one
+# store per task rather than one per cell.
+CELL_MIX = 7919
 
 
-def cell_events(source: str, cell: tuple[int, int], cell_deg: float, rows: pa.Table,
+def cell_events(source: str, group: int, groups: int, cell_deg: float, rows: pa.Table,
                 since: datetime | None, until: datetime | None, params: list[str],
                 rule_names: list[str]) -> pa.Table:
-    """The events of the rules about several vessels (``CELL_RULES``) that start in one space
-    cell: ``rows`` are the ``pos`` rows in the cell and its halo. An event belongs to the cell
-    holding its anchor (the lower MMSI's position at the start), so that a meeting on a
-    border is found by the cell it starts in, whole, and by no other."""
+    """The events of the rules about several vessels (``CELL_RULES``) that start in the space
+    cells of task ``group``: ``rows`` are the ``pos`` rows of those cells and their halos. An
+    event belongs to the cell holding its anchor (the lower MMSI's position at the start),
+    so that a meeting on a border is found by the cell it starts in, whole, and by no other."""
     src = open_source(source)
     try:
         con = task_store(src)
@@ -197,12 +198,17 @@ def cell_events(source: str, cell: tuple[int, int], cell_deg: float, rows: pa.Ta
     out = _arrow(
         con,
         """
+        WITH anchored AS (
+            SELECT event_id,
+                   CAST(floor(CAST(json_extract(details, '$.start_position.lat') AS DOUBLE) / $deg) AS BIGINT) AS cy,
+                   CAST(floor(CAST(json_extract(details, '$.start_position.lon') AS DOUBLE) / $deg) AS BIGINT) AS cx
+            FROM events
+        )
         SELECT * FROM events
-        WHERE floor(CAST(json_extract(details, '$.start_position.lat') AS DOUBLE) / $deg) = $cy
-          AND floor(CAST(json_extract(details, '$.start_position.lon') AS DOUBLE) / $deg) = $cx
+        WHERE event_id IN (SELECT event_id FROM anchored WHERE ((cy * $mix + cx) % $n + $n) % $n = $g)
         ORDER BY event_id
         """,
-        {"deg": cell_deg, "cy": cell[0], "cx": cell[1]},
+        {"deg": cell_deg, "mix": CELL_MIX, "n": groups, "g": group},
     )
     con.close()
     return out

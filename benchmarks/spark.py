@@ -11,7 +11,8 @@ machine: a new lake, ``ingest --engine spark`` and ``detect --engine spark`` (th
 calls behind them, in this process). Every Spark run's events are checked against
 DuckDB's (same ids). Reported:
 
-* the fixed start-up cost: a new SparkSession and its first (empty) job;
+* the fixed start-up cost: a new SparkSession and its first (empty) job (each master runs
+  in a process of its own: its own JVM);
 * ingest and detect times, and the detect speed-up of local[2] over local[1];
 * peak memory per executor: the executor JVM (in local mode, the driver's) with its
   Python workers, sampled from /proc every 0.2 s.
@@ -22,6 +23,7 @@ The table is printed and appended to benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -128,7 +130,7 @@ def event_ids_of_store(db: Path) -> set[str]:
         con.close()
 
 
-def run_spark(master: str, work: Path, files: list[str], expected: set[str]) -> dict[str, object]:
+def run_spark(master: str, work: Path, files: list[str]) -> dict[str, object]:
     from shiptrack.spark.detect import detect_events
     from shiptrack.spark.ingest import ingest_lake
     from shiptrack.spark.session import EXECUTOR_MEMORY, spark_session
@@ -150,10 +152,16 @@ def run_spark(master: str, work: Path, files: list[str], expected: set[str]) -> 
             detect = time.perf_counter() - t
         finally:
             spark.stop()
-    found = set(events.column("event_id").to_pylist()) if events.num_columns else set()
-    return {"startup_s": startup, "ingest_s": ingest, "detect_s": detect, "events": len(found),
-            "same_events": found == expected, "peak_mb": max(mem.peak_mb.values(), default=0.0),
-            "processes": len(mem.peak_mb)}
+    found = sorted(events.column("event_id").to_pylist()) if events.num_columns else []
+    return {"startup_s": startup, "ingest_s": ingest, "detect_s": detect, "event_ids": found,
+            "peak_mb": max(mem.peak_mb.values(), default=0.0), "processes": len(mem.peak_mb)}
+
+
+def run_in_child(master: str, work: Path, files: list[str]) -> dict[str, object]:
+    """:func:`run_spark` in a new process, so that each master pays its own JVM start."""
+    out = subprocess.run([sys.executable, __file__, "--one", master, "--work", str(work), *files],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -161,7 +169,13 @@ def main() -> None:
     ap.add_argument("--positions", type=int, default=1_000_000)
     ap.add_argument("--files", type=int, default=8)
     ap.add_argument("--quick", action="store_true", help="local[2] only, no cluster, no RESULTS.md")
+    ap.add_argument("--one", metavar="MASTER", help=argparse.SUPPRESS)  # run_in_child's process
+    ap.add_argument("--work", help=argparse.SUPPRESS)
+    ap.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.one:
+        print(json.dumps(run_spark(args.one, Path(args.work), args.paths)))
+        return
     from shiptrack.spark.standalone import standalone_cluster
 
     work = Path(tempfile.mkdtemp(prefix="shiptrack-bench-spark-"))
@@ -179,10 +193,12 @@ def main() -> None:
         con.close()
         rows: dict[str, dict[str, object]] = {}
         for master in (["local[2]"] if args.quick else ["local[1]", "local[2]"]):
-            rows[master] = run_spark(master, work, files, expected)
+            rows[master] = run_in_child(master, work, files)
         if not args.quick:
             with standalone_cluster(workers=2, cores=1, memory="2g") as url:
-                rows["standalone 2x1"] = run_spark(url, work, files, expected)
+                rows["standalone 2x1"] = run_in_child(url, work, files)
+        for r in rows.values():
+            r["same_events"] = set(r.pop("event_ids")) == expected
         table = render(n_pos, len(files), duck, rows, len(expected))
         print(table)
         if not args.quick:
@@ -205,8 +221,8 @@ def render(n_pos: int, n_files: int, duck: dict[str, float], rows: dict[str, dic
         lines.append(f"| Spark {name} | {r['startup_s']:.1f} | {r['ingest_s']:.1f} | {r['detect_s']:.1f} | "
                      f"{r['peak_mb']:.0f} | {'yes' if r['same_events'] else 'NO'} |")
     if "local[1]" in rows and "local[2]" in rows:
-        speedup = float(rows["local[1]"]["detect_s"]) / float(rows["local[2]"]["detect_s"])  # type: ignore[arg-type]
-        ingest_up = float(rows["local[1]"]["ingest_s"]) / float(rows["local[2]"]["ingest_s"])  # type: ignore[arg-type]
+        speedup = float(rows["local[1]"]["detect_s"]) / float(rows["local[2]"]["detect_s"])
+        ingest_up = float(rows["local[1]"]["ingest_s"]) / float(rows["local[2]"]["ingest_s"])
         lines += ["", f"Detect speed-up local[2] / local[1]: {speedup:.2f}x (target 1.6x); "
                       f"ingest: {ingest_up:.2f}x."]
     return "\n".join(lines)

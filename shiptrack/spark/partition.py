@@ -61,12 +61,19 @@ def _copy(src: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, table:
     con.unregister("_rows")
 
 
+def empty_store() -> duckdb.DuckDBPyConnection:
+    """A task's in-memory store, on one thread: Spark gives each task one core
+    (``spark.task.cpus``), and runs as many tasks as the executors have cores."""
+    con = duckdb.connect(":memory:", config={"threads": 1})
+    con.execute("SET TimeZone = 'UTC'")
+    ensure_schema(con)
+    return con
+
+
 def task_store(src: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """An empty in-memory store with the source's small tables (ports, areas, declared
     voyages, coverage, ...)."""
-    con = duckdb.connect(":memory:")
-    con.execute("SET TimeZone = 'UTC'")
-    ensure_schema(con)
+    con = empty_store()
     for table in SMALL_TABLES:
         con.execute(f"DELETE FROM {table}")  # noqa: S608 - our table names
         _copy(src, con, table, f"SELECT * FROM {table}")  # noqa: S608 - our table names
@@ -83,9 +90,7 @@ def segment_share(source: str, n: int, k: int, since: datetime | None, until: da
     where, params = _share(n, k)
     src = open_source(source)
     try:
-        con = duckdb.connect(":memory:")
-        con.execute("SET TimeZone = 'UTC'")
-        ensure_schema(con)
+        con = empty_store()
         _copy(src, con, "positions", f"SELECT * EXCLUDE (raw) FROM positions WHERE {where}", params)  # noqa: S608
     finally:
         src.close()

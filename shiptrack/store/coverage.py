@@ -13,8 +13,12 @@ be added up, so the hours are recomputed, not incremented).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 CELL_DEG = 0.5
 

@@ -12,7 +12,7 @@ import queue
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -224,9 +224,12 @@ def ingest_source(
     time_from: TimeSource = "auto",
     progress: ProgressFn | None = None,
     ledger: LedgerHook | None = None,
+    seen: Mapping[str, str] | None = None,
 ) -> SourceResult:
     """Load one source inside one transaction: all of it, or (on any failure) none of it.
-    A source that cannot be read (a corrupt member or stream, no permission) fails alone."""
+    A source that cannot be read (a corrupt member or stream, no permission) fails alone.
+    ``seen``: per table, the relation holding the rows stored before (for de-duplication
+    and coverage; a lake's scratch store adds the lake's rows to its own)."""
     if src.error is not None:
         return SourceResult(src, "failed", error=src.error)
     try:
@@ -249,7 +252,7 @@ def ingest_source(
     con.execute("BEGIN TRANSACTION")
     try:
         source_id = con.execute("SELECT nextval('source_id_seq')").fetchall()[0][0]
-        loader = Loader(con, source_id, ledger=ledger)
+        loader = Loader(con, source_id, ledger=ledger, seen=seen)
         # decoding (numpy, polars) runs in helper threads while DuckDB stores the previous
         # batch: they release the GIL for much of their work
         prepared_batches = prefetch(loader.prepare, prefetch(_same, batches), PREPARED_AHEAD)
@@ -269,7 +272,7 @@ def ingest_source(
                 con.execute("ROLLBACK")
                 return SourceResult(src, "already", source_id=prev[0], previous_ingest=prev[1])
         c = loader.counts
-        coverage.update(con, source_id)
+        coverage.update(con, source_id, (seen or {}).get("positions", "positions"))
         notes, warnings = clock_report(c)
         detail += "".join("; " + n for n in notes) + "".join("; WARNING: " + w for w in warnings)
         # the sources row goes in last, when its SHA-256 and counts are known: in the same

@@ -13,6 +13,8 @@ from shiptrack.lake import is_lake, open_lake
 from shiptrack.lake.layout import TABLES, schema_columns
 from tests.conftest import FIXTURES, run_cli
 
+pytestmark = pytest.mark.slow
+
 REAL_FILES = [FIXTURES / "nmea", FIXTURES / "archives" / "test_aisdk_20180208_sample.csv",
               FIXTURES / "archives" / "noaa_sample.csv"]
 

@@ -68,19 +68,20 @@ def detect(obj: Context, rules: str | None, params: tuple[str, ...], rules_dir: 
         if obj.lake is None or rules_dir:
             raise InputError("--engine spark runs the shipped rules on a lake: give --db FOLDER/ "
                              "(`shiptrack lake export STORE FOLDER/` makes one), without --rules-dir")
-        from shiptrack.spark.detect import detect_lake
+        from shiptrack.spark.detect import detect_lake as detect_spark
 
-        summary = detect_lake(obj.lake, master, kinds, since, until, registry.parse_params(params),
-                              wait_s=obj.wait_s)
-        from shiptrack.cli.render import print_detect_summary
+        summary = detect_spark(obj.lake, master, kinds, since, until, registry.parse_params(params),
+                               wait_s=obj.wait_s)
+    elif obj.lake is not None:
+        from shiptrack.lake.detect import detect_lake
 
-        print_detect_summary(summary)
-        return
-    con = obj.connect()
-    try:
-        summary = registry.run(con, kinds, since, until, registry.parse_params(params), rules_dir)
-    finally:
-        con.close()
+        summary = detect_lake(obj.lake, kinds, since, until, registry.parse_params(params), rules_dir, obj.wait_s)
+    else:
+        con = obj.connect()
+        try:
+            summary = registry.run(con, kinds, since, until, registry.parse_params(params), rules_dir)
+        finally:
+            con.close()
     from shiptrack.cli.render import print_detect_summary
 
     print_detect_summary(summary)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -33,14 +36,29 @@ class Context:
             if not (read_only or confined):
                 from shiptrack.errors import InputError
 
-                raise InputError(f"{self.lake} is a lake: this command changes a DuckDB store only "
-                                 "(lakes are written by ingest, detect and `lake export`)")
+                raise InputError(f"{self.lake} is a lake: this command changes a DuckDB store only")
             from shiptrack.lake import open_lake
 
             return open_lake(self.lake, confined=confined)
         from shiptrack.store.db import connect
 
         return connect(self.db, read_only=read_only, wait_s=self.wait_s, confined=confined)
+
+    @contextlib.contextmanager
+    def writing(self, lake_tables: Sequence[str]) -> Iterator[Any]:
+        """The store to change, closed after the block; on a lake, a connection in which the
+        ``lake_tables`` (the ones the command changes, replaced whole) are written back."""
+        if self.lake is not None:
+            from shiptrack.lake.session import rewriting
+
+            with rewriting(self.lake, lake_tables, self.wait_s) as con:
+                yield con
+            return
+        con = self.connect()
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 class ShiptrackGroup(click.Group):

@@ -73,6 +73,9 @@ def ingest(obj: Context, paths: tuple[str, ...], fmt: str | None, fmt_alias: str
     if engine == "spark":
         _ingest_spark(obj, paths, fmt, source_name, mapping, time_from, master)
         return
+    if obj.lake is not None:
+        _ingest_lake(obj, paths, fmt, source_name, mapping, time_from, ledger)
+        return
     con = _open_while(obj, _load_decoder)
     from shiptrack.ingest import ingest as run_ingest
 
@@ -104,6 +107,26 @@ def _ingest_spark(obj: Context, paths: tuple[str, ...], fmt: str, source_name: s
                               time_from=time_from, wait_s=obj.wait_s)  # type: ignore[arg-type]
     finally:
         spark.stop()
+    print_ingest_summary(summary)
+    if not summary.ok:
+        sys.exit(1)
+
+
+def _ingest_lake(obj: Context, paths: tuple[str, ...], fmt: str, source_name: str | None,
+                 mapping: dict[str, str] | None, time_from: str, ledger: str | None) -> None:
+    """`ingest` into a lake: the same decoding and summary (shiptrack.lake.ingest)."""
+    from shiptrack.lake.ingest import ingest_lake
+
+    assert obj.lake is not None
+    out = open(ledger, "w", encoding="utf-8") if ledger else None  # noqa: SIM115 - closed below
+    try:
+        with progress_reporter() as progress:
+            summary = ingest_lake(obj.lake, list(paths), fmt=fmt, source_name=source_name, columns=mapping,
+                                  time_from=time_from, progress=progress,  # type: ignore[arg-type]
+                                  ledger=_ledger_writer(out) if out is not None else None, wait_s=obj.wait_s)
+    finally:
+        if out is not None:
+            out.close()
     print_ingest_summary(summary)
     if not summary.ok:
         sys.exit(1)

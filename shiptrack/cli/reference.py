@@ -96,11 +96,8 @@ def areas_add(obj: Context, name: str, port_name: str | None, radius_nm: float |
 
     port = resolve_port(port_name) if port_name else None
     text = geojson_path.read_text(encoding="utf-8") if geojson_path else None
-    con = obj.connect()
-    try:
+    with obj.writing(["areas"]) as con:
         area = add_area(con, name, port, radius_nm, text)
-    finally:
-        con.close()
     where = f"{port.name} ({port.country})" if port else "its own place"
     shape = f"{area.radius_nm:g} nm circle" if area.radius_nm is not None else f"polygon from {geojson_path}"
     click.echo(f"area {area.name!r}: {shape}, for {where}. Run `shiptrack detect` to use it.")
@@ -119,6 +116,9 @@ def areas_list(obj: Context, fmt: str, output: Path | None, unsafe_csv: bool) ->
     finally:
         con.close()
     emit(df, fmt, output, title="Areas", unsafe_csv=unsafe_csv)
+
+
+VOYAGE_TABLES = ("declared_voyages", "declared_voyage_ports", "declared_route_points")
 
 
 @main.group()
@@ -159,8 +159,7 @@ def route_declare(obj: Context, vessel: str, ports_text: str, departed: datetime
     """
     from shiptrack.routes import declare_voyage
 
-    con = obj.connect()
-    try:
+    with obj.writing(VOYAGE_TABLES) as con:
         if re.fullmatch(r"\d{9}", vessel.strip()):
             mmsi = int(vessel.strip())
         else:
@@ -168,8 +167,6 @@ def route_declare(obj: Context, vessel: str, ports_text: str, departed: datetime
 
             mmsi = find_vessel(con, vessel).mmsi
         v = declare_voyage(con, mmsi, ports_text, departed)
-    finally:
-        con.close()
     _print_voyage(v)
 
 
@@ -186,11 +183,8 @@ def route_import(obj: Context, path: Path) -> None:
     """
     from shiptrack.routes import import_voyages
 
-    con = obj.connect()
-    try:
+    with obj.writing(VOYAGE_TABLES) as con:
         voyages = import_voyages(con, path)
-    finally:
-        con.close()
     for v in voyages:
         _print_voyage(v)
     click.echo(f"{len(voyages)} voyages declared from {path}")

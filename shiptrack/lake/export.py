@@ -32,10 +32,11 @@ def export_store(store: str | os.PathLike[str], path: str | os.PathLike[str], wa
         lake = create_lake(target)
         summary = ExportSummary(lake)
         with lake_lock(lake, wait_s):
-            for table in layout.SMALL:
-                replace_table(lake, table, con.sql(f"SELECT * FROM {table}").to_arrow_table())  # noqa: S608
-                summary.rows[table] = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]  # noqa: S608
             ids = [r[0] for r in con.sql("SELECT source_id FROM sources ORDER BY source_id").fetchall()]
+            for table in layout.SMALL:
+                replace_table(lake, table, con.sql(f"SELECT * FROM {table}").to_arrow_table(),  # noqa: S608
+                              covered_sources=ids if table == "coverage" else None)
+                summary.rows[table] = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]  # noqa: S608
             for sid in ids:
                 for table in (*layout.SOURCE_TABLES, "sources"):
                     write_rows(con, lake, table, f"SELECT * FROM {table} WHERE source_id = $sid",  # noqa: S608

@@ -13,6 +13,7 @@ DuckDB may read the lake's folder and nothing else (``allowed_directories``): us
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from importlib import resources
 
 import duckdb
@@ -22,14 +23,18 @@ from shiptrack.lake import layout
 from shiptrack.store.db import SCHEMA_VERSION, confine
 
 
-def open_lake(path: str | os.PathLike[str], *, confined: bool, events_table: bool = False) -> duckdb.DuckDBPyConnection:
+def open_lake(path: str | os.PathLike[str], *, confined: bool, events_table: bool = False,
+              in_memory: Iterable[str] = ()) -> duckdb.DuckDBPyConnection:
     """The lake at ``path`` as a connection whose views have the store's table names.
 
     ``confined``: for user SQL: DuckDB reads the lake and nothing else, loads no extension,
-    and no setting can be changed. ``events_table``: ``events`` is an in-memory table
+    and no setting can be changed. ``sources`` is an in-memory table, read when the
+    connection opens (a snapshot). ``events_table``: ``events`` is an in-memory table
     holding the lake's events (for ``detect``, which rewrites it; see
-    :func:`shiptrack.lake.detect.detect`), not a view."""
+    :func:`shiptrack.lake.detect.detect_lake`), not a view; ``in_memory``: other tables
+    made so, for a writer that rewrites them (:func:`shiptrack.lake.ingest.rebuild_coverage`)."""
     lake = layout.root(path)
+    tables = set(in_memory)
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
@@ -40,12 +45,15 @@ def open_lake(path: str | os.PathLike[str], *, confined: bool, events_table: boo
         con.execute(geo.SQL_MACROS + times.SQL_MACROS)
         present = _tables_present(con, lake)
         for table in layout.TABLES:
-            if table == "events" and events_table:
-                if "events" in present:
-                    con.execute(f"INSERT INTO events {_source_sql(lake, table)}")  # noqa: S608 - lake path, our tables
+            # sources is read once, into memory: the connection sees the sources there were
+            # when it opened, each with all its files (written before its sources row), even
+            # while a writer adds more
+            if table == "sources" or (table == "events" and events_table) or table in tables:
+                if table in present:
+                    con.execute(f"INSERT INTO {table} {table_sql(lake, table)}")  # noqa: S608 - lake path, our tables
                 continue
             con.execute(f"DROP TABLE {table}")
-            body = _source_sql(lake, table) if table in present else _empty_sql(table)
+            body = table_sql(lake, table) if table in present else _empty_sql(table)
             con.execute(f"CREATE VIEW {table} AS {body}")
         con.execute("SET allowed_directories = $dirs", {"dirs": [lake + "/"]})
         con.execute("SET enable_external_access = false")  # from now on: the lake only
@@ -89,9 +97,9 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _source_sql(lake: str, table: str) -> str:
+def table_sql(lake: str, table: str) -> str:
     """The SELECT over a table's files, with the store's column types; a source's rows only
-    once its ``sources`` row is there."""
+    once its ``sources`` row is there (in the relation named ``sources`` where it runs)."""
     hive = "true" if table in layout.PARTITIONED else "false"
     scan = f"read_parquet({_quote(layout.glob(lake, table))}, hive_partitioning = {hive})"
     body = f"SELECT {layout.select_list(table)} FROM {scan}"  # noqa: S608 - our columns, the path quoted

@@ -19,23 +19,26 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from shiptrack.errors import InputError, StoreBusy
 from shiptrack.lake import layout
 
 COUNTER = "next_source_id.json"  # the next source id to give (under the lock)
+COVERED_KEY = "shiptrack_sources"
+# zstd at its fastest level: about as fast to write as snappy, and a quarter smaller (the
+# raw sentences are most of the bytes)
+COMPRESSION = "COMPRESSION zstd, COMPRESSION_LEVEL 1"  # coverage/data.parquet's metadata: the sources it counts
 
 
 def create_lake(path: str | os.PathLike[str]) -> Path:
     """Make a new lake at ``path`` (an empty or missing folder), holding the reference
     tables a new store starts with (ports, MID flags, meta); or return the lake there."""
-    lake = Path(layout.root(path))
+    lake = _local(path)
     if layout.is_lake(lake):
         return lake
     if lake.exists() and (not lake.is_dir() or any(lake.iterdir())):
@@ -48,7 +51,8 @@ def create_lake(path: str | os.PathLike[str]) -> Path:
         con.execute("SET TimeZone = 'UTC'")
         ensure_schema(con)
         for table in layout.SMALL:
-            replace_table(lake, table, con.sql(f"SELECT * FROM {table}").to_arrow_table())  # noqa: S608
+            replace_table(lake, table, con.sql(f"SELECT * FROM {table}").to_arrow_table(),  # noqa: S608
+                          covered_sources=[] if table == "coverage" else None)
     finally:
         con.close()
     _atomic_write_text(lake / layout.MARKER, layout.marker_text())
@@ -58,7 +62,7 @@ def create_lake(path: str | os.PathLike[str]) -> Path:
 @contextlib.contextmanager
 def lake_lock(path: str | os.PathLike[str], wait_s: float = 30.0) -> Iterator[None]:
     """Hold the lake's write lock (one writer at a time), waiting up to ``wait_s``."""
-    lock_path = Path(layout.root(path)) / layout.LOCK_FILE
+    lock_path = _local(path) / layout.LOCK_FILE
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         deadline = time.monotonic() + wait_s
@@ -74,6 +78,14 @@ def lake_lock(path: str | os.PathLike[str], wait_s: float = 30.0) -> Iterator[No
         yield
     finally:
         os.close(fd)  # (closing the file releases the lock)
+
+
+def _local(path: str | os.PathLike[str]) -> Path:
+    """A lake's folder, for writing: a local one (the lock and the renames are a file system's)."""
+    if layout.is_remote(path):
+        raise InputError(f"{path}: shiptrack writes lakes in local folders only (object storage is read); "
+                         "write the lake locally, then copy it (aws s3 sync, gsutil rsync)")
+    return Path(layout.root(path))
 
 
 def allocate_source_ids(path: str | os.PathLike[str], n: int = 1) -> list[int]:
@@ -92,8 +104,36 @@ def allocate_source_ids(path: str | os.PathLike[str], n: int = 1) -> list[int]:
 def max_source_id(path: str | os.PathLike[str]) -> int:
     """The highest source id in the lake's ``sources`` folder (0 for none)."""
     folder = Path(layout.root(path)) / "sources"
-    ids = [int(p.name.split("=", 1)[1]) for p in folder.glob("source_id=*")] if folder.is_dir() else []
+    ids = [int(p.name.split("=", 1)[1]) for p in folder.glob("source_id=*") if p.is_dir()] if folder.is_dir() else []
     return max(ids, default=0)
+
+
+def source_ids(path: str | os.PathLike[str]) -> set[int]:
+    """The ids of the sources the lake holds (those whose ``sources`` file is in place)."""
+    folder = Path(layout.root(path)) / "sources"
+    return {int(p.parent.name.split("=", 1)[1]) for p in folder.glob("source_id=*/*.parquet")}
+
+
+def remove_leftovers(path: str | os.PathLike[str]) -> list[Path]:
+    """Delete what writers that died left behind (call it holding :func:`lake_lock`): the
+    data files of sources that never got their ``sources`` row (no reader sees them),
+    temporary files and folders. Returns what was removed."""
+    lake = Path(layout.root(path))
+    have = source_ids(lake)
+    gone: list[Path] = []
+    for table in layout.SOURCE_TABLES:
+        for f in (lake / table).rglob("*.parquet"):
+            sid = f.name.split("-", 1)[0]
+            if sid.isdigit() and int(sid) not in have:
+                gone.append(f)
+    for table in layout.TABLES:
+        gone += (lake / table).rglob(".tmp-*")
+    for f in gone:
+        f.unlink(missing_ok=True)
+    for d in [*lake.glob(".scratch-*"), *lake.glob(".*.new-*"), *lake.glob(".*.old-*")]:
+        shutil.rmtree(d, ignore_errors=True)
+        gone.append(d)
+    return gone
 
 
 def source_with_sha256(path: str | os.PathLike[str], sha256: str) -> int | None:
@@ -157,22 +197,31 @@ def write_rows(con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], tab
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".tmp-{name}"
         con.execute(f"COPY (SELECT {cols} FROM ({select_sql}) r) TO {_q(str(tmp))} "  # noqa: S608
-                    "(FORMAT parquet, COMPRESSION zstd)", dict(params or {}))
+                    f"(FORMAT parquet, {COMPRESSION})", dict(params or {}))
         if table == "sources":
             _fsync(tmp)
         os.replace(tmp, folder / f"{name}.parquet")
         return
     parts = _partition_exprs(table)
     keys = ", ".join(layout.PARTITIONED[table])
-    con.execute(
+    # under hidden names that match no reader's pattern first (a writer killed mid-file
+    # leaves a file no Parquet reader can open), then each renamed to its own name
+    row = con.execute(
         f"COPY (SELECT {cols}, {parts} FROM ({select_sql}) r) TO {_q(str(lake / table))} "  # noqa: S608
-        f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({keys}), FILENAME_PATTERN {_q(name + '-{i}')}, "
-        "OVERWRITE_OR_IGNORE true)", dict(params or {}))
+        f"(FORMAT parquet, {COMPRESSION}, PARTITION_BY ({keys}), FILENAME_PATTERN {_q('.tmp-' + name + '-{i}')}, "
+        "FILE_EXTENSION 'tmp', OVERWRITE_OR_IGNORE true, RETURN_FILES true)", dict(params or {})).fetchall()
+    for written in row[0][1] if row else []:
+        tmp = Path(written)
+        os.replace(tmp, tmp.with_name(tmp.name.removeprefix(".tmp-").removesuffix(".tmp") + ".parquet"))
 
 
-def replace_table(path: str | os.PathLike[str], table: str, data: Any) -> None:  # noqa: ANN401 - Arrow or a relation
+def replace_table(path: str | os.PathLike[str], table: str, data: Any,  # noqa: ANN401 - Arrow or a relation
+                  covered_sources: Iterable[int] | None = None) -> None:
     """Replace a small table (``<table>/data.parquet``) or ``events`` with ``data`` (Arrow, a
-    polars frame, a DuckDB relation), atomically: readers see the old or the new table."""
+    polars frame, a DuckDB relation), atomically: readers see the old or the new table.
+
+    ``covered_sources``: for ``coverage``, the sources it counts, kept in the file's
+    metadata (see :func:`coverage_sources`)."""
     lake = Path(layout.root(path))
     if table not in layout.SMALL and table not in layout.REPLACED:
         raise ValueError(f"{table} is not a table that is replaced whole")
@@ -185,7 +234,11 @@ def replace_table(path: str | os.PathLike[str], table: str, data: Any) -> None: 
             folder = lake / table
             folder.mkdir(parents=True, exist_ok=True)
             tmp = folder / f".tmp-{uuid.uuid4().hex}"
-            con.execute(f"COPY ({select}) TO {_q(str(tmp))} (FORMAT parquet, COMPRESSION zstd)")  # noqa: S608
+            kv = ""
+            if covered_sources is not None:
+                ids = ",".join(str(int(i)) for i in sorted(covered_sources))
+                kv = f", KV_METADATA {{{COVERED_KEY}: '{ids}'}}"
+            con.execute(f"COPY ({select}) TO {_q(str(tmp))} (FORMAT parquet, {COMPRESSION}{kv})")  # noqa: S608
             _fsync(tmp)
             os.replace(tmp, folder / "data.parquet")
             return
@@ -193,13 +246,29 @@ def replace_table(path: str | os.PathLike[str], table: str, data: Any) -> None: 
         new.mkdir()
         try:
             con.execute(f"COPY ({select}) TO {_q(str(new / 'part-0.parquet'))} "  # noqa: S608
-                        "(FORMAT parquet, COMPRESSION zstd)")
+                        f"(FORMAT parquet, {COMPRESSION})")
             replace_dir(lake, table, new)
         except BaseException:
             shutil.rmtree(new, ignore_errors=True)
             raise
     finally:
         con.close()
+
+
+def coverage_sources(path: str | os.PathLike[str]) -> set[int] | None:
+    """The sources the lake's coverage counts (None: not recorded, take it as all of them).
+
+    A writer replaces the coverage after a source's ``sources`` row; one that died in
+    between leaves a source the coverage does not count yet, which the next ingest adds."""
+    file = Path(layout.root(path)) / "coverage" / "data.parquet"
+    if not file.exists():
+        return set()
+    rows = duckdb.execute("SELECT value FROM parquet_kv_metadata($f) WHERE key = $k",
+                          {"f": str(file), "k": COVERED_KEY}).fetchall()
+    if not rows:
+        return None
+    text = bytes(rows[0][0]).decode()
+    return {int(i) for i in text.split(",") if i}
 
 
 def replace_dir(path: str | os.PathLike[str], table: str, new: str | os.PathLike[str]) -> None:
@@ -253,8 +322,3 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 def _q(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def arrow_of(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
-    """A query's rows as an Arrow table (to hand to :func:`write_source` or :func:`replace_table`)."""
-    return con.execute(sql, dict(params or {})).to_arrow_table()

@@ -13,12 +13,7 @@ be added up, so the hours are recomputed, not incremented).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import duckdb
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 CELL_DEG = 0.5
 
@@ -41,12 +36,14 @@ _SELECT = """
 _INSERT = "INSERT INTO coverage" + _SELECT  # rebuild
 
 
-def update(con: duckdb.DuckDBPyConnection, source_id: int) -> None:
+def update(con: duckdb.DuckDBPyConnection, source_id: int, positions: str = "positions") -> None:
     """Add source ``source_id``'s positions to the coverage (call it inside the source's
     transaction, after its rows are in). Cells and hours that other sources' rows already
-    cover for the same receiver are recomputed from all their rows."""
+    cover for the same receiver are recomputed from all their rows (``positions``: the
+    table or view that holds them)."""
+    per_vessel = _PER_VESSEL.replace("FROM positions", f"FROM {positions}")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _cov_new AS {_PER_VESSEL.format(where='source_id = $sid')}",  # noqa: S608
+        f"CREATE OR REPLACE TEMP TABLE _cov_new AS {per_vessel.format(where='source_id = $sid')}",  # noqa: S608
         {"sid": source_id},
     )
     con.execute(
@@ -69,7 +66,7 @@ def update(con: duckdb.DuckDBPyConnection, source_id: int) -> None:
             f"""
             INSERT INTO coverage
             SELECT receiver, cell_lat, cell_lon, to_timestamp(h * 3600), sum(n), count(*)
-            FROM ({_PER_VESSEL.format(where=where)}) a SEMI JOIN _cov_shared USING (receiver, cell_lat, cell_lon, h)
+            FROM ({per_vessel.format(where=where)}) a SEMI JOIN _cov_shared USING (receiver, cell_lat, cell_lon, h)
             GROUP BY receiver, cell_lat, cell_lon, h
             """  # noqa: S608 - constant SQL
         )
@@ -83,12 +80,6 @@ def update(con: duckdb.DuckDBPyConnection, source_id: int) -> None:
     )
     con.execute("DROP TABLE _cov_new")
     con.execute("DROP TABLE _cov_shared")
-
-
-def recomputed(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """The whole table, recomputed from ``positions`` (a lake after a parallel ingest, whose
-    sources were written side by side)."""
-    return con.sql(_SELECT.format(per_vessel=_PER_VESSEL.format(where="true"))).to_arrow_table()
 
 
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:

@@ -11,6 +11,7 @@ and counted as a duplicate.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import cast
@@ -225,8 +226,11 @@ class Loader:
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, source_id: int, flush_rows: int = 0,
-                 ledger: LedgerHook | None = None) -> None:
+                 ledger: LedgerHook | None = None, seen: Mapping[str, str] | None = None) -> None:
         self.con = con
+        # per table, where the rows stored before are read for de-duplication: the table
+        # itself, or (a lake's scratch store) a view adding the lake's rows to it
+        self._seen = {table: (seen or {}).get(table, table) for table in _COLUMNS}
         self.flush_rows = flush_rows or FLUSH_ROWS
         self.source_id = source_id
         self.counts = LoadCounts()
@@ -246,7 +250,7 @@ class Loader:
         self._pending_rows = 0
         for table in _COLUMNS:
             lo, hi = con.execute(
-                f"SELECT epoch_us(min(ts)), epoch_us(max(ts)) FROM {table}"  # noqa: S608 - constant
+                f"SELECT epoch_us(min(ts)), epoch_us(max(ts)) FROM {self._seen[table]}"  # noqa: S608 - constant
             ).fetchall()[0]
             self._before[table] = None if lo is None else (int(lo), int(hi))
 
@@ -355,7 +359,7 @@ class Loader:
         older = any(a <= hi_w and b >= lo_w for a, b in ranges[:-1])
         before = self._before[table]
         others = before is not None and before[0] <= hi_w and before[1] >= lo_w and self.con.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE ts BETWEEN $lo AND $hi "  # noqa: S608
+            f"SELECT count(*) FROM (SELECT 1 FROM {self._seen[table]} WHERE ts BETWEEN $lo AND $hi "  # noqa: S608
             "AND source_id <> $source_id LIMIT 1)",
             {"lo": _utc(lo_w), "hi": _utc(hi_w), "source_id": self.source_id},
         ).fetchall()[0][0]
@@ -374,7 +378,7 @@ class Loader:
         _st_probe = pa.table({  # read by the replacement scan  # noqa: F841
             "mmsi": rows.mmsi, "dup_key": rows.key, "_t": rows.t, "_i": np.arange(rows.height, dtype=np.int64)})
         hits = self.con.execute(
-            f"SELECT DISTINCT b._i FROM _st_probe b JOIN {table} p "  # noqa: S608 - table is a constant
+            f"SELECT DISTINCT b._i FROM _st_probe b JOIN {self._seen[table]} p "  # noqa: S608 - a constant
             "ON p.mmsi = b.mmsi AND p.dup_key = b.dup_key "
             "WHERE p.ts BETWEEN $lo AND $hi AND abs(epoch_us(p.ts) - b._t) <= $w",
             {"lo": _utc(lo_w), "hi": _utc(hi_w), "w": window_us},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -65,7 +66,8 @@ def _alive_workers(ui_port: int) -> int:
 def standalone_cluster(workers: int = 2, cores: int = 1, memory: str = "1g",
                        timeout_s: float = 90.0) -> Iterator[str]:
     """Start a master and ``workers`` workers (``cores`` cores and ``memory`` each) on
-    127.0.0.1, wait until every worker registered, yield the master URL, then stop them."""
+    127.0.0.1, wait until every worker registered, yield the master URL, then stop them and
+    remove their folder (a start that fails raises with the processes' logs)."""
     work = Path(tempfile.mkdtemp(prefix="shiptrack-spark-"))
     env = cluster_env(work)
     spark_class = str(spark_home() / "bin" / "spark-class")
@@ -108,3 +110,4 @@ def standalone_cluster(workers: int = 2, cores: int = 1, memory: str = "1g",
                 with suppress(ProcessLookupError):
                     os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
+        shutil.rmtree(work, ignore_errors=True)  # logs, worker folders, scratch

@@ -4,12 +4,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean venv kernels
+.PHONY: demo test lint bench bench-spark clean venv kernels
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,spark]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -62,6 +62,11 @@ lint: $(STAMP)
 bench: $(KERNELS) $(BYTECODE)
 	command -v gpsdecode >/dev/null || (apt-get update -q && apt-get install -y -q gpsd-clients) || true
 	$(PY) benchmarks/run.py
+
+# The Spark engine beside DuckDB: ingest and detect, local[1], local[2] and a two-worker
+# standalone cluster on this machine (Java 17); benchmarks/spark.py --positions 10000000 for 10M.
+bench-spark: $(KERNELS) $(BYTECODE)
+	$(PY) benchmarks/spark.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache shiptrack.duckdb shiptrack.duckdb.wal demo-output shiptrack/decode/accel/_kernels.*

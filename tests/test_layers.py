@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("lake", ("shiptrack.lake",)),  # the store's tables as Parquet: ingest and rules write it
     ("outputs", ("shiptrack.reports", "shiptrack.dossier", "shiptrack.findings", "shiptrack.events",
                  "shiptrack.vessels", "shiptrack.track", "shiptrack.export")),
+    ("engines", ("shiptrack.spark",)),
     ("cli", ("shiptrack.cli", "shiptrack.__main__")),
 ]
 

@@ -21,10 +21,16 @@ from shiptrack.cli.options import emit, output_options, window_options
 @click.option("--list", "list_only", is_flag=False, flag_value="", default=None, metavar="[RULE]",
               help="List the rules, one line each; `--list RULE` describes one with its parameters.")
 @click.option("--long", "long_list", is_flag=True, help="With --list: every rule's description and parameters.")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+              help="spark: run the rules as Spark tasks over a lake (--db FOLDER/; pip install shiptrack[spark]).")
+@click.option("--master", envvar="SHIPTRACK_SPARK_MASTER", default="local[*]", show_default=True,
+              help="With --engine spark: the Spark master (local[2], spark://host:7077, yarn, ...) "
+                   "[env SHIPTRACK_SPARK_MASTER].")
 @window_options
 @click.pass_obj
 def detect(obj: Context, rules: str | None, params: tuple[str, ...], rules_dir: tuple[Path, ...],
-           list_only: str | None, long_list: bool, since: datetime | None, until: datetime | None) -> None:
+           list_only: str | None, long_list: bool, engine: str, master: str, since: datetime | None,
+           until: datetime | None) -> None:
     """Run the detection rules and fill the `events` table.
 
     \b
@@ -34,6 +40,7 @@ def detect(obj: Context, rules: str | None, params: tuple[str, ...], rules_dir: 
       shiptrack detect --rules dark_period --param gaps.min_gap_h=12 --since 2018-02-01
       shiptrack detect --list
       shiptrack detect --list port_call
+      SHIPTRACK_SPARK_MASTER=spark://host:7077 shiptrack --db lake/ detect --engine spark
     """
     from shiptrack.rules import registry
 
@@ -55,19 +62,26 @@ def detect(obj: Context, rules: str | None, params: tuple[str, ...], rules_dir: 
             print_rule_list(catalogue)
         return
     kinds = [k.strip() for k in rules.split(",")] if rules else None
-    if obj.lake is not None:
+    if engine == "spark":
+        from shiptrack.errors import InputError
+
+        if obj.lake is None or rules_dir:
+            raise InputError("--engine spark runs the shipped rules on a lake: give --db FOLDER/ "
+                             "(`shiptrack lake export STORE FOLDER/` makes one), without --rules-dir")
+        from shiptrack.spark.detect import detect_lake as detect_spark
+
+        summary = detect_spark(obj.lake, master, kinds, since, until, registry.parse_params(params),
+                               wait_s=obj.wait_s)
+    elif obj.lake is not None:
         from shiptrack.lake.detect import detect_lake
 
         summary = detect_lake(obj.lake, kinds, since, until, registry.parse_params(params), rules_dir, obj.wait_s)
-        from shiptrack.cli.render import print_detect_summary
-
-        print_detect_summary(summary)
-        return
-    con = obj.connect()
-    try:
-        summary = registry.run(con, kinds, since, until, registry.parse_params(params), rules_dir)
-    finally:
-        con.close()
+    else:
+        con = obj.connect()
+        try:
+            summary = registry.run(con, kinds, since, until, registry.parse_params(params), rules_dir)
+        finally:
+            con.close()
     from shiptrack.cli.render import print_detect_summary
 
     print_detect_summary(summary)

@@ -49,9 +49,13 @@ def _columns(text: str | None) -> dict[str, str] | None:
                    "basestation: the same, with the type 4 base-station reports as the receiver's clock).")
 @click.option("--ledger", type=click.Path(dir_okay=False), hidden=True,
               help="Write what became of every line to FILE ('# source' lines, then 'line<TAB>category').")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+              help="spark: decode the files in parallel, one Spark task per file, into a lake (--db FOLDER/).")
+@click.option("--master", envvar="SHIPTRACK_SPARK_MASTER", default="local[*]", show_default=True,
+              help="With --engine spark: the Spark master [env SHIPTRACK_SPARK_MASTER].")
 @click.pass_obj
 def ingest(obj: Context, paths: tuple[str, ...], fmt: str | None, fmt_alias: str | None, source_name: str | None,
-           columns: str | None, time_from: str, ledger: str | None) -> None:
+           columns: str | None, time_from: str, ledger: str | None, engine: str, master: str) -> None:
     """Decode AIS files into the store: files, folders, '-' for stdin, .gz/.bz2/.zip.
 
     \b
@@ -62,9 +66,13 @@ def ingest(obj: Context, paths: tuple[str, ...], fmt: str | None, fmt_alias: str
       shiptrack ingest fixtures/ural/ural.nmea
       zcat day.nmea.gz | shiptrack ingest - --source feed-2018-02-12
       shiptrack ingest track.jsonl --columns mmsi=ssvid,ts=timestamp
+      SHIPTRACK_SPARK_MASTER=spark://host:7077 shiptrack --db lake/ ingest --engine spark archive/
     """
     fmt = _input_format(fmt, fmt_alias)
     mapping = _columns(columns)
+    if engine == "spark":
+        _ingest_spark(obj, paths, fmt, source_name, mapping, time_from, master)
+        return
     if obj.lake is not None:
         _ingest_lake(obj, paths, fmt, source_name, mapping, time_from, ledger)
         return
@@ -81,6 +89,24 @@ def ingest(obj: Context, paths: tuple[str, ...], fmt: str | None, fmt_alias: str
         con.close()
         if out is not None:
             out.close()
+    print_ingest_summary(summary)
+    if not summary.ok:
+        sys.exit(1)
+
+
+def _ingest_spark(obj: Context, paths: tuple[str, ...], fmt: str, source_name: str | None,
+                  mapping: dict[str, str] | None, time_from: str, master: str) -> None:
+    if obj.lake is None:
+        raise InputError("--engine spark writes a lake: give --db FOLDER/ (a folder, or a new path ending in /)")
+    from shiptrack.spark.ingest import ingest_lake
+    from shiptrack.spark.session import spark_session
+
+    spark = spark_session(master)
+    try:
+        summary = ingest_lake(spark, obj.lake, list(paths), fmt=fmt, source_name=source_name, columns=mapping,
+                              time_from=time_from, wait_s=obj.wait_s)  # type: ignore[arg-type]
+    finally:
+        spark.stop()
     print_ingest_summary(summary)
     if not summary.ok:
         sys.exit(1)

@@ -83,10 +83,20 @@ def _gaps(con: duckdb.DuckDBPyConnection, p: dict[str, float]) -> None:
     )
 
 
+def _heard_others(con: duckdb.DuckDBPyConnection) -> bool:
+    """Did the store hear more than one vessel in the window? Without a second vessel there is
+    no telling a hole in the archive. A partitioned engine, whose tasks each hold a share of
+    the vessels, answers for all of them in TEMP table ``detect_scope`` (column ``others``)."""
+    scoped = con.sql("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'detect_scope'")
+    if scoped.fetchall()[0][0]:
+        return bool(con.sql("SELECT bool_or(others) FROM detect_scope").fetchall()[0][0])
+    return con.sql("SELECT count(*) FROM (SELECT DISTINCT mmsi FROM pos LIMIT 2)").fetchall()[0][0] >= 2
+
+
 def _pieces(con: duckdb.DuckDBPyConnection, p: dict[str, float]) -> None:
     """``gap_holes`` (the store heard nobody) and ``gap_pieces``: each gap whole, or cut at its
     archive holes into the piece before the first and the piece after the last."""
-    others = con.sql("SELECT count(*) FROM (SELECT DISTINCT mmsi FROM pos LIMIT 2)").fetchall()[0][0] >= 2
+    others = _heard_others(con)
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE gap_hours AS  -- every hour in which the store heard anyone
@@ -178,9 +188,19 @@ def _ports(con: duckdb.DuckDBPyConnection, p: dict[str, float]) -> None:
     )
 
 
-def _coverage(con: duckdb.DuckDBPyConnection, p: dict[str, float]) -> None:
-    """``gap_coverage``: reception near each end of each piece, and near the call port."""
-    r = p["coverage_radius_nm"]
+def points(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
+    """Only the places whose reception the rule measures: ``gap_points`` (each end of each
+    piece, and the call port; with the piece's window ``w0``, ``w1``) and ``gap_point_cells``
+    (the coverage cells within ``coverage_radius_nm`` of each). A partitioned engine
+    (shiptrack.spark) gives each task the other vessels' positions heard there."""
+    p = {k: float(v) for k, v in params.items()}
+    _gaps(con, p)
+    _pieces(con, p)
+    _ports(con, p)
+    _points(con, p["coverage_radius_nm"])
+
+
+def _points(con: duckdb.DuckDBPyConnection, r: float) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE gap_points AS
@@ -217,6 +237,12 @@ def _coverage(con: duckdb.DuckDBPyConnection, p: dict[str, float]) -> None:
         """,
         {"r": r},
     )
+
+
+def _coverage(con: duckdb.DuckDBPyConnection, p: dict[str, float]) -> None:
+    """``gap_coverage``: reception near each end of each piece, and near the call port."""
+    r = p["coverage_radius_nm"]
+    _points(con, r)
     ctx = {"ctx": p["coverage_context_h"]}
     # the vessel's own reports by cell and hour, near its gaps (to tell them from others')
     con.execute(

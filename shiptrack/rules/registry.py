@@ -161,16 +161,13 @@ def prepare_inputs(con: duckdb.DuckDBPyConnection, since: datetime | None, until
     segments.prepare(con, since, until)
 
 
-def run(
-    con: duckdb.DuckDBPyConnection,
+def select(
     kinds: Iterable[str] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
     params: Iterable[str] | dict[str, str] | None = None,
     extra_dirs: Iterable[Path] = (),
-) -> DetectSummary:
-    """Run the selected rules (all by default) and replace their events in the window.
-    ``params``: ``--param`` texts, ``RULE.NAME=VALUE`` or ``NAME=VALUE`` (see shiptrack.params)."""
+) -> tuple[list[Rule], dict[str, dict[str, Any]]]:
+    """The rules to run (all by default, in dependency order) and each one's parameter values,
+    from ``--param`` texts: what :func:`run` runs, and what a partitioned engine runs per task."""
     rules = load_rules(extra_dirs)
     by_kind = kinds_index(rules)
     selected: list[Rule]
@@ -189,18 +186,36 @@ def run(
     run_names = {r.name for r in selected}
     given = assign(_pairs(params), {r.name: r.params for r in selected},
                    others={r.name: r.params for r in rules.values() if r.name not in run_names})
+    return selected, {r.name: param_values(r.params, given[r.name], r.name) for r in selected}
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    kinds: Iterable[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    params: Iterable[str] | dict[str, str] | None = None,
+    extra_dirs: Iterable[Path] = (),
+    *,
+    prepared: bool = False,
+) -> DetectSummary:
+    """Run the selected rules (all by default) and replace their events in the window.
+    ``params``: ``--param`` texts, ``RULE.NAME=VALUE`` or ``NAME=VALUE`` (see shiptrack.params).
+    ``prepared``: the caller made TEMP table ``pos`` (the Spark engine segments each vessel's
+    whole track once, then hands each task its share)."""
+    selected, values_of = select(kinds, params, extra_dirs)
     summary = DetectSummary(since=since, until=until)
     for rule in selected:
         check_select(rule.sql.strip().rstrip(";"), f"rule {rule.path.name}")
     # rules read the store and write findings only through this module: no files, no
     # extensions, on this connection from now on (prepare steps pass data with con.register)
     confine(con, lock=False)
-    values_of = {r.name: param_values(r.params, given[r.name], r.name) for r in selected}
     # one transaction for the whole run: killed at any point, the store keeps the events
     # it had; it never shows some rules' new events beside others' old ones
     con.execute("BEGIN TRANSACTION")
     try:
-        prepare_inputs(con, since, until)
+        if not prepared:
+            prepare_inputs(con, since, until)
         now = datetime.now(UTC)
         for rule in selected:
             summary.params[rule.name] = values_of[rule.name]

@@ -21,18 +21,19 @@ CELL_DEG = 0.5
 # arithmetic, where date_trunc on TIMESTAMPTZ goes through ICU and took three times as
 # long), counted per vessel first: the same expressions wherever coverage is computed, so
 # that a rebuild equals the sum of the updates.
+CELL_HOUR = """CAST(floor(lat / 0.5) AS SMALLINT) AS cell_lat,
+           CAST(floor(((lon + 180.0) % 360.0 + 360.0) % 360.0 / 0.5) - 360 AS SMALLINT) AS cell_lon,
+           epoch_us(ts) // 3600000000 AS h"""
 _PER_VESSEL = """
     SELECT coalesce(station, 'source:' || CAST(source_id AS VARCHAR)) AS receiver,
-           CAST(floor(lat / 0.5) AS SMALLINT) AS cell_lat,
-           CAST(floor(((lon + 180.0) % 360.0 + 360.0) % 360.0 / 0.5) - 360 AS SMALLINT) AS cell_lon,
-           epoch_us(ts) // 3600000000 AS h, mmsi, count(*) AS n
+           {cell_hour}, mmsi, count(*) AS n
     FROM positions
     WHERE lat IS NOT NULL AND lon IS NOT NULL AND {where}
-    GROUP BY ALL"""
-_INSERT = """
-    INSERT INTO coverage
+    GROUP BY ALL""".replace("{cell_hour}", CELL_HOUR)
+_SELECT = """
     SELECT receiver, cell_lat, cell_lon, to_timestamp(h * 3600) AS hour, sum(n) AS messages, count(*) AS vessels
-    FROM ({per_vessel}) GROUP BY receiver, cell_lat, cell_lon, h"""  # rebuild
+    FROM ({per_vessel}) GROUP BY receiver, cell_lat, cell_lon, h"""
+_INSERT = "INSERT INTO coverage" + _SELECT  # rebuild
 
 
 def update(con: duckdb.DuckDBPyConnection, source_id: int, positions: str = "positions") -> None:

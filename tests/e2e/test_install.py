@@ -166,9 +166,13 @@ def test_a_new_environment_adds_no_copy_of_the_land_mask(installed: Installed) -
     assert len(list(installed.cache.glob("land-mask-*.npy"))) == 1
 
 
-def _third_party_imports() -> set[str]:
+def _third_party_imports(extra: bool = False) -> set[str]:
+    """What shiptrack's modules import from outside; ``extra``: those of the optional Spark
+    engine (shiptrack/spark, the ``spark`` extra) only, else all the others."""
     found: set[str] = set()
     for path in (ROOT / "shiptrack").rglob("*.py"):
+        if path.is_relative_to(ROOT / "shiptrack" / "spark") != extra:
+            continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 found.update(a.name.split(".")[0] for a in node.names)
@@ -181,9 +185,14 @@ def test_every_module_shiptrack_imports_is_a_declared_dependency() -> None:
     import re
     import tomllib
 
-    declared = {re.split(r"[<>=!~ ;\[]", d, maxsplit=1)[0].lower().replace("_", "-")
-                for d in tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+    def names(deps: list[str]) -> set[str]:
+        return {re.split(r"[<>=!~ ;\[]", d, maxsplit=1)[0].lower().replace("_", "-") for d in deps}
+
     providers = metadata.packages_distributions()
-    missing = {m: providers.get(m) for m in _third_party_imports()
-               if not {d.lower().replace("_", "-") for d in providers.get(m, [])} & declared}
-    assert not missing, f"imported but not in [project] dependencies: {missing}"
+    for extra, declared in ((False, names(project["dependencies"])),
+                            (True, names(project["dependencies"] + project["optional-dependencies"]["spark"]))):
+        missing = {m: providers.get(m) for m in _third_party_imports(extra)
+                   if not {d.lower().replace("_", "-") for d in providers.get(m, [])} & declared}
+        assert not missing, f"imported but not in [project] dependencies{' or the spark extra' * extra}: {missing}"

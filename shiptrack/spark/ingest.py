@@ -7,10 +7,12 @@ last, so a file is in the lake whole or not at all). The driver holds the lake's
 gives out the source ids, and at the end recomputes ``coverage`` from all positions (a count
 of distinct vessels per cell and hour cannot be added up from the files' own counts).
 
+Two copies of one file (the same SHA-256) given in one run are read once: the driver
+hashes the files before it deals them out, and the others are reported ``already``.
+
 Limits, against a sequential ingest: a transmission heard twice is merged within its file
-and not across the files of one run (each task sees only its own rows), and two copies
-of one file given in the same run are both written. A zip archive of several files is one
-task's input and fails (give its members, unpacked).
+and not across the files of one run (each task sees only its own rows). A zip archive of
+several files is one task's input and fails (give its members, unpacked).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from shiptrack.decode.timesource import TimeSource
 from shiptrack.ingest import IngestSummary, SourceResult, store_span
-from shiptrack.read.sources import expand_inputs, remove_temporary
+from shiptrack.read.sources import Source, expand_inputs, remove_temporary
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -42,6 +44,23 @@ def ingest_file(lake: str, path: str, source_id: int, fmt: str = "auto", columns
     return result
 
 
+def _first_copies(sources: list[Source]) -> tuple[list[Source], list[Source]]:
+    """The sources to read (the first of each SHA-256) and the later copies. A file the
+    driver cannot read is dealt out all the same: its task reports why it failed."""
+    seen: set[str] = set()
+    unique: list[Source] = []
+    copies: list[Source] = []
+    for src in sources:
+        try:
+            sha = src.sha256
+        except Exception:  # noqa: BLE001 - unreadable or a damaged zip: its task says which
+            unique.append(src)
+            continue
+        (copies if sha in seen else unique).append(src)
+        seen.add(sha)
+    return unique, copies
+
+
 def ingest_lake(spark: SparkSession, lake: str, paths: list[str], *, fmt: str = "auto",
                 source_name: str | None = None, columns: dict[str, str] | None = None,
                 time_from: TimeSource = "auto", wait_s: float = 30.0) -> IngestSummary:
@@ -54,9 +73,10 @@ def ingest_lake(spark: SparkSession, lake: str, paths: list[str], *, fmt: str = 
     sources = expand_inputs(paths, source_name)
     summary = IngestSummary()
     try:
+        unique, copies = _first_copies(sources)
         with lake_lock(root, wait_s):
-            jobs = list(zip(allocate_source_ids(root, len(sources)), [str(s.path) for s in sources], strict=True))
-            names = [s.name for s in sources]
+            jobs = list(zip(allocate_source_ids(root, len(unique)), [str(s.path) for s in unique], strict=True))
+            names = [s.name for s in unique]
 
             def run(k: int) -> bytes:
                 sid, path = jobs[k]
@@ -64,6 +84,7 @@ def ingest_lake(spark: SparkSession, lake: str, paths: list[str], *, fmt: str = 
 
             done = spark.sparkContext.parallelize(range(len(jobs)), max(1, len(jobs))).map(run).collect()
             summary.results = [pickle.loads(b) for b in done]  # noqa: S301 - from our own tasks
+            summary.results += [SourceResult(src, "already") for src in copies]
         rebuild_coverage(root, wait_s)  # (it takes the lock itself)
     finally:
         remove_temporary(sources)

@@ -102,8 +102,11 @@ def spark_ingest_and_detect(lake: Path, master: str, store: Path) -> None:
     """`ingest --engine spark` stores what the DuckDB ingest stores, again adds nothing, and
     `detect --engine spark` on it finds the store's events."""
     nmea = FIXTURES / "ural" / "ural.nmea"
-    result = run_cli(["--db", f"{lake}/", "ingest", "--engine", "spark", "--master", master, nmea])
+    copy = lake.parent / "ural-copy.nmea"  # the same bytes twice in one run: read once
+    copy.write_bytes(nmea.read_bytes())
+    result = run_cli(["--db", f"{lake}/", "ingest", "--engine", "spark", "--master", master, nmea, copy])
     assert result.exit_code == 0, result.output
+    assert "already" in result.output
     assert lake_rows(lake) == store_rows(store)
     again = run_cli(["--db", f"{lake}/", "ingest", "--engine", "spark", "--master", master, nmea])
     assert again.exit_code == 0 and "already" in again.output

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import duckdb
 
+from shiptrack.errors import InputError
 from shiptrack.store.db import SCHEMA_VERSION
 
 MARKER = "shiptrack-lake.json"
@@ -86,8 +87,11 @@ def marker_text() -> str:
 
 
 def root(path: str | os.PathLike[str]) -> str:
-    """The lake's address without a trailing slash (local paths made absolute)."""
+    """The lake's address without a trailing slash (local paths made absolute). Refuses
+    an address holding a glob character: DuckDB reads the lake's files by pattern."""
     text = str(path)
+    if any(c in text for c in "[]*?{}"):
+        raise InputError(f"a lake's path may not contain [ ] * ? {{ }} (DuckDB reads its files by pattern): {text}")
     if is_remote(text):
         return text.rstrip("/")
     return str(Path(text).absolute())

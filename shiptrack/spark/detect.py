@@ -60,6 +60,7 @@ def detect_events(spark: SparkSession, source: str, kinds: Iterable[str] | None 
     from pyspark import StorageLevel
     from pyspark.sql.pandas.types import from_arrow_schema
 
+    source = partition.absolute_source(source)  # an executor's working folder is not the driver's
     params = list(params)
     selected, values = registry.select(kinds, params)
     vessel_rules = [r.name for r in selected if r.name not in partition.CELL_RULES]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import pickle
 import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shiptrack.decode.timesource import TimeSource
@@ -75,7 +76,9 @@ def ingest_lake(spark: SparkSession, lake: str, paths: list[str], *, fmt: str = 
     try:
         unique, copies = _first_copies(sources)
         with lake_lock(root, wait_s):
-            jobs = list(zip(allocate_source_ids(root, len(unique)), [str(s.path) for s in unique], strict=True))
+            # absolute: an executor's working folder is not the driver's
+            paths_abs = [str(Path(s.path).absolute()) for s in unique]
+            jobs = list(zip(allocate_source_ids(root, len(unique)), paths_abs, strict=True))
             names = [s.name for s in unique]
 
             def run(k: int) -> bytes:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -46,6 +47,16 @@ def open_source(path: str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(path, read_only=True)
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+def absolute_source(path: str) -> str:
+    """``path`` as every task can open it: a local lake or store made absolute."""
+    from shiptrack.lake import names_lake
+    from shiptrack.lake.layout import root
+
+    if names_lake(path):
+        return root(path)
+    return str(Path(path).absolute())
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> pa.Table:

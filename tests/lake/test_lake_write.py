@@ -214,3 +214,14 @@ def test_writing_an_object_storage_lake_is_refused_in_one_line(args: list[str], 
     assert result.exit_code == 1
     assert result.stderr.startswith("shiptrack: s3://bucket/ais") and "writes lakes in local folders only" in result.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_a_lake_path_with_a_glob_character_is_refused_in_one_line(tmp_path: Path) -> None:
+    """DuckDB reads a lake's files by pattern: a folder named ``la[k]e`` would read other
+    folders' files, so it is refused before anything is written."""
+    lake = tmp_path / "la[k]e"
+    for args in (["ingest", FIXTURES / "ural" / "ural.nmea"], ["query", "SELECT 1"]):
+        result = run_cli(["--db", f"{lake}/", *args])
+        assert result.exit_code != 0
+        assert result.output.strip().count("\n") == 0 and "may not contain" in result.output
+    assert not lake.exists()

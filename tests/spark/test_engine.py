@@ -219,3 +219,20 @@ def test_a_standalone_cluster_finds_the_same_events(ural: Path, ural_plain: Path
         finally:
             spark.stop()
         spark_ingest_and_detect(tmp_path / "lake", master, ural_plain)
+
+
+def test_relative_paths_hold_when_the_working_folder_changes(ural_plain: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spark's Python workers keep the working folder of the first job of the process: a
+    relative lake or file given later, from another folder, must still be found."""
+    nmea = FIXTURES / "ural" / "ural.nmea"
+    for k in (1, 2):  # (each folder's names exist in no other folder)
+        here = tmp_path / f"folder{k}"
+        here.mkdir()
+        (here / f"ural{k}.nmea").write_bytes(nmea.read_bytes())
+        monkeypatch.chdir(here)
+        for args in (["ingest", "--engine", "spark", "--master", "local[2]", f"ural{k}.nmea"],
+                     ["detect", "--engine", "spark", "--master", "local[2]"]):
+            result = run_cli(["--db", f"lake{k}/", *args])
+            assert result.exit_code == 0, (k, args, result.output, result.exception)
+        assert lake_events(here / f"lake{k}") == events_of(ural_plain)

@@ -87,12 +87,17 @@ def ingest_lake(
         finally:
             remove_temporary(sources)
             shutil.rmtree(scratch_dir, ignore_errors=True)
+    fill_span(summary, lake)
+    return summary
+
+
+def fill_span(summary: IngestSummary, lake: str | os.PathLike[str]) -> None:
+    """The vessels and the time span the lake holds after an ingest, into ``summary``."""
     con = open_lake(lake, confined=False)
     try:
         summary.vessels, summary.first_ts, summary.last_ts = store_span(con)
     finally:
         con.close()
-    return summary
 
 
 def _scratch_store(lake: Path, db: Path) -> duckdb.DuckDBPyConnection:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shiptrack.decode.timesource import TimeSource
-from shiptrack.ingest import IngestSummary, SourceResult, store_span
+from shiptrack.ingest import IngestSummary, SourceResult
 from shiptrack.read.sources import Source, expand_inputs, remove_temporary
 
 if TYPE_CHECKING:
@@ -67,8 +67,8 @@ def ingest_lake(spark: SparkSession, lake: str, paths: list[str], *, fmt: str = 
                 time_from: TimeSource = "auto", wait_s: float = 30.0) -> IngestSummary:
     """Every file under ``paths`` into the lake at ``lake`` (made if missing), one Spark task
     per file. The files must be readable where the executors run (a shared or object store)."""
-    from shiptrack.lake import allocate_source_ids, create_lake, lake_lock, open_lake
-    from shiptrack.lake.ingest import rebuild_coverage
+    from shiptrack.lake import allocate_source_ids, create_lake, lake_lock
+    from shiptrack.lake.ingest import fill_span, rebuild_coverage
 
     root = str(create_lake(lake))
     sources = expand_inputs(paths, source_name)
@@ -91,9 +91,5 @@ def ingest_lake(spark: SparkSession, lake: str, paths: list[str], *, fmt: str = 
         rebuild_coverage(root, wait_s)  # (it takes the lock itself)
     finally:
         remove_temporary(sources)
-    con = open_lake(root, confined=False)
-    try:
-        summary.vessels, summary.first_ts, summary.last_ts = store_span(con)
-    finally:
-        con.close()
+    fill_span(summary, root)
     return summary

@@ -241,7 +241,7 @@ def ingest_source(
             sha = None
     except READ_ERRORS as err:
         return SourceResult(src, "failed", error=read_error_text(err))
-    if sha is not None and (prev := _already(con, sha)) is not None:
+    if sha is not None and (prev := already_ingested(con, sha)) is not None:
         return SourceResult(src, "already", source_id=prev[0], previous_ingest=prev[1])
     try:
         fmt_name, detail, batches = decode_source(src, fmt, columns, time_from)
@@ -268,7 +268,7 @@ def ingest_source(
         loader.finish()
         if sha is None:
             sha = src.sha256  # streamed: the decoder read the whole file
-            if (prev := _already(con, sha)) is not None:  # not expected: its size was not seen
+            if (prev := already_ingested(con, sha)) is not None:  # not expected: its size was not seen
                 con.execute("ROLLBACK")
                 return SourceResult(src, "already", source_id=prev[0], previous_ingest=prev[1])
         c = loader.counts
@@ -368,7 +368,7 @@ def _size_seen(con: duckdb.DuckDBPyConnection, size: int) -> bool:
     return bool(con.execute("SELECT count(*) FROM sources WHERE size_bytes = ?", [size]).fetchall()[0][0])
 
 
-def _already(con: duckdb.DuckDBPyConnection, sha: str) -> tuple[int, datetime] | None:
+def already_ingested(con: duckdb.DuckDBPyConnection, sha: str) -> tuple[int, datetime] | None:
     """(source_id, ingested_at) of the stored source with this SHA-256, if any."""
     row = con.execute("SELECT source_id, ingested_at FROM sources WHERE sha256 = ?", [sha]).fetchall()
     return (row[0][0], row[0][1]) if row else None

@@ -27,6 +27,7 @@ from shiptrack.ingest import (
     IngestSummary,
     ProgressFn,
     SourceResult,
+    already_ingested,
     ingest_settings,
     ingest_source,
     store_span,
@@ -87,14 +88,21 @@ def ingest_lake(
         finally:
             remove_temporary(sources)
             shutil.rmtree(scratch_dir, ignore_errors=True)
-    fill_span(summary, lake)
+    finish_summary(summary, lake)
     return summary
 
 
-def fill_span(summary: IngestSummary, lake: str | os.PathLike[str]) -> None:
-    """The vessels and the time span the lake holds after an ingest, into ``summary``."""
+def finish_summary(summary: IngestSummary, lake: str | os.PathLike[str]) -> None:
+    """Complete ``summary`` after an ingest from the lake: the source (id, time of ingest)
+    that each file found ``already`` there repeats, if not named yet, and the vessels and
+    time span the lake holds."""
     con = open_lake(lake, confined=False)
     try:
+        for r in summary.results:
+            if r.status == "already" and r.source_id is None:
+                prev = already_ingested(con, r.source.sha256)
+                if prev is not None:
+                    r.source_id, r.previous_ingest = prev
         summary.vessels, summary.first_ts, summary.last_ts = store_span(con)
     finally:
         con.close()

@@ -7,8 +7,8 @@ last, so a file is in the lake whole or not at all). The driver holds the lake's
 gives out the source ids, and at the end recomputes ``coverage`` from all positions (a count
 of distinct vessels per cell and hour cannot be added up from the files' own counts).
 
-Two copies of one file (the same SHA-256) given in one run are read once: the driver
-hashes the files before it deals them out, and the others are reported ``already``.
+The driver hashes the files before it deals them out: a file the lake holds already, and
+every copy after the first of one file given twice in a run, are not read (``already``).
 
 Limits, against a sequential ingest: a transmission heard twice is merged within its file
 and not across the files of one run (each task sees only its own rows). A zip archive of
@@ -45,21 +45,22 @@ def ingest_file(lake: str, path: str, source_id: int, fmt: str = "auto", columns
     return result
 
 
-def _first_copies(sources: list[Source]) -> tuple[list[Source], list[Source]]:
-    """The sources to read (the first of each SHA-256) and the later copies. A file the
-    driver cannot read is dealt out all the same: its task reports why it failed."""
-    seen: set[str] = set()
+def _to_read(sources: list[Source], held: set[str]) -> tuple[list[Source], list[Source]]:
+    """The sources to read (the first of each SHA-256 the lake does not hold) and the others,
+    ``already`` there. A file the driver cannot read is dealt out all the same: its task
+    reports why it failed."""
+    seen = set(held)
     unique: list[Source] = []
-    copies: list[Source] = []
+    skipped: list[Source] = []
     for src in sources:
         try:
             sha = src.sha256
         except Exception:  # noqa: BLE001 - unreadable or a damaged zip: its task says which
             unique.append(src)
             continue
-        (copies if sha in seen else unique).append(src)
+        (skipped if sha in seen else unique).append(src)
         seen.add(sha)
-    return unique, copies
+    return unique, skipped
 
 
 def ingest_lake(spark: SparkSession, lake: str, paths: list[str], *, fmt: str = "auto",
@@ -68,14 +69,14 @@ def ingest_lake(spark: SparkSession, lake: str, paths: list[str], *, fmt: str = 
     """Every file under ``paths`` into the lake at ``lake`` (made if missing), one Spark task
     per file. The files must be readable where the executors run (a shared or object store)."""
     from shiptrack.lake import allocate_source_ids, create_lake, lake_lock
-    from shiptrack.lake.ingest import fill_span, rebuild_coverage
+    from shiptrack.lake.ingest import finish_summary, rebuild_coverage
 
     root = str(create_lake(lake))
     sources = expand_inputs(paths, source_name)
     summary = IngestSummary()
     try:
-        unique, copies = _first_copies(sources)
         with lake_lock(root, wait_s):
+            unique, skipped = _to_read(sources, _held_sha256(root))
             # absolute: an executor's working folder is not the driver's
             paths_abs = [str(Path(s.path).absolute()) for s in unique]
             jobs = list(zip(allocate_source_ids(root, len(unique)), paths_abs, strict=True))
@@ -87,9 +88,20 @@ def ingest_lake(spark: SparkSession, lake: str, paths: list[str], *, fmt: str = 
 
             done = spark.sparkContext.parallelize(range(len(jobs)), max(1, len(jobs))).map(run).collect()
             summary.results = [pickle.loads(b) for b in done]  # noqa: S301 - from our own tasks
-            summary.results += [SourceResult(src, "already") for src in copies]
+            summary.results += [SourceResult(src, "already") for src in skipped]
         rebuild_coverage(root, wait_s)  # (it takes the lock itself)
     finally:
         remove_temporary(sources)
-    fill_span(summary, root)
+    finish_summary(summary, root)  # (names the source each skipped file repeats)
     return summary
+
+
+def _held_sha256(lake: str) -> set[str]:
+    """The SHA-256 of every source the lake holds."""
+    from shiptrack.lake import open_lake
+
+    con = open_lake(lake, confined=False)
+    try:
+        return {sha for (sha,) in con.execute("SELECT sha256 FROM sources").fetchall()}
+    finally:
+        con.close()

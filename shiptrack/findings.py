@@ -84,7 +84,10 @@ def summarise_event(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
         return f"met vessel {e.get('other_mmsi')} at sea for {dur:.1f} h" if dur else "ship-to-ship meeting"
     if kind == "spoofing_jump":
         sp = d.get("implied_speed_kn") or d.get("max_implied_speed_kn")
-        return f"impossible jump (implied {sp:.0f} kn)" if sp else "impossible jump"
+        what = f"impossible jump (implied {sp:.0f} kn)" if sp else "impossible jump"
+        if d.get("identity_clash"):  # the position went back and forth: not one ship moving
+            what += f", back and forth {d.get('jumps')} times: two transmitters on one MMSI, or spoofing"
+        return what
     if kind == "position_on_land":
         km = d.get("max_inland_km") or d.get("inland_km")
         water = d.get("water_distance_km")

@@ -318,6 +318,9 @@ def test_shared_mmsi_416000000_is_one_identity_clash(db: Path) -> None:
     # two transmitters around Taiwan (Kaohsiung, Keelung) and one in the Indian Ocean
     assert [(s["positions"], round(s["lat"]), round(s["lon"])) for s in d["segments"]] == [
         (1048, 24, 121), (482, 25, 122), (30, -9, 60)]
+    # the finding a reporter reads says what the back and forth shows, not one ship's voyage
+    out = run_cli(["events", "--kind", "spoofing_jump", "--format", "csv"], db).output
+    assert f"back and forth {d['jumps']} times: two transmitters on one MMSI, or spoofing" in out
 
 
 def test_pos_neighbours_are_those_of_each_segment(db: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from shiptrack.events import event_rows
-from shiptrack.findings import summarise_event
+from shiptrack.findings import mmsi_caveat, summarise_event
 from shiptrack.safe_text import markdown
 from shiptrack.store.db import rows
 from shiptrack.times import iso_utc
@@ -99,11 +99,12 @@ def imo_text(v: dict[str, Any]) -> str | None:
 
 def headline(v: dict[str, Any], callsign: bool = False) -> tuple[str, list[str]]:
     """The dossier's title and the identity facts after it, none of them empty: the name
-    (else the MMSI), then MMSI, IMO, call sign and flag where known."""
+    (else the MMSI), then MMSI, IMO, call sign and flag where known, and what the MMSI is when
+    it is not a ship's."""
     title = v.get("name") or f"MMSI {v['mmsi']}"
     facts = [f"MMSI {v['mmsi']}"] if v.get("name") else []
     facts += [t for t in (imo_text(v), f"call sign {v['callsign']}" if callsign and v.get("callsign") else None,
-                          f"flag {v['flag']}" if v.get("flag") else None) if t]
+                          f"flag {v['flag']}" if v.get("flag") else None, mmsi_caveat(v["mmsi"])) if t]
     return title, facts
 
 

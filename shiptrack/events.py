@@ -41,7 +41,7 @@ def query_events(
     sql, params = _events_query(kinds, mmsi, near_port_id, near_radius_nm, since, until, as_list=True)
     df = frame(con, sql, params)
     findings = [summarise_event(e["kind"], e, json.loads(e["details"]) if e["details"] else {})
-                for e in df.select("kind", "port", "duration_h", "other_mmsi", "details").iter_rows(named=True)]
+                for e in df.select("kind", "mmsi", "port", "duration_h", "other_mmsi", "details").iter_rows(named=True)]
     return df.with_columns(pl.Series("finding", findings, dtype=pl.String)).select(EVENT_COLUMNS)
 
 

@@ -9,9 +9,47 @@ from __future__ import annotations
 
 from typing import Any
 
+from shiptrack.reference.mid import mid_of_mmsi, station_kind
+
+# what a number of another kind of station is, for a finding on it
+_STATIONS = {
+    "group": "a group call", "coast_station": "a coast station", "sar_aircraft": "a search and rescue aircraft",
+    "parent_craft": "a craft tied to a parent ship", "aid_to_navigation": "an aid to navigation",
+    "sart": "a search and rescue transmitter", "man_overboard": "a man-overboard beacon", "epirb": "an EPIRB",
+    "handheld": "a handheld radio",
+}
+
 
 def summarise_event(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
-    """One line of evidence for the timeline, from the event and its details."""
+    """One line of evidence for the timeline, from the event and its details; on an MMSI
+    that is not a ship's, followed by what it is (:func:`mmsi_caveat`)."""
+    text = _summary(kind, e, d)
+    caveat = mmsi_caveat(e.get("mmsi"))
+    if caveat and "the MMSI is not a ship's" not in text:
+        text += f"; {caveat}"
+    return text
+
+
+def mmsi_caveat(mmsi: int | None) -> str | None:
+    """Why the positions of an MMSI may not be one ship's, when its number is not a ship's:
+    no station's form (a transponder default such as 1193046, which many devices share), a
+    MID no country holds, or another kind of station. None for a ship's MMSI (9 digits, a
+    MID some country holds) or no MMSI."""
+    if mmsi is None:
+        return None
+    kind = station_kind(mmsi)
+    if kind == "ship":
+        return None
+    if kind == "none":
+        return (f"MMSI {mmsi} is not a ship's number (9 digits from a country's MID): often a transponder "
+                "default that many devices share, so not shown to be one ship")
+    if kind == "ship_unallocated_mid":
+        return (f"MMSI {mmsi} starts with MID {mid_of_mmsi(mmsi)}, which no country holds: a made-up or "
+                "default number, so not shown to be one ship")
+    return f"MMSI {mmsi} is the number of {_STATIONS[kind]}, not of a ship"
+
+
+def _summary(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
     port = e.get("port")
     dur = e.get("duration_h")
     if kind == "dark_period":

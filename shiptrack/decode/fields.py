@@ -9,12 +9,15 @@ column it fills with that column's type and unit. From these tables come:
   reports and base stations, in table order between the envelope columns);
 * the reference row builders (``shiptrack.decode.reference``: which pyais attribute fills
   which column, which codes are read raw, how many bits a message needs);
-* the layout of the compiled decoder (``shiptrack.decode.accel.fast``: bit offsets,
-  widths, signedness, scales, and the bits it needs).
+* the compiled decoder (``shiptrack.decode.accel.fast``): its loop is generated from
+  these tables by ``python -m shiptrack.decode.accel.generate`` (every offset, width and
+  scale a constant in it), and its frames and the records' Arrow columns are read from
+  them.
 
 pyais stays the reference decoder: tests/decode/test_fields.py checks every line against pyais's
-own decoder plan. Adding a stored field is one line here (and, for the compiled decoder,
-the line of its ``_decode`` loop that reads it: the loop is written out per message type).
+own decoder plan. Adding a stored field is one line here, then that command (a test fails
+until the generated loop is the tables' again). A column made of several fields (the ETA,
+a base station's time) is put together by hand, on both paths.
 """
 
 from __future__ import annotations
@@ -164,6 +167,10 @@ MESSAGES: dict[int | str, tuple[Field, ...]] = {
     4: BASE_STATION, 11: BASE_STATION, 5: TYPE5, "24A": TYPE24 + TYPE24A, "24B": TYPE24 + TYPE24B,
 }
 
+#: What a record holds for a column its message has no field for, when not NULL: a type 27
+#: says nothing of its heading, stored as "not available" as a class A says it.
+NOT_SENT: dict[str, int] = {"heading": 511}
+
 # The tables whose columns each record holds, in the order their columns are listed.
 POSITION_TABLES = (CLASS_A, CLASS_B, LONG_RANGE)
 STATIC_TABLES = (TYPE5, TYPE19_STATIC, TYPE24A, TYPE24B)
@@ -194,3 +201,26 @@ def end_of_stored(key: int | str) -> int:
 def end_of_all(key: int | str) -> int:
     """The end of the last field of a message."""
     return max(f.end for f in MESSAGES[key])
+
+
+#: The frames of the compiled decoder: the tables whose fields are its columns (by field
+#: name, in table order) and the messages whose rows it holds.
+FRAMES: dict[str, tuple[tuple[tuple[Field, ...], ...], tuple[int | str, ...]]] = {
+    "positions": (POSITION_TABLES, (1, 2, 3, 18, 19, 27)),
+    "statics": ((TYPE24, *STATIC_TABLES), (5, 19, "24A", "24B")),
+    "base_stations": (BASE_STATION_TABLES, (4, 11)),
+}
+
+
+def frame_columns(frame: str) -> dict[str, DType]:
+    """The columns of a compiled decoder's frame, by field name: the record's type for a field
+    that is a column of its own, text for text, else the narrowest integer of its width."""
+    tables, _ = FRAMES[frame]
+    out: dict[str, DType] = {}
+    for table in tables:
+        alone = {f.name for f in stored(table)}
+        for f in table:
+            if f.name not in out:
+                out[f.name] = (f.dtype if f.name in alone else "str" if f.kind == "text"
+                               else "i8" if f.width < 8 else "i16" if f.width < 16 else "i32")
+    return out

@@ -192,8 +192,9 @@ def _values(key: int | str, names: tuple[str, ...], d: dict[str, Any]) -> dict[s
 def position_row(msg_type: int, d: dict[str, Any], common: dict[str, Any]) -> dict[str, Any]:
     """pyais fields of a position report -> a POSITION_SCHEMA row (sentinels kept)."""
     row = {**common, **_values(msg_type, _POSITION_COLUMNS[1:], d), "msg_type": msg_type}
-    if msg_type == 27:  # no heading is transmitted: "not available", as class A says it
-        row["heading"] = 511
+    for column, value in fields.NOT_SENT.items():  # type 27's heading: "not available"
+        if column not in _BY_COLUMN[msg_type]:
+            row[column] = value
     return row
 
 

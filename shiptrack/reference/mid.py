@@ -30,7 +30,7 @@ from importlib import resources
 
 import polars as pl
 
-__all__ = ["flag_of_mmsi", "mid_frame", "mid_of_mmsi", "mid_sql"]
+__all__ = ["flag_of_mmsi", "mid_frame", "mid_of_mmsi", "mid_sql", "station_kind"]
 
 
 def mid_of_mmsi(mmsi: int) -> int | None:
@@ -52,6 +52,34 @@ def mid_of_mmsi(mmsi: int) -> int | None:
     else:
         return None
     return mid if 200 <= mid <= 799 else None
+
+
+def station_kind(mmsi: int) -> str:
+    """What kind of station the number is for, by its structure (ITU-R M.585): "ship" (9
+    digits, a MID some country holds), "ship_unallocated_mid" (a ship's form, a MID no
+    country holds), "group", "coast_station", "sar_aircraft", "parent_craft",
+    "aid_to_navigation", "sart", "man_overboard", "epirb", "handheld", or "none" (no
+    station's form: a default such as 1193046 or 0, a test number)."""
+    try:
+        n = operator.index(mmsi)
+    except TypeError:
+        return "none"
+    if 200_000_000 <= n <= 799_999_999:
+        return "ship" if n // 1_000_000 in _table() else "ship_unallocated_mid"
+    special = {970: "sart", 972: "man_overboard", 974: "epirb"}.get(n // 1_000_000)
+    if special:
+        return special
+    if 800_000_000 <= n <= 899_999_999 and 200 <= n // 100_000 % 1_000 <= 799:
+        return "handheld"
+    if mid_of_mmsi(n) is None:
+        return "none"
+    if n // 1_000_000 == 111:
+        return "sar_aircraft"
+    if n // 10_000_000 == 98:
+        return "parent_craft"
+    if n // 10_000_000 == 99:
+        return "aid_to_navigation"
+    return "group" if n >= 10_000_000 else "coast_station"
 
 
 @lru_cache(maxsize=1)

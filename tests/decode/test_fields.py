@@ -88,10 +88,17 @@ def test_a_new_line_in_a_table_is_a_new_column() -> None:
 
 
 def test_the_compiled_decoder_reads_the_tables() -> None:
-    assert fast._CLASS_A == {f.name: (f.start, f.width, f.signed) for f in fields.CLASS_A}
-    assert fast._TYPE5_TEXT == {"callsign": (70, 7), "shipname": (112, 20), "destination": (302, 20)}
+    """Every field of every table is a constant of the generated loop, as its line says."""
+    for key, table in fields.MESSAGES.items():
+        if key in (2, 3, 11):  # the tables of 1 and 4
+            continue
+        for f in table:
+            got = getattr(fast, f"_{key}_{f.name.upper()}")
+            assert got == ((f.start, f.chars) if f.kind == "text" else (f.start, f.width, int(f.signed))), (key, f)
     assert fast.MIN_BITS == {k: max(f.end for f in t) for k, t in fields.MESSAGES.items()}
-    assert fast._A_SPEED_S == 10.0 and fast._L_SPEED_S == 1.0 and fast._A_DEG == 10 and fast._L_DEG == 10_000
+    assert fast._1_SPEED_S == 10.0 and fast._27_SPEED_S == 1.0 and fast._1_LAT_DEG == 10
+    assert fast._27_LAT_DEG == 10_000
+    assert fast._KEEP == 72  # type 5's destination ends in character 70; its last one reads 71
 
 
 def test_the_reference_decoder_reads_the_tables() -> None:

@@ -18,7 +18,7 @@ import pytest
 
 from shiptrack.errors import PortNotFound
 from shiptrack.reference import build_ports, land
-from shiptrack.reference.mid import flag_of_mmsi, mid_frame, mid_of_mmsi, mid_sql
+from shiptrack.reference.mid import flag_of_mmsi, mid_frame, mid_of_mmsi, mid_sql, station_kind
 from shiptrack.reference.ports import Port, load_ports, ports_frame, resolve_port, search_ports
 
 DATA = Path(build_ports.__file__).parent / "data"
@@ -243,6 +243,18 @@ def test_mid_of_mmsi_reads_structure_only() -> None:
     assert mid_of_mmsi(3.52e8) is None  # type: ignore[arg-type]
     assert mid_of_mmsi("352123456") is None  # type: ignore[arg-type]
 
+
+
+@pytest.mark.parametrize(("mmsi", "kind"), [
+    (352123456, "ship"), (636012345, "ship"), (200000000, "ship_unallocated_mid"),
+    (1193046, "none"),  # 0x123456: a transponder default seen in exactEarth's archive
+    (0, "none"), (123456, "none"), (999999999, "none"), (-352123456, "none"), (1_352_123_456, "none"),
+    (31423000, "group"), (2730000, "coast_station"), (111273123, "sar_aircraft"), (982731234, "parent_craft"),
+    (992731234, "aid_to_navigation"), (970123456, "sart"), (972123456, "man_overboard"), (974123456, "epirb"),
+    (823012345, "handheld"), (812345678, "none"), (123456789, "none"),
+])
+def test_station_kind_reads_the_numbers_form(mmsi: int, kind: str) -> None:
+    assert station_kind(mmsi) == kind
 
 ITU_ALLOCATIONS = {
     "PA": [351, 352, 353, 354, 355, 356, 357, 370, 371, 372, 373, 374],

@@ -382,3 +382,22 @@ def test_segments_agree_with_gfw_expected_on_338013000(db: Path) -> None:
     assert (agree[(True, True)] + agree[(False, False)]) / total > 0.97
     assert stray == 12 and other == 0  # every fix set aside is a bad fix, not a second ship
     assert detect(db) == []  # a normal ship: no jumps, no gaps over 6 h
+
+
+def test_a_finding_on_a_default_mmsi_says_it_is_not_one_ships(db: Path) -> None:
+    """exactEarth's real file: 1193046 (0x123456, a transponder default) jumps between
+    New Zealand and elsewhere. Every finding on it, in the events table and the dossier,
+    says the number is not a ship's; a ship's MMSI in the same store gets no such words."""
+    result = run_cli(["ingest", FIXTURES / "nmea" / "exact-earth-augmented-3.txt"], db)
+    assert result.exit_code == 0, result.output
+    events = detect(db)
+    assert [(e["kind"], e["mmsi"]) for e in events] == [("spoofing_jump", 1193046)]
+    caveat = ("MMSI 1193046 is not a ship's number (9 digits from a country's MID): often a transponder "
+              "default that many devices share, so not shown to be one ship")
+    csv_out = run_cli(["events", "--format", "csv"], db).output
+    assert f"two transmitters on one MMSI, or spoofing; {caveat}" in csv_out
+    dossier = run_cli(["vessel", "1193046", "--format", "json"], db).output
+    assert json.loads(dossier)["timeline"][0]["summary"].endswith(caveat)
+    assert caveat in " ".join(run_cli(["vessel", "1193046"], db).output.split())
+    ship = query(db, "SELECT min(mmsi) FROM positions WHERE mmsi BETWEEN 200000000 AND 799999999")[0][0]
+    assert "not a ship's" not in run_cli(["vessel", str(ship)], db).output

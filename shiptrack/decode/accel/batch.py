@@ -33,7 +33,8 @@ from shiptrack.decode.accel.fast import (
     _i64,
     arrow_array,
     decode_parts,
-    static_validity,
+    frame_validity,
+    message_rows,
     string_array,
     text_array,
     to_frame,
@@ -391,66 +392,67 @@ def _frame(arrays: dict[str, pa.Array], meta: dict[str, pa.Array], schema: dict[
     return to_frame({name: arrays[name] for name in schema})
 
 
-# type 27's not-available speed and course, and what a record holds for them
-_27_NA = {f.column: (f.na, f.na_stored) for f in fields.LONG_RANGE if f.na_stored is not None}
+_PA = {"i8": pa.int8(), "i16": pa.int16(), "i32": pa.int32(), "f64": pa.float64(), "bool": pa.bool_()}
+
+
+def _stored_columns(frame: str, cols: dict[str, np.ndarray], partno: npt.NDArray[np.int8] | None = None
+                    ) -> dict[str, pa.Array]:
+    """The record columns filled by one field each (``fields.stored``), read from the frame
+    ``cols`` of the compiled decoder: NULL where the row's message has no such field, and a
+    not-available value stored as its table says (``na_stored``), as reference._values."""
+    tables, keys = fields.FRAMES[frame]
+    t = cols["msg_type"]
+    valid = frame_validity(frame, t, partno)
+    out: dict[str, pa.Array] = {}
+    for table in tables:
+        for f in fields.stored(table):
+            assert f.column is not None
+            if f.column in out:
+                continue
+            values, ok = cols[f.name], valid[f.name]
+            for key in keys:
+                g = next((g for g in fields.MESSAGES[key] if g.name == f.name), None)
+                if g is None or g.na_stored is None:
+                    continue
+                hit = message_rows(key, t, partno) & (values == g.na)
+                if hit.any():
+                    if isinstance(g.na_stored, str):  # "null"
+                        ok = ok & ~hit
+                    else:
+                        values = np.where(hit, g.na_stored, values).astype(values.dtype)
+            if f.kind == "text":
+                out[f.column] = text_array(values, cols[f.name + "_len"], ok)
+            else:
+                out[f.column] = arrow_array(values, _PA[f.dtype], ok)
+    return out
 
 
 def _positions(p: dict[str, np.ndarray], meta: Meta) -> pl.DataFrame:
-    t = p["msg_type"]
-    sog, cog = p["speed"], p["course"]
-    is27 = t == 27
-    if is27.any():  # whole knots and degrees, their own "not available" (as reference.position_row)
-        sog = np.where(is27 & (sog == _27_NA["sog"][0]), _27_NA["sog"][1], sog)
-        cog = np.where(is27 & (cog == _27_NA["cog"][0]), _27_NA["cog"][1], cog)
-    return _frame({
-        "mmsi": arrow_array(p["mmsi"], pa.int32()),
-        "lat": arrow_array(p["lat"], pa.float64()),
-        "lon": arrow_array(p["lon"], pa.float64()),
-        "sog": arrow_array(sog, pa.float64()),
-        "cog": arrow_array(cog, pa.float64()),
-        "heading": arrow_array(p["heading"], pa.int16()),
-        "nav_status": arrow_array(p["status"], pa.int8(), (t != 18) & (t != 19)),
-        "accuracy": arrow_array(p["accuracy"], pa.bool_()),
-        "msg_type": arrow_array(t, pa.int8()),
-    }, meta(p["row"]), POSITION_SCHEMA)
+    arrays = _stored_columns("positions", p) | {"msg_type": arrow_array(p["msg_type"], pa.int8())}
+    return _frame(arrays, meta(p["row"]), POSITION_SCHEMA)
 
 
 def _statics(s: dict[str, np.ndarray], meta: Meta) -> pl.DataFrame:
+    """The stored fields, and the columns made of several: the part of a type 24, the ETA."""
     t, partno = s["msg_type"], s["partno"]
-    valid = static_validity(t, partno)
-    is24 = valid["partno"]
+    is24 = t == 24
     part = np.zeros((t.size, 16), dtype=np.uint8)
     part[is24, 0] = 1
     part[is24, 4] = np.where(partno[is24] == 0, ord("A"), ord("B"))
     eta, eta_valid = _eta_views(t, s["month"], s["day"], s["hour"], s["minute"])
-    arrays = {
-        "mmsi": arrow_array(s["mmsi"], pa.int32()),
+    arrays = _stored_columns("statics", s, partno) | {
         "msg_type": arrow_array(t, pa.int8()),
         "part": string_array(part, [_NO_DATA], is24),
-        "imo": arrow_array(s["imo"], pa.int32(), valid["imo"] & (s["imo"] != 0)),
-        "name": text_array(s["shipname"], s["shipname_len"], valid["shipname"]),
-        "callsign": text_array(s["callsign"], s["callsign_len"], valid["callsign"]),
-        "draught": arrow_array(s["draught"], pa.float64(), valid["draught"]),
-        "destination": text_array(s["destination"], s["destination_len"], valid["destination"]),
         "eta": string_array(eta, [_NO_DATA], eta_valid),
-        "ais_version": arrow_array(s["ais_version"], pa.int8(), valid["ais_version"]),
-        "epfd": arrow_array(s["epfd"], pa.int8(), valid["epfd"]),
     }
-    for name in ("ship_type", "to_bow", "to_stern", "to_port", "to_starboard"):
-        arrays[name] = arrow_array(s[name], pa.int16(), valid[name])
     return _frame(arrays, meta(s["row"]), STATIC_SCHEMA)
 
 
 def _base_stations(b: dict[str, np.ndarray], meta: Meta) -> pl.DataFrame:
+    """The stored fields, and the station's own time made of six."""
     keep = b["msg_type"] == 4  # type 11 (a mobile's answer to a UTC request) is only counted
     if not keep.all():
         b = {name: col[keep] for name, col in b.items()}
     stamp, stamp_valid = _station_times(b["year"], b["month"], b["day"], b["hour"], b["minute"], b["second"])
-    return _frame({
-        "mmsi": arrow_array(b["mmsi"], pa.int32()),
-        "station_time": arrow_array(stamp, _TS, stamp_valid),
-        "lat": arrow_array(b["lat"], pa.float64()),
-        "lon": arrow_array(b["lon"], pa.float64()),
-        "accuracy": arrow_array(b["accuracy"], pa.bool_()),
-        "epfd": arrow_array(b["epfd"], pa.int8()),
-    }, meta(b["row"]), BASE_STATION_SCHEMA)
+    arrays = _stored_columns("base_stations", b) | {"station_time": arrow_array(stamp, _TS, stamp_valid)}
+    return _frame(arrays, meta(b["row"]), BASE_STATION_SCHEMA)

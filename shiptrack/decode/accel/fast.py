@@ -85,31 +85,6 @@ _SHIP_TYPE[1:20] = 0
 _EPFD = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 15], dtype=np.int8)
 _NAV_STATUS = np.arange(16, dtype=np.int8)
 
-# Field layouts: name -> (start bit, width, signed), from the field tables of
-# shiptrack.decode.fields (tests check them against pyais's own decoder plans).
-Layout = dict[str, tuple[int, int, bool]]
-TextLayout = dict[str, tuple[int, int]]  # name -> (start bit, characters)
-
-
-def _layout(table: tuple[fields.Field, ...]) -> Layout:
-    return {f.name: (f.start, f.width, f.signed) for f in table if f.kind != "text"}
-
-
-def _text_layout(table: tuple[fields.Field, ...]) -> TextLayout:
-    return {f.name: (f.start, f.chars) for f in table if f.kind == "text"}
-
-
-_CLASS_A = _layout(fields.CLASS_A)  # types 1, 2, 3
-_CLASS_B = _layout(fields.CLASS_B)  # types 18 and 19 (same layout up to `second`)
-_TYPE19_STATIC = _layout(fields.TYPE19_STATIC)
-_TYPE19_TEXT = _text_layout(fields.TYPE19_STATIC)
-_LONG_RANGE = _layout(fields.LONG_RANGE)  # type 27
-_BASE_STATION = _layout(fields.BASE_STATION)  # types 4 and 11
-_TYPE5 = _layout(fields.TYPE5)
-_TYPE5_TEXT = _text_layout(fields.TYPE5)
-_TYPE24A_TEXT = _text_layout(fields.TYPE24A)
-_TYPE24B = _layout(fields.TYPE24 + fields.TYPE24B)
-_TYPE24B_TEXT = _text_layout(fields.TYPE24B)
 
 #: Fewest bits a payload of each type needs for the fast path to handle it: the
 #: end of the last field we output. Type 24 is split by part (A: 160, B: 162).
@@ -122,28 +97,16 @@ for _t, _bits in MIN_BITS.items():
         _NEED[_t] = _bits
 _NEED[24] = MIN_BITS["24A"]
 
-def _frame_schema(*tables: tuple[fields.Field, ...]) -> dict[str, pl.DataType]:
-    """The columns of :func:`decode_batch`'s frames: the fields of the tables by pyais's
-    names, as the records type them when a field is a column of its own (else the
-    narrowest integer holding it)."""
-    out: dict[str, pl.DataType] = {"index": pl.Int64(), "msg_type": pl.Int8()}
-    for table in tables:
-        alone = {f.name for f in fields.stored(table)}
-        for f in table:
-            if f.name in out:
-                continue
-            if f.name in alone:
-                out[f.name] = DTYPES[f.dtype]
-            elif f.kind == "text":
-                out[f.name] = pl.String()
-            else:
-                out[f.name] = pl.Int8() if f.width < 8 else pl.Int16() if f.width < 16 else pl.Int32()
-    return out
+def _frame_schema(frame: str) -> dict[str, pl.DataType]:
+    """The columns of :func:`decode_batch`'s frames: the fields of the frame's tables by
+    pyais's names (``fields.frame_columns``)."""
+    return {"index": pl.Int64(), "msg_type": pl.Int8()} | {
+        name: DTYPES[dtype] for name, dtype in fields.frame_columns(frame).items()}
 
 
-POSITION_SCHEMA = _frame_schema(*fields.POSITION_TABLES)
-STATIC_SCHEMA = _frame_schema(fields.TYPE24, *fields.STATIC_TABLES)
-BASE_STATION_SCHEMA = _frame_schema(*fields.BASE_STATION_TABLES)
+POSITION_SCHEMA = _frame_schema("positions")
+STATIC_SCHEMA = _frame_schema("statics")
+BASE_STATION_SCHEMA = _frame_schema("base_stations")
 
 IntArray = npt.NDArray[np.int64]
 U8Array = npt.NDArray[np.uint8]
@@ -245,70 +208,46 @@ def _flatten(
 
 # ---------------------------------------------------------------- the kernel
 #
-# The layouts above, as constants the compiled code folds in: (start bit, width, signed)
-# and, for text, (start bit, characters).
+# Each field's place in the message, from its line in shiptrack.decode.fields, as the constants
+# the generated loop below folds in.
 
 
-def _spec(layout: Layout, name: str) -> tuple[int, int, int]:
-    start, width, signed = layout[name]
-    return (start, width, int(signed))
+def _field(key: int | str, name: str) -> fields.Field:
+    return next(f for f in fields.MESSAGES[key] if f.name == name)
 
 
+def _spec(key: int | str, name: str) -> tuple[int, int, int]:
+    """(start bit, width, signed) of a field of message ``key``."""
+    f = _field(key, name)
+    return (f.start, f.width, int(f.signed))
 
-def _scale(table: tuple[fields.Field, ...], name: str) -> float:
+
+def _text_spec(key: int | str, name: str) -> tuple[int, int]:
+    """(start bit, characters) of a text field of message ``key``."""
+    f = _field(key, name)
+    return (f.start, f.chars)
+
+
+def _scale(key: int | str, name: str) -> float:
     """The divisor of a field's raw integer (a float: the loop divides as pyais does)."""
-    return float(next(f.scale for f in table if f.name == name))
+    return float(_field(key, name).scale)
 
 
-def _degrees(table: tuple[fields.Field, ...], name: str) -> int:
+def _degrees(key: int | str, name: str) -> int:
     """For :func:`_latlon`: 10**6 / the raw units of a degree of a latitude or longitude field
     (1/10,000 minute: 10; 1/10 minute: 10,000)."""
-    scale = next(f.scale for f in table if f.name == name)
+    scale = _field(key, name).scale
     assert 6_000_000 % scale == 0, name
     return 6_000_000 // scale
 
 
-_A_MMSI, _A_STATUS, _A_SPEED, _A_ACC, _A_LON, _A_LAT, _A_COURSE, _A_HEADING, _A_SECOND = (
-    _spec(_CLASS_A, k)
-    for k in ("mmsi", "status", "speed", "accuracy", "lon", "lat", "course", "heading", "second"))
-_B_MMSI, _B_SPEED, _B_ACC, _B_LON, _B_LAT, _B_COURSE, _B_HEADING, _B_SECOND = (
-    _spec(_CLASS_B, k) for k in ("mmsi", "speed", "accuracy", "lon", "lat", "course", "heading", "second"))
-_L_MMSI, _L_ACC, _L_STATUS, _L_LON, _L_LAT, _L_SPEED, _L_COURSE = (
-    _spec(_LONG_RANGE, k) for k in ("mmsi", "accuracy", "status", "lon", "lat", "speed", "course"))
-_S_MMSI, _S_YEAR, _S_MONTH, _S_DAY, _S_HOUR, _S_MINUTE, _S_SECOND, _S_ACC, _S_LON, _S_LAT, _S_EPFD = (
-    _spec(_BASE_STATION, k)
-    for k in ("mmsi", "year", "month", "day", "hour", "minute", "second", "accuracy", "lon", "lat", "epfd"))
-_5_MMSI, _5_VERSION, _5_IMO, _5_SHIP, _5_BOW, _5_STERN, _5_PORT, _5_STAR, _5_EPFD = (
-    _spec(_TYPE5, k)
-    for k in ("mmsi", "ais_version", "imo", "ship_type", "to_bow", "to_stern", "to_port", "to_starboard", "epfd"))
-_5_MONTH, _5_DAY, _5_HOUR, _5_MINUTE, _5_DRAUGHT = (
-    _spec(_TYPE5, k) for k in ("month", "day", "hour", "minute", "draught"))
-_5_CALLSIGN, _5_NAME, _5_DEST = _TYPE5_TEXT["callsign"], _TYPE5_TEXT["shipname"], _TYPE5_TEXT["destination"]
-_19_SHIP, _19_BOW, _19_STERN, _19_PORT, _19_STAR, _19_EPFD = (
-    _spec(_TYPE19_STATIC, k) for k in ("ship_type", "to_bow", "to_stern", "to_port", "to_starboard", "epfd"))
-_19_NAME = _TYPE19_TEXT["shipname"]
-_24A_NAME = _TYPE24A_TEXT["shipname"]
-_24B_MMSI, _24B_PARTNO, _24B_SHIP, _24B_BOW, _24B_STERN, _24B_PORT, _24B_STAR = (
-    _spec(_TYPE24B, k)
-    for k in ("mmsi", "partno", "ship_type", "to_bow", "to_stern", "to_port", "to_starboard"))
-_24B_CALLSIGN = _TYPE24B_TEXT["callsign"]
 _MIN_24B = MIN_BITS["24B"]
-_A_SPEED_S, _A_COURSE_S = _scale(fields.CLASS_A, "speed"), _scale(fields.CLASS_A, "course")
-_A_DEG = _degrees(fields.CLASS_A, "lat")
-_B_SPEED_S, _B_COURSE_S = _scale(fields.CLASS_B, "speed"), _scale(fields.CLASS_B, "course")
-_B_DEG = _degrees(fields.CLASS_B, "lat")
-_L_SPEED_S, _L_COURSE_S = _scale(fields.LONG_RANGE, "speed"), _scale(fields.LONG_RANGE, "course")
-_L_DEG = _degrees(fields.LONG_RANGE, "lat")
-_S_DEG = _degrees(fields.BASE_STATION, "lat")
-_5_DRAUGHT_S = _scale(fields.TYPE5, "draught")
-assert _degrees(fields.CLASS_A, "lon") == _A_DEG and _degrees(fields.CLASS_B, "lon") == _B_DEG
-assert _degrees(fields.LONG_RANGE, "lon") == _L_DEG and _degrees(fields.BASE_STATION, "lon") == _S_DEG
 _AUX_LO, _AUX_HI = 980_000_000, 989_999_999  # auxiliary craft: pyais decodes a part B otherwise
 
-# De-armoured characters kept per message: the last field we read (type 5's destination)
-# ends in character 71; the rest of a longer payload is only checked.
-_KEEP = 72
-_NAME_W, _CALLSIGN_W, _DEST_W = _TYPE5_TEXT["shipname"][1], _TYPE5_TEXT["callsign"][1], _TYPE5_TEXT["destination"][1]
+# De-armoured characters kept per message: up to the one holding the last bit of the last
+# field, and one more (a text field reads the next character's first bits with its last);
+# the rest of a longer payload is only checked.
+_KEEP = -(-max(fields.end_of_all(k) for k in fields.MESSAGES) // 6) + 1
 
 
 @jit
@@ -373,6 +312,117 @@ def _latlon(raw: int, per: int) -> float:
     return ((per * raw + 3) // 6) / 1e6
 
 
+# ---- generated by `python -m shiptrack.decode.accel.generate` from shiptrack.decode.fields: do not edit ----
+
+# (start bit, width, signed) of each field, or (start bit, characters) of a text; _S: the
+# divisor of a float field; _DEG: the units of a degree of a coordinate, for _latlon
+_1_MMSI = _spec(1, "mmsi")
+_1_LAT = _spec(1, "lat")
+_1_LAT_DEG = _degrees(1, "lat")
+_1_LON = _spec(1, "lon")
+_1_LON_DEG = _degrees(1, "lon")
+_1_SPEED = _spec(1, "speed")
+_1_SPEED_S = _scale(1, "speed")
+_1_COURSE = _spec(1, "course")
+_1_COURSE_S = _scale(1, "course")
+_1_HEADING = _spec(1, "heading")
+_1_STATUS = _spec(1, "status")
+_1_ACCURACY = _spec(1, "accuracy")
+_1_SECOND = _spec(1, "second")
+_18_MMSI = _spec(18, "mmsi")
+_18_LAT = _spec(18, "lat")
+_18_LAT_DEG = _degrees(18, "lat")
+_18_LON = _spec(18, "lon")
+_18_LON_DEG = _degrees(18, "lon")
+_18_SPEED = _spec(18, "speed")
+_18_SPEED_S = _scale(18, "speed")
+_18_COURSE = _spec(18, "course")
+_18_COURSE_S = _scale(18, "course")
+_18_HEADING = _spec(18, "heading")
+_18_ACCURACY = _spec(18, "accuracy")
+_18_SECOND = _spec(18, "second")
+_19_MMSI = _spec(19, "mmsi")
+_19_LAT = _spec(19, "lat")
+_19_LAT_DEG = _degrees(19, "lat")
+_19_LON = _spec(19, "lon")
+_19_LON_DEG = _degrees(19, "lon")
+_19_SPEED = _spec(19, "speed")
+_19_SPEED_S = _scale(19, "speed")
+_19_COURSE = _spec(19, "course")
+_19_COURSE_S = _scale(19, "course")
+_19_HEADING = _spec(19, "heading")
+_19_ACCURACY = _spec(19, "accuracy")
+_19_SECOND = _spec(19, "second")
+_19_SHIPNAME = _text_spec(19, "shipname")
+_19_SHIP_TYPE = _spec(19, "ship_type")
+_19_TO_BOW = _spec(19, "to_bow")
+_19_TO_STERN = _spec(19, "to_stern")
+_19_TO_PORT = _spec(19, "to_port")
+_19_TO_STARBOARD = _spec(19, "to_starboard")
+_19_EPFD = _spec(19, "epfd")
+_27_MMSI = _spec(27, "mmsi")
+_27_LAT = _spec(27, "lat")
+_27_LAT_DEG = _degrees(27, "lat")
+_27_LON = _spec(27, "lon")
+_27_LON_DEG = _degrees(27, "lon")
+_27_SPEED = _spec(27, "speed")
+_27_SPEED_S = _scale(27, "speed")
+_27_COURSE = _spec(27, "course")
+_27_COURSE_S = _scale(27, "course")
+_27_STATUS = _spec(27, "status")
+_27_ACCURACY = _spec(27, "accuracy")
+_4_MMSI = _spec(4, "mmsi")
+_4_YEAR = _spec(4, "year")
+_4_MONTH = _spec(4, "month")
+_4_DAY = _spec(4, "day")
+_4_HOUR = _spec(4, "hour")
+_4_MINUTE = _spec(4, "minute")
+_4_SECOND = _spec(4, "second")
+_4_LAT = _spec(4, "lat")
+_4_LAT_DEG = _degrees(4, "lat")
+_4_LON = _spec(4, "lon")
+_4_LON_DEG = _degrees(4, "lon")
+_4_ACCURACY = _spec(4, "accuracy")
+_4_EPFD = _spec(4, "epfd")
+_5_MMSI = _spec(5, "mmsi")
+_5_IMO = _spec(5, "imo")
+_5_SHIPNAME = _text_spec(5, "shipname")
+_5_CALLSIGN = _text_spec(5, "callsign")
+_5_SHIP_TYPE = _spec(5, "ship_type")
+_5_TO_BOW = _spec(5, "to_bow")
+_5_TO_STERN = _spec(5, "to_stern")
+_5_TO_PORT = _spec(5, "to_port")
+_5_TO_STARBOARD = _spec(5, "to_starboard")
+_5_DRAUGHT = _spec(5, "draught")
+_5_DRAUGHT_S = _scale(5, "draught")
+_5_DESTINATION = _text_spec(5, "destination")
+_5_MONTH = _spec(5, "month")
+_5_DAY = _spec(5, "day")
+_5_HOUR = _spec(5, "hour")
+_5_MINUTE = _spec(5, "minute")
+_5_AIS_VERSION = _spec(5, "ais_version")
+_5_EPFD = _spec(5, "epfd")
+_24A_MMSI = _spec('24A', "mmsi")
+_24A_PARTNO = _spec('24A', "partno")
+_24A_SHIPNAME = _text_spec('24A', "shipname")
+_24B_MMSI = _spec('24B', "mmsi")
+_24B_PARTNO = _spec('24B', "partno")
+_24B_CALLSIGN = _text_spec('24B', "callsign")
+_24B_SHIP_TYPE = _spec('24B', "ship_type")
+_24B_TO_BOW = _spec('24B', "to_bow")
+_24B_TO_STERN = _spec('24B', "to_stern")
+_24B_TO_PORT = _spec('24B', "to_port")
+_24B_TO_STARBOARD = _spec('24B', "to_starboard")
+
+_POSITIONS_COLUMNS = ('row', 'msg_type', 'mmsi', 'lat', 'lon', 'speed', 'course', 'heading', 'status',
+        'accuracy', 'second')
+_STATICS_COLUMNS = ('row', 'msg_type', 'mmsi', 'partno', 'imo', 'shipname', 'shipname_len', 'callsign',
+        'callsign_len', 'ship_type', 'to_bow', 'to_stern', 'to_port', 'to_starboard', 'draught',
+        'destination', 'destination_len', 'month', 'day', 'hour', 'minute', 'ais_version', 'epfd')
+_BASE_STATIONS_COLUMNS = ('row', 'msg_type', 'mmsi', 'year', 'month', 'day', 'hour', 'minute', 'second',
+        'lat', 'lon', 'accuracy', 'epfd')
+
+
 @jit
 def _decode(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray, second: IntArray, fill: IntArray,
             forced: npt.NDArray[np.bool_], armour: U8Array, need: IntArray, ship_tab: npt.NDArray[np.int16],
@@ -384,7 +434,7 @@ def _decode(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray, sec
     handled = np.zeros(n, np.bool_)
 
     p_row = np.empty(n, np.int64)
-    p_type = np.empty(n, np.int8)
+    p_msg_type = np.empty(n, np.int8)
     p_mmsi = np.empty(n, np.int32)
     p_lat = np.empty(n, np.float64)
     p_lon = np.empty(n, np.float64)
@@ -392,35 +442,35 @@ def _decode(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray, sec
     p_course = np.empty(n, np.float64)
     p_heading = np.empty(n, np.int16)
     p_status = np.empty(n, np.int8)
-    p_acc = np.empty(n, np.bool_)
+    p_accuracy = np.empty(n, np.bool_)
     p_second = np.empty(n, np.int8)
 
     s_row = np.empty(n, np.int64)
-    s_type = np.empty(n, np.int8)
+    s_msg_type = np.empty(n, np.int8)
     s_mmsi = np.empty(n, np.int32)
     s_partno = np.empty(n, np.int8)
     s_imo = np.empty(n, np.int32)
-    s_ship = np.empty(n, np.int16)
-    s_bow = np.empty(n, np.int16)
-    s_stern = np.empty(n, np.int16)
-    s_port = np.empty(n, np.int16)
-    s_star = np.empty(n, np.int16)
+    s_shipname = np.zeros((n, 20), np.uint8)
+    s_shipname_n = np.zeros(n, np.int64)
+    s_callsign = np.zeros((n, 7), np.uint8)
+    s_callsign_n = np.zeros(n, np.int64)
+    s_ship_type = np.empty(n, np.int16)
+    s_to_bow = np.empty(n, np.int16)
+    s_to_stern = np.empty(n, np.int16)
+    s_to_port = np.empty(n, np.int16)
+    s_to_starboard = np.empty(n, np.int16)
     s_draught = np.empty(n, np.float64)
+    s_destination = np.zeros((n, 20), np.uint8)
+    s_destination_n = np.zeros(n, np.int64)
     s_month = np.empty(n, np.int8)
     s_day = np.empty(n, np.int8)
     s_hour = np.empty(n, np.int8)
     s_minute = np.empty(n, np.int8)
-    s_version = np.empty(n, np.int8)
+    s_ais_version = np.empty(n, np.int8)
     s_epfd = np.empty(n, np.int8)
-    s_name = np.zeros((n, _NAME_W), np.uint8)
-    s_name_n = np.zeros(n, np.int64)
-    s_call = np.zeros((n, _CALLSIGN_W), np.uint8)
-    s_call_n = np.zeros(n, np.int64)
-    s_dest = np.zeros((n, _DEST_W), np.uint8)
-    s_dest_n = np.zeros(n, np.int64)
 
     b_row = np.empty(n, np.int64)
-    b_type = np.empty(n, np.int8)
+    b_msg_type = np.empty(n, np.int8)
     b_mmsi = np.empty(n, np.int32)
     b_year = np.empty(n, np.int16)
     b_month = np.empty(n, np.int8)
@@ -430,13 +480,13 @@ def _decode(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray, sec
     b_second = np.empty(n, np.int8)
     b_lat = np.empty(n, np.float64)
     b_lon = np.empty(n, np.float64)
-    b_acc = np.empty(n, np.bool_)
+    b_accuracy = np.empty(n, np.bool_)
     b_epfd = np.empty(n, np.int8)
 
     six = np.zeros(_KEEP + 5, np.int64)  # + 5: _get reads the 6 characters from a field's first
-    npos = 0
-    nsta = 0
-    nbase = 0
+    n_p = 0
+    n_s = 0
+    n_b = 0
     for i in range(n):
         p, q = first[i], second[i]
         a, b = starts[p], ends[p]
@@ -459,176 +509,198 @@ def _decode(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray, sec
             continue
 
         if t == 24:  # dispatch on the part number as pyais does; drop what it decodes otherwise
-            partno = _get(six, *_24B_PARTNO)
-            mmsi = _get(six, *_24B_MMSI)
+            partno = _get(six, *_24A_PARTNO)
+            mmsi = _get(six, *_24A_MMSI)
             if not (partno == 0 or (partno == 1 and bits >= _MIN_24B and not _AUX_LO <= mmsi <= _AUX_HI)):
                 continue
-            r = nsta
-            nsta += 1
-            s_row[r] = i
-            s_type[r] = t
-            s_mmsi[r] = mmsi
-            s_partno[r] = partno
-            s_imo[r] = 0
-            s_draught[r] = 0.0
-            s_month[r] = 0
-            s_day[r] = 0
-            s_hour[r] = 0
-            s_minute[r] = 0
-            s_version[r] = 0
-            s_epfd[r] = 0
             if partno == 0:
-                s_name_n[r] = _text(six, s_name, r, *_24A_NAME)
-                s_ship[r] = 0
-                s_bow[r] = 0
-                s_stern[r] = 0
-                s_port[r] = 0
-                s_star[r] = 0
-            else:
-                s_call_n[r] = _text(six, s_call, r, *_24B_CALLSIGN)
-                s_ship[r] = _get(six, *_24B_SHIP)  # part B ship_type: the raw int in pyais
-                s_bow[r] = _get(six, *_24B_BOW)
-                s_stern[r] = _get(six, *_24B_STERN)
-                s_port[r] = _get(six, *_24B_PORT)
-                s_star[r] = _get(six, *_24B_STAR)
-            handled[i] = True
-            continue
-
-        if t == 1 or t == 2 or t == 3:
-            r = npos
-            npos += 1
-            p_row[r] = i
-            p_type[r] = t
-            p_mmsi[r] = _get(six, *_A_MMSI)
-            p_status[r] = nav_tab[_get(six, *_A_STATUS)]
-            p_speed[r] = _get(six, *_A_SPEED) / _A_SPEED_S
-            p_acc[r] = _get(six, *_A_ACC) != 0
-            p_lon[r] = _latlon(_get(six, *_A_LON), _A_DEG)
-            p_lat[r] = _latlon(_get(six, *_A_LAT), _A_DEG)
-            p_course[r] = _get(six, *_A_COURSE) / _A_COURSE_S
-            p_heading[r] = _get(six, *_A_HEADING)
-            p_second[r] = _get(six, *_A_SECOND)
-            handled[i] = True
-        elif t == 18 or t == 19:
-            r = npos
-            npos += 1
-            p_row[r] = i
-            p_type[r] = t
-            p_mmsi[r] = _get(six, *_B_MMSI)
-            p_status[r] = 0
-            p_speed[r] = _get(six, *_B_SPEED) / _B_SPEED_S
-            p_acc[r] = _get(six, *_B_ACC) != 0
-            p_lon[r] = _latlon(_get(six, *_B_LON), _B_DEG)
-            p_lat[r] = _latlon(_get(six, *_B_LAT), _B_DEG)
-            p_course[r] = _get(six, *_B_COURSE) / _B_COURSE_S
-            p_heading[r] = _get(six, *_B_HEADING)
-            p_second[r] = _get(six, *_B_SECOND)
-            handled[i] = True
-            if t == 19:
-                r = nsta
-                nsta += 1
+                r = n_s
+                n_s += 1
                 s_row[r] = i
-                s_type[r] = t
-                s_mmsi[r] = p_mmsi[npos - 1]
-                s_partno[r] = 0
+                s_msg_type[r] = t
+                s_mmsi[r] = _get(six, *_24A_MMSI)
+                s_partno[r] = _get(six, *_24A_PARTNO)
                 s_imo[r] = 0
-                ship = _get(six, *_19_SHIP)
-                epfd = _get(six, *_19_EPFD)
-                s_ship[r] = ship if raw_codes else ship_tab[ship]
-                s_epfd[r] = epfd if raw_codes else epfd_tab[epfd]
-                s_bow[r] = _get(six, *_19_BOW)
-                s_stern[r] = _get(six, *_19_STERN)
-                s_port[r] = _get(six, *_19_PORT)
-                s_star[r] = _get(six, *_19_STAR)
+                s_shipname_n[r] = _text(six, s_shipname, r, *_24A_SHIPNAME)
+                s_ship_type[r] = 0
+                s_to_bow[r] = 0
+                s_to_stern[r] = 0
+                s_to_port[r] = 0
+                s_to_starboard[r] = 0
                 s_draught[r] = 0.0
                 s_month[r] = 0
                 s_day[r] = 0
                 s_hour[r] = 0
                 s_minute[r] = 0
-                s_version[r] = 0
-                s_name_n[r] = _text(six, s_name, r, *_19_NAME)
-        elif t == 27:
-            r = npos
-            npos += 1
+                s_ais_version[r] = 0
+                s_epfd[r] = 0
+            else:
+                r = n_s
+                n_s += 1
+                s_row[r] = i
+                s_msg_type[r] = t
+                s_mmsi[r] = _get(six, *_24B_MMSI)
+                s_partno[r] = _get(six, *_24B_PARTNO)
+                s_imo[r] = 0
+                s_callsign_n[r] = _text(six, s_callsign, r, *_24B_CALLSIGN)
+                s_ship_type[r] = _get(six, *_24B_SHIP_TYPE)
+                s_to_bow[r] = _get(six, *_24B_TO_BOW)
+                s_to_stern[r] = _get(six, *_24B_TO_STERN)
+                s_to_port[r] = _get(six, *_24B_TO_PORT)
+                s_to_starboard[r] = _get(six, *_24B_TO_STARBOARD)
+                s_draught[r] = 0.0
+                s_month[r] = 0
+                s_day[r] = 0
+                s_hour[r] = 0
+                s_minute[r] = 0
+                s_ais_version[r] = 0
+                s_epfd[r] = 0
+            handled[i] = True
+            continue
+        if t == 1 or t == 2 or t == 3:
+            r = n_p
+            n_p += 1
             p_row[r] = i
-            p_type[r] = t
-            p_mmsi[r] = _get(six, *_L_MMSI)
-            p_acc[r] = _get(six, *_L_ACC) != 0
-            p_status[r] = nav_tab[_get(six, *_L_STATUS)]
-            p_lon[r] = _latlon(_get(six, *_L_LON), _L_DEG)
-            p_lat[r] = _latlon(_get(six, *_L_LAT), _L_DEG)
-            p_speed[r] = _get(six, *_L_SPEED) / _L_SPEED_S
-            p_course[r] = _get(six, *_L_COURSE) / _L_COURSE_S
-            p_heading[r] = 511  # documented convention: no heading in type 27
+            p_msg_type[r] = t
+            p_mmsi[r] = _get(six, *_1_MMSI)
+            p_lat[r] = _latlon(_get(six, *_1_LAT), _1_LAT_DEG)
+            p_lon[r] = _latlon(_get(six, *_1_LON), _1_LON_DEG)
+            p_speed[r] = _get(six, *_1_SPEED) / _1_SPEED_S
+            p_course[r] = _get(six, *_1_COURSE) / _1_COURSE_S
+            p_heading[r] = _get(six, *_1_HEADING)
+            v = _get(six, *_1_STATUS)
+            p_status[r] = v if raw_codes else nav_tab[v]
+            p_accuracy[r] = _get(six, *_1_ACCURACY) != 0
+            p_second[r] = _get(six, *_1_SECOND)
+            handled[i] = True
+        elif t == 18:
+            r = n_p
+            n_p += 1
+            p_row[r] = i
+            p_msg_type[r] = t
+            p_mmsi[r] = _get(six, *_18_MMSI)
+            p_lat[r] = _latlon(_get(six, *_18_LAT), _18_LAT_DEG)
+            p_lon[r] = _latlon(_get(six, *_18_LON), _18_LON_DEG)
+            p_speed[r] = _get(six, *_18_SPEED) / _18_SPEED_S
+            p_course[r] = _get(six, *_18_COURSE) / _18_COURSE_S
+            p_heading[r] = _get(six, *_18_HEADING)
+            p_status[r] = 0
+            p_accuracy[r] = _get(six, *_18_ACCURACY) != 0
+            p_second[r] = _get(six, *_18_SECOND)
+            handled[i] = True
+        elif t == 19:
+            r = n_p
+            n_p += 1
+            p_row[r] = i
+            p_msg_type[r] = t
+            p_mmsi[r] = _get(six, *_19_MMSI)
+            p_lat[r] = _latlon(_get(six, *_19_LAT), _19_LAT_DEG)
+            p_lon[r] = _latlon(_get(six, *_19_LON), _19_LON_DEG)
+            p_speed[r] = _get(six, *_19_SPEED) / _19_SPEED_S
+            p_course[r] = _get(six, *_19_COURSE) / _19_COURSE_S
+            p_heading[r] = _get(six, *_19_HEADING)
+            p_status[r] = 0
+            p_accuracy[r] = _get(six, *_19_ACCURACY) != 0
+            p_second[r] = _get(six, *_19_SECOND)
+            r = n_s
+            n_s += 1
+            s_row[r] = i
+            s_msg_type[r] = t
+            s_mmsi[r] = _get(six, *_19_MMSI)
+            s_partno[r] = 0
+            s_imo[r] = 0
+            s_shipname_n[r] = _text(six, s_shipname, r, *_19_SHIPNAME)
+            v = _get(six, *_19_SHIP_TYPE)
+            s_ship_type[r] = v if raw_codes else ship_tab[v]
+            s_to_bow[r] = _get(six, *_19_TO_BOW)
+            s_to_stern[r] = _get(six, *_19_TO_STERN)
+            s_to_port[r] = _get(six, *_19_TO_PORT)
+            s_to_starboard[r] = _get(six, *_19_TO_STARBOARD)
+            s_draught[r] = 0.0
+            s_month[r] = 0
+            s_day[r] = 0
+            s_hour[r] = 0
+            s_minute[r] = 0
+            s_ais_version[r] = 0
+            v = _get(six, *_19_EPFD)
+            s_epfd[r] = v if raw_codes else epfd_tab[v]
+            handled[i] = True
+        elif t == 27:
+            r = n_p
+            n_p += 1
+            p_row[r] = i
+            p_msg_type[r] = t
+            p_mmsi[r] = _get(six, *_27_MMSI)
+            p_lat[r] = _latlon(_get(six, *_27_LAT), _27_LAT_DEG)
+            p_lon[r] = _latlon(_get(six, *_27_LON), _27_LON_DEG)
+            p_speed[r] = _get(six, *_27_SPEED) / _27_SPEED_S
+            p_course[r] = _get(six, *_27_COURSE) / _27_COURSE_S
+            p_heading[r] = 511
+            v = _get(six, *_27_STATUS)
+            p_status[r] = v if raw_codes else nav_tab[v]
+            p_accuracy[r] = _get(six, *_27_ACCURACY) != 0
             p_second[r] = 0
             handled[i] = True
         elif t == 4 or t == 11:
-            r = nbase
-            nbase += 1
+            r = n_b
+            n_b += 1
             b_row[r] = i
-            b_type[r] = t
-            b_mmsi[r] = _get(six, *_S_MMSI)
-            b_year[r] = _get(six, *_S_YEAR)
-            b_month[r] = _get(six, *_S_MONTH)
-            b_day[r] = _get(six, *_S_DAY)
-            b_hour[r] = _get(six, *_S_HOUR)
-            b_minute[r] = _get(six, *_S_MINUTE)
-            b_second[r] = _get(six, *_S_SECOND)
-            b_acc[r] = _get(six, *_S_ACC) != 0
-            b_lon[r] = _latlon(_get(six, *_S_LON), _S_DEG)
-            b_lat[r] = _latlon(_get(six, *_S_LAT), _S_DEG)
-            epfd = _get(six, *_S_EPFD)
-            b_epfd[r] = epfd if raw_codes else epfd_tab[epfd]
+            b_msg_type[r] = t
+            b_mmsi[r] = _get(six, *_4_MMSI)
+            b_year[r] = _get(six, *_4_YEAR)
+            b_month[r] = _get(six, *_4_MONTH)
+            b_day[r] = _get(six, *_4_DAY)
+            b_hour[r] = _get(six, *_4_HOUR)
+            b_minute[r] = _get(six, *_4_MINUTE)
+            b_second[r] = _get(six, *_4_SECOND)
+            b_lat[r] = _latlon(_get(six, *_4_LAT), _4_LAT_DEG)
+            b_lon[r] = _latlon(_get(six, *_4_LON), _4_LON_DEG)
+            b_accuracy[r] = _get(six, *_4_ACCURACY) != 0
+            v = _get(six, *_4_EPFD)
+            b_epfd[r] = v if raw_codes else epfd_tab[v]
             handled[i] = True
         elif t == 5:
-            r = nsta
-            nsta += 1
+            r = n_s
+            n_s += 1
             s_row[r] = i
-            s_type[r] = t
+            s_msg_type[r] = t
             s_mmsi[r] = _get(six, *_5_MMSI)
             s_partno[r] = 0
-            s_version[r] = _get(six, *_5_VERSION)
             s_imo[r] = _get(six, *_5_IMO)
-            ship = _get(six, *_5_SHIP)
-            epfd = _get(six, *_5_EPFD)
-            s_ship[r] = ship if raw_codes else ship_tab[ship]
-            s_epfd[r] = epfd if raw_codes else epfd_tab[epfd]
-            s_bow[r] = _get(six, *_5_BOW)
-            s_stern[r] = _get(six, *_5_STERN)
-            s_port[r] = _get(six, *_5_PORT)
-            s_star[r] = _get(six, *_5_STAR)
+            s_shipname_n[r] = _text(six, s_shipname, r, *_5_SHIPNAME)
+            s_callsign_n[r] = _text(six, s_callsign, r, *_5_CALLSIGN)
+            v = _get(six, *_5_SHIP_TYPE)
+            s_ship_type[r] = v if raw_codes else ship_tab[v]
+            s_to_bow[r] = _get(six, *_5_TO_BOW)
+            s_to_stern[r] = _get(six, *_5_TO_STERN)
+            s_to_port[r] = _get(six, *_5_TO_PORT)
+            s_to_starboard[r] = _get(six, *_5_TO_STARBOARD)
+            s_draught[r] = _get(six, *_5_DRAUGHT) / _5_DRAUGHT_S
+            s_destination_n[r] = _text(six, s_destination, r, *_5_DESTINATION)
             s_month[r] = _get(six, *_5_MONTH)
             s_day[r] = _get(six, *_5_DAY)
             s_hour[r] = _get(six, *_5_HOUR)
             s_minute[r] = _get(six, *_5_MINUTE)
-            s_draught[r] = _get(six, *_5_DRAUGHT) / _5_DRAUGHT_S
-            s_call_n[r] = _text(six, s_call, r, *_5_CALLSIGN)
-            s_name_n[r] = _text(six, s_name, r, *_5_NAME)
-            s_dest_n[r] = _text(six, s_dest, r, *_5_DEST)
+            s_ais_version[r] = _get(six, *_5_AIS_VERSION)
+            v = _get(six, *_5_EPFD)
+            s_epfd[r] = v if raw_codes else epfd_tab[v]
             handled[i] = True
 
-    positions = (p_row[:npos], p_type[:npos], p_mmsi[:npos], p_lat[:npos], p_lon[:npos], p_speed[:npos],
-                 p_course[:npos], p_heading[:npos], p_status[:npos], p_acc[:npos], p_second[:npos])
-    statics = (s_row[:nsta], s_type[:nsta], s_mmsi[:nsta], s_partno[:nsta], s_imo[:nsta], s_ship[:nsta],
-               s_bow[:nsta], s_stern[:nsta], s_port[:nsta], s_star[:nsta], s_draught[:nsta], s_month[:nsta],
-               s_day[:nsta], s_hour[:nsta], s_minute[:nsta], s_version[:nsta], s_epfd[:nsta],
-               s_name[:nsta], s_name_n[:nsta], s_call[:nsta], s_call_n[:nsta], s_dest[:nsta], s_dest_n[:nsta])
-    bases = (b_row[:nbase], b_type[:nbase], b_mmsi[:nbase], b_year[:nbase], b_month[:nbase], b_day[:nbase],
-             b_hour[:nbase], b_minute[:nbase], b_second[:nbase], b_lat[:nbase], b_lon[:nbase], b_acc[:nbase],
-             b_epfd[:nbase])
-    return msg_type, n_bits, handled, positions, statics, bases
+    positions = (p_row[:n_p], p_msg_type[:n_p], p_mmsi[:n_p], p_lat[:n_p], p_lon[:n_p], p_speed[:n_p],
+        p_course[:n_p], p_heading[:n_p], p_status[:n_p], p_accuracy[:n_p], p_second[:n_p])
+    statics = (s_row[:n_s], s_msg_type[:n_s], s_mmsi[:n_s], s_partno[:n_s], s_imo[:n_s], s_shipname[:n_s],
+        s_shipname_n[:n_s], s_callsign[:n_s], s_callsign_n[:n_s], s_ship_type[:n_s], s_to_bow[:n_s],
+        s_to_stern[:n_s], s_to_port[:n_s], s_to_starboard[:n_s], s_draught[:n_s], s_destination[:n_s],
+        s_destination_n[:n_s], s_month[:n_s], s_day[:n_s], s_hour[:n_s], s_minute[:n_s], s_ais_version[:n_s],
+        s_epfd[:n_s])
+    base_stations = (b_row[:n_b], b_msg_type[:n_b], b_mmsi[:n_b], b_year[:n_b], b_month[:n_b], b_day[:n_b],
+        b_hour[:n_b], b_minute[:n_b], b_second[:n_b], b_lat[:n_b], b_lon[:n_b], b_accuracy[:n_b], b_epfd[:n_b])
+    return msg_type, n_bits, handled, positions, statics, base_stations
+
+# ---- end of the generated code ----
 
 
 _decode = compiled("decode", _decode)
-
-
-_POSITION_COLUMNS = ("row", "msg_type", "mmsi", "lat", "lon", "speed", "course", "heading", "status", "accuracy",
-                     "second")
-_STATIC_COLUMNS = ("row", "msg_type", "mmsi", "partno", "imo", "ship_type", "to_bow", "to_stern", "to_port",
-                   "to_starboard", "draught", "month", "day", "hour", "minute", "ais_version", "epfd",
-                   "shipname", "shipname_len", "callsign", "callsign_len", "destination", "destination_len")
-_BASE_COLUMNS = ("row", "msg_type", "mmsi", "year", "month", "day", "hour", "minute", "second", "lat", "lon",
-                 "accuracy", "epfd")
 
 
 @dataclass(frozen=True)
@@ -668,8 +740,9 @@ def decode_parts(buf: U8Array, starts: IntArray, ends: IntArray, first: IntArray
         readonly(np.ascontiguousarray(buf, dtype=np.uint8)), _i64(starts), _i64(ends), _i64(first),
         _i64(second_arr), _i64(fill), readonly(forced_arr), _ARMOUR, _NEED, _SHIP_TYPE, _EPFD, _NAV_STATUS,
         bool(raw_codes))
-    return Decoded(msg_type, n_bits, handled, dict(zip(_POSITION_COLUMNS, pos, strict=True)),
-                   dict(zip(_STATIC_COLUMNS, sta, strict=True)), dict(zip(_BASE_COLUMNS, bas, strict=True)))
+    return Decoded(msg_type, n_bits, handled, dict(zip(_POSITIONS_COLUMNS, pos, strict=True)),
+                   dict(zip(_STATICS_COLUMNS, sta, strict=True)),
+                   dict(zip(_BASE_STATIONS_COLUMNS, bas, strict=True)))
 
 
 # ---------------------------------------------------------------- Arrow columns
@@ -768,7 +841,8 @@ def decode_batch(
         n_bits=dec.n_bits,
         positions=_positions_frame(dec.positions),
         statics=_statics_frame(dec.statics),
-        base_stations=_columns_frame(BASE_STATION_SCHEMA, dec.base_stations, {}),
+        base_stations=_columns_frame(BASE_STATION_SCHEMA, dec.base_stations,
+                                     frame_validity("base_stations", dec.base_stations["msg_type"])),
     )
 
 
@@ -783,29 +857,37 @@ def _columns_frame(schema: dict[str, pl.DataType], cols: dict[str, np.ndarray],
     return to_frame(arrays)
 
 
-def _positions_frame(cols: dict[str, np.ndarray]) -> pl.DataFrame:
-    t = cols["msg_type"]
-    return _columns_frame(POSITION_SCHEMA, cols, {"status": (t != 18) & (t != 19), "second": t != 27})
+def message_rows(key: int | str, msg_type: npt.NDArray[np.int8],
+                 partno: npt.NDArray[np.int8] | None = None) -> npt.NDArray[np.bool_]:
+    """The rows of message ``key`` of ``fields.MESSAGES`` ("24A", "24B": by ``partno``)."""
+    if isinstance(key, str):
+        assert partno is not None, "the parts of a type 24 need partno"
+        return (msg_type == int(key[:-1])) & (partno == "AB".index(key[-1]))
+    return msg_type == key
 
 
-# the static tables (shiptrack.decode.fields) by the rows they describe
-_STATIC_TABLES = {"5": fields.TYPE5, "19": fields.TYPE19_STATIC, "24A": fields.TYPE24 + fields.TYPE24A,
-                  "24B": fields.TYPE24 + fields.TYPE24B}
-
-
-def static_validity(msg_type: npt.NDArray[np.int8], partno: npt.NDArray[np.int8]) -> dict[str, npt.NDArray[np.bool_]]:
-    """Which fields of a static row its message has (those of its field table): type 5 all
-    but ``partno``, 19 the name, ship type, dimensions and EPFD, 24 part A the name, part B
-    the call sign, ship type and dimensions."""
-    is24 = msg_type == 24
-    rows = {"5": msg_type == 5, "19": msg_type == 19, "24A": is24 & (partno == 0), "24B": is24 & (partno == 1)}
-    out: dict[str, npt.NDArray[np.bool_]] = {}
-    for key, table in _STATIC_TABLES.items():
-        for f in table:
-            if f.name != "mmsi":
-                out[f.name] = out[f.name] | rows[key] if f.name in out else rows[key]
+def frame_validity(frame: str, msg_type: npt.NDArray[np.int8],
+                   partno: npt.NDArray[np.int8] | None = None) -> dict[str, npt.NDArray[np.bool_]]:
+    """Which fields of each row of a frame its message has (those of its field table, and
+    those ``fields.NOT_SENT`` gives a value); the others are NULL. ``partno`` tells the
+    parts of a type 24 apart."""
+    tables, keys = fields.FRAMES[frame]
+    out = {name: np.zeros(msg_type.size, dtype=np.bool_) for name in fields.frame_columns(frame)}
+    columns = {f.name: f.column for table in tables for f in table}
+    for key in keys:
+        rows = message_rows(key, msg_type, partno)
+        for f in fields.MESSAGES[key]:
+            if f.name in out:
+                out[f.name] |= rows
+    for name in out:
+        if columns[name] in fields.NOT_SENT:
+            out[name][:] = True
     return out
 
 
+def _positions_frame(cols: dict[str, np.ndarray]) -> pl.DataFrame:
+    return _columns_frame(POSITION_SCHEMA, cols, frame_validity("positions", cols["msg_type"]))
+
+
 def _statics_frame(cols: dict[str, np.ndarray]) -> pl.DataFrame:
-    return _columns_frame(STATIC_SCHEMA, cols, static_validity(cols["msg_type"], cols["partno"]))
+    return _columns_frame(STATIC_SCHEMA, cols, frame_validity("statics", cols["msg_type"], cols["partno"]))

@@ -22,7 +22,7 @@ import duckdb
 from shiptrack.decode.accounting import LINE_CATEGORIES, LedgerHook
 from shiptrack.decode.records import Batch
 from shiptrack.decode.sniff import SNIFF_LINES, sniff
-from shiptrack.decode.stream import decode_nmea_chunks
+from shiptrack.decode.stream import DecodeState, decode_chunks, decode_nmea_chunks
 from shiptrack.decode.stream import warm_up as decode_warm_up
 from shiptrack.decode.timesource import TimeSource
 from shiptrack.errors import InputError, first_line
@@ -80,16 +80,20 @@ def decode_source(
     columns: dict[str, str] | None = None,
     time_from: TimeSource = "auto",
 ) -> tuple[str, str, Iterator[Batch]]:
-    """Pick the decoder for one source; returns (format, how it was chosen, batches)."""
-    chosen = sniff(src.head(SNIFF_LINES), fmt, columns, src.display)
+    """Pick the decoder for one source; returns (format, how it was chosen, batches). An
+    archive's header is read now: one that cannot be understood raises InputError before
+    anything is stored."""
+    head = src.head(SNIFF_LINES)
+    chosen = sniff(head, fmt, columns, src.display)
     detail = chosen.reason
     if chosen.format == "nmea":
         return "nmea", detail, decode_nmea_chunks(src.chunks(CHUNK_BYTES), time_from)
-    from shiptrack.decode.archives import decode_archive
-
     if chosen.columns:
         detail += "; columns " + mapping_text(chosen.columns)
-    return chosen.format, detail, decode_archive(src.lines(), chosen.format, chosen.columns)  # type: ignore[arg-type]
+    state = DecodeState.of_archive(chosen.format, chosen.columns)  # type: ignore[arg-type]
+    assert state.archive is not None
+    state.archive.open(list(enumerate(head, 1)))
+    return chosen.format, detail, decode_chunks(src.chunks(CHUNK_BYTES), state)
 
 
 def warm_up() -> None:

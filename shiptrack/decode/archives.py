@@ -67,9 +67,12 @@ so values here are raw-but-scaled: 91/181/102.3/360/511 pass through):
 * **De-duplication.** ``dedup`` is ``mmsi|ts|lat|lon|sog|cog|heading`` of the
   parsed values and ``Batch.dedup_window_s`` is 0, so only exact duplicates
   merge (statics: ``mmsi|ts|static tuple``).
-* **Streaming.** Nothing but the current chunk and the per-MMSI static state
-  is held; the header is read when :func:`decode_archive` is called (so a bad
-  header raises at once), the rows only as the batches are taken.
+* **Streaming.** Nothing but the current chunk and :class:`ArchiveState` (the
+  header's layout, the per-MMSI static state) is held; the state is a value that
+  ``shiptrack.decode.stream.decode`` carries from chunk to chunk, as it carries the
+  NMEA framer's. The header is read first (:meth:`ArchiveState.open`; an ingest
+  reads it from the file's first lines, so a bad header fails the file before
+  anything is stored), the rows only as the batches are taken.
 * **Generic mapping.** Column names are compared case-insensitively with
   spaces, ``#``, ``_`` and ``-`` removed, against :data:`ALIASES`, then without a
   unit they carry (``Latitude_degrees``, ``SOG (kn)``, ``Time [UTC]``); ``--columns``
@@ -84,7 +87,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Literal
 
@@ -693,45 +696,98 @@ def _conform(df: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
 
 # ------------------------------------------------------------------- driver
 
+@dataclass
+class ArchiveState:
+    """Where decoding an archive stands, as a value (it pickles): its layout once the header
+    is read, the blank lines before the header, the lines already read for it, and the
+    decoder's static state per MMSI. ``shiptrack.decode.stream.decode`` carries it between
+    chunks, as it carries the NMEA framer's."""
+
+    fmt: ArchiveFormat
+    columns: dict[str, str] | None = None
+    decoder: _Decoder | None = None  # None until the header is read
+    lead: list[tuple[int, str]] = field(default_factory=list)  # blank lines before the header
+    header_no: int | None = None  # the header's line (None: JSON lines have none)
+    read_through: int = 0  # lines up to this one were read for the header (and not again)
+    reported: bool = False  # the blank lines and the header are in a batch already
+
+    def __post_init__(self) -> None:
+        if self.fmt not in ("dma", "noaa", "generic"):
+            raise InputError(f"unknown archive format {self.fmt!r}; expected dma, noaa or generic")
+
+    def open(self, lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+        """Read the header from the first lines, if it is among them (a header that cannot be
+        understood raises :class:`InputError`); returns the lines after it. JSON lines have
+        no header: their first object names the fields."""
+        if lines and lines[0][0] <= self.read_through:  # read already, for the header
+            lines = [(n, t) for n, t in lines if n > self.read_through]
+        if self.decoder is not None:
+            return lines
+        at = next((i for i, (_, t) in enumerate(lines) if t.strip()), None)
+        if at is None:
+            self.lead += lines
+            self.read_through = max(self.read_through, lines[-1][0]) if lines else self.read_through
+            return []
+        self.lead += lines[:at]
+        no, header = lines[at]
+        if self.fmt == "generic" and header.lstrip().startswith("{"):
+            layout = _json_layout(_first_object(lines[at:]), self.columns)
+            self.read_through = no - 1
+            rest = lines[at:]
+        else:
+            layout = _csv_layout(self.fmt, header, self.columns)
+            self.header_no = self.read_through = no
+            rest = lines[at + 1:]
+        self.decoder = _Decoder(layout)
+        return rest
+
+    def decode(self, lines: list[tuple[int, str]], end: bool = False) -> Batch:
+        """The batch of these lines (the lines after those decoded before, in order). ``end``:
+        the archive ends with them (a file of blank lines then gives its rejects)."""
+        rest = self.open(lines)
+        if self.decoder is None:
+            if not end:
+                return Batch(dedup_window_s=0)
+            self.decoder = _Decoder(_Layout("csv", {}, names=("",)))  # nothing but blank lines
+        batch = self.decoder.decode(rest)
+        if not self.reported:
+            self.reported = True
+            if self.lead:
+                lead = pl.DataFrame([(n, "empty_line", None, t) for n, t in self.lead],
+                                    schema=REJECT_SCHEMA, orient="row")
+                batch.rejects = pl.concat([lead, batch.rejects])
+                batch.last_line = max(batch.last_line, self.lead[-1][0])
+            batch.lines += len(self.lead) + (self.header_no is not None)
+            if self.header_no is not None:
+                batch.entries.add([self.header_no], accounting.HEADER)
+                batch.last_line = max(batch.last_line, self.header_no)
+            self.lead = []
+        return batch
+
+
 def decode_archive(
     lines: Iterable[tuple[int, str]],
     fmt: ArchiveFormat,
     columns: dict[str, str] | None = None,
     batch_rows: int = 50_000,
 ) -> Iterator[Batch]:
-    """Decode an archive's ``(line_no, text)`` lines into batches of ``batch_rows`` lines.
+    """Decode an archive's ``(line_no, text)`` lines into batches of ``batch_rows`` lines
+    (an :class:`ArchiveState` over them).
 
     The header is read when this function is called, so a header that cannot be
     understood raises :class:`InputError` at once; the rows are read lazily.
     Header lines (and blank lines before them, as ``empty_line`` rejects) are
     counted in the first batch's ``lines``.
     """
-    if fmt not in ("dma", "noaa", "generic"):
-        raise InputError(f"unknown archive format {fmt!r}; expected dma, noaa or generic")
+    state = ArchiveState(fmt, columns)
     if batch_rows < 1:
         raise ValueError("batch_rows must be at least 1")
     it = iter(lines)
-    lead: list[tuple[int, str]] = []  # blank lines before the header, then the header
-    for no, text in it:
-        lead.append((no, text))
-        if text.strip():
-            break
-    if not lead:
+    first = list(islice(it, batch_rows))
+    if not first:
         return iter(())
-    header_no, header = lead[-1]
-    blanks = lead[:-1] if header.strip() else lead
-    pending: list[tuple[int, str]] = []
-    header_lines = 1
-    if not header.strip():
-        header_lines = 0
-        layout = _Layout("csv", {}, names=("",))  # blank file: nothing but empty_line rejects
-    elif fmt == "generic" and header.lstrip().startswith("{"):
-        pending = [(header_no, header), *islice(it, batch_rows - 1)]
-        header_lines = 0  # JSON lines have no header: the first line is data
-        layout = _json_layout(_first_object(pending), columns)
-    else:
-        layout = _csv_layout(fmt, header, columns)
-    return _batches(_Decoder(layout), blanks, pending, it, batch_rows, header_no if header_lines else None)
+    state.open(first)
+    return _batches(state, first, it, batch_rows)
 
 
 def _first_object(chunk: list[tuple[int, str]]) -> dict[str, Any] | None:
@@ -745,25 +801,13 @@ def _first_object(chunk: list[tuple[int, str]]) -> dict[str, Any] | None:
     return None
 
 
-def _batches(decoder: _Decoder, blanks: list[tuple[int, str]], pending: list[tuple[int, str]],
-             it: Iterator[tuple[int, str]], batch_rows: int, header_no: int | None) -> Iterator[Batch]:
-    first = True
+def _batches(state: ArchiveState, chunk: list[tuple[int, str]], it: Iterator[tuple[int, str]],
+             batch_rows: int) -> Iterator[Batch]:
     while True:
-        chunk = pending or list(islice(it, batch_rows))
-        pending = []
-        if not chunk and not first:
+        last = len(chunk) < batch_rows
+        yield state.decode(chunk, end=last)
+        if last:
             return
-        batch = decoder.decode(chunk)
-        if first:
-            if blanks:
-                lead = pl.DataFrame([(n, "empty_line", None, t) for n, t in blanks],
-                                    schema=REJECT_SCHEMA, orient="row")
-                batch.rejects = pl.concat([lead, batch.rejects])
-            batch.lines += len(blanks) + (header_no is not None)
-            if header_no is not None:
-                batch.entries.add([header_no], accounting.HEADER)
-                batch.last_line = max(batch.last_line, header_no)
-            first = False
-        yield batch
-        if len(chunk) < batch_rows:
+        chunk = list(islice(it, batch_rows))
+        if not chunk:
             return

@@ -31,7 +31,7 @@ import copy
 import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shiptrack.decode import accounting
@@ -61,10 +61,19 @@ def nmea_checksum(body: str) -> int:
     return cs
 
 
-def _unix_to_dt(value: float) -> datetime | None:
-    if value > 1e11:  # milliseconds
-        value /= 1000.0
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _unix_to_dt(text: str) -> datetime | None:
+    """Unix seconds (a fraction allowed), or milliseconds when over 10**11. Whole milliseconds
+    are counted exactly, as the bulk framer counts them (as a float, 8600000000001 ms fell a
+    microsecond short)."""
     try:
+        value = float(text)
+        if value > 1e11:  # milliseconds
+            if text.isdigit():
+                return _EPOCH + timedelta(milliseconds=int(text))
+            value /= 1000.0
         return datetime.fromtimestamp(value, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
@@ -73,7 +82,7 @@ def _unix_to_dt(value: float) -> datetime | None:
 def parse_prefix_time(text: str) -> datetime | None:
     """Unix seconds/milliseconds or ISO-8601 (naive = UTC) to an aware datetime."""
     if text[0].isdigit() and "-" not in text:
-        return _unix_to_dt(float(text))
+        return _unix_to_dt(text)
     s = text.replace(" ", "T", 1)
     if s.endswith("Z"):
         s = s[:-1] + "+00:00"
@@ -109,7 +118,7 @@ def parse_tagblock(text: str) -> TagBlock:
         if key == "c":
             if not value.isdigit():
                 raise ValueError(f"tag block time c:{value!r}")
-            tb.time = _unix_to_dt(float(value))
+            tb.time = _unix_to_dt(value)
             if tb.time is None:
                 raise ValueError(f"tag block time c:{value!r}")
         elif key == "s":
@@ -990,7 +999,7 @@ def _trailer_stamps(trailer: str) -> tuple[str | None, datetime | None]:
             if station is None and _STATION_FIELD_RE.match(f):
                 station = f
             elif time is None and _UNIX_FIELD_RE.match(f):
-                time = _unix_to_dt(float(f))
+                time = _unix_to_dt(f)
     return station, time
 
 

@@ -26,6 +26,7 @@ import polars as pl
 
 from shiptrack.decode.accel.batch import decode_framed, decode_messages, messages_frame
 from shiptrack.decode.accel.step import frame_in_step
+from shiptrack.decode.archives import ArchiveFormat, ArchiveState
 from shiptrack.decode.nmea import FramerState, NmeaFramer
 from shiptrack.decode.records import Batch, BatchBuilder
 from shiptrack.decode.reference import decode_message
@@ -46,10 +47,18 @@ class DecodeState:
     time_from: TimeSource = "auto"
     framer: FramerState | None = None  # None when made: a new one (no line read yet); after: used up
     ended: bool = False  # decode(..., end=True) was called: the input is over
+    reference: bool = False  # every line through NmeaFramer and pyais (the reference path, for tests)
+    archive: ArchiveState | None = None  # a CSV or JSON-lines archive's state, instead of the framer's
 
     def __post_init__(self) -> None:
-        if self.framer is None:
+        if self.framer is None and self.archive is None:
             self.framer = FramerState(self.time_from)
+
+    @classmethod
+    def of_archive(cls, fmt: ArchiveFormat, columns: dict[str, str] | None = None) -> DecodeState:
+        """The state a CSV or JSON-lines archive starts with (``fmt``: dma, noaa or generic;
+        ``columns``: --columns)."""
+        return cls(archive=ArchiveState(fmt, columns))
 
 
 def decode(chunks: Iterable[LineChunk], state: DecodeState, *, end: bool = False) -> tuple[Batch, DecodeState]:
@@ -62,23 +71,34 @@ def decode(chunks: Iterable[LineChunk], state: DecodeState, *, end: bool = False
     keep a copy of it with ``pickle`` or ``copy.deepcopy`` when it is needed again."""
     if state.ended:
         raise ValueError("this input was ended (end=True): start another with a new DecodeState")
-    if state.framer is None:
+    if state.framer is None and state.archive is None:
         raise ValueError("this state was used up by an earlier decode(): go on from the state it returned")
+    if state.archive is not None:
+        archive, state.archive = state.archive, None  # its parts move on, as the framer's
+        batch = archive.decode([line for chunk in chunks for line in chunk.lines()], end)
+        return batch, DecodeState(state.time_from, None, end, archive=archive)
+    assert state.framer is not None
     builder = BatchBuilder(dedup_window_s=DEDUP_WINDOW_S)
     framer = NmeaFramer.resume(builder, state.framer, keep=False)
     state.framer = None  # its parts are the framer's now
     decoded: list[Frames] = []
+    assembled = _decode_reference if state.reference else _decode_assembled
     for chunk in chunks:
-        fast = frame_in_step(framer, builder, chunk)
-        # in this order: the rows pyais decodes reach the builder as they did when both
-        # sets were one frame (the bulk-framed messages first)
-        if fast is not None and len(fast):
-            decoded.append(decode_framed(fast, builder))
-        decoded += _decode_assembled(framer, builder)
+        if state.reference:
+            for i, line_no in enumerate(chunk.line_nos.tolist()):
+                framer.feed(line_no, chunk.text(i))
+        else:
+            fast = frame_in_step(framer, builder, chunk)
+            # in this order: the rows pyais decodes reach the builder as they did when both
+            # sets were one frame (the bulk-framed messages first)
+            if fast is not None and len(fast):
+                decoded.append(decode_framed(fast, builder))
+        decoded += assembled(framer, builder)
     if end:
         framer.finish()
-        decoded += _decode_assembled(framer, builder)
-    return _batch(framer, builder, decoded), DecodeState(state.time_from, framer.snapshot(keep=False), end)
+        decoded += assembled(framer, builder)
+    after = DecodeState(state.time_from, framer.snapshot(keep=False), end, state.reference)
+    return _batch(framer, builder, decoded), after
 
 
 def decode_nmea(
@@ -87,29 +107,25 @@ def decode_nmea(
     batch_messages: int = 50_000,
     fast: bool = True,
 ) -> Iterator[Batch]:
-    """Stream NMEA lines into batches of typed records (bounded memory).
+    """Stream NMEA lines into batches of typed records (bounded memory): :func:`decode` over
+    chunks of ``batch_messages`` lines.
 
     ``fast=False`` frames and decodes every line in Python with pyais (the reference
-    path). The default is :func:`decode` over chunks of ``batch_messages`` lines; the
-    results are identical (tests/decode/test_decode_paths.py holds them to it on every real file).
+    path); the results are identical (tests/decode/test_decode_paths.py holds them to it on
+    every real file).
     """
-    if fast:
-        yield from decode_nmea_chunks(chunks_from_lines(lines, batch_messages), time_from)
-        return
-    builder = BatchBuilder(dedup_window_s=DEDUP_WINDOW_S)
-    framer = NmeaFramer(builder, time_from)
-    for line_no, text in lines:
-        framer.feed(line_no, text)
-        if len(framer.messages) >= batch_messages:
-            yield _flush(framer, builder)
-    framer.finish()
-    yield _flush(framer, builder)
+    yield from decode_nmea_chunks(chunks_from_lines(lines, batch_messages), time_from, reference=not fast)
 
 
-def decode_nmea_chunks(chunks: Iterable[LineChunk], time_from: TimeSource = "auto") -> Iterator[Batch]:
-    """:func:`decode` over chunks of lines (``Source.chunks()``): one batch per chunk, and a
-    last one for the parts still waiting at the end."""
-    state = DecodeState(time_from)
+def decode_nmea_chunks(chunks: Iterable[LineChunk], time_from: TimeSource = "auto",
+                       reference: bool = False) -> Iterator[Batch]:
+    """:func:`decode_chunks` of NMEA lines."""
+    return decode_chunks(chunks, DecodeState(time_from, reference=reference))
+
+
+def decode_chunks(chunks: Iterable[LineChunk], state: DecodeState) -> Iterator[Batch]:
+    """:func:`decode` over chunks of lines (``Source.chunks()``) from ``state``: one batch per
+    chunk, and a last one for what is still waiting at the end."""
     for chunk in chunks:
         batch, state = decode([chunk], state)
         yield batch
@@ -130,12 +146,12 @@ def _decode_assembled(framer: NmeaFramer, builder: BatchBuilder) -> list[Frames]
     return [frames]
 
 
-def _flush(framer: NmeaFramer, builder: BatchBuilder) -> Batch:
-    """The reference path: decode what the framer assembled with pyais."""
+def _decode_reference(framer: NmeaFramer, builder: BatchBuilder) -> list[Frames]:
+    """The reference path: the messages the framer assembled, decoded by pyais into the builder."""
     for msg in framer.messages:
         decode_message(msg, builder)
     framer.messages.clear()
-    return _batch(framer, builder, [])
+    return []
 
 
 def _batch(framer: NmeaFramer, builder: BatchBuilder, decoded: list[Frames]) -> Batch:

@@ -27,8 +27,11 @@ import csv
 import operator
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import polars as pl
+if TYPE_CHECKING:
+    import polars as pl
+
 
 __all__ = ["flag_of_mmsi", "mid_frame", "mid_of_mmsi", "mid_sql", "station_kind"]
 
@@ -96,6 +99,8 @@ def flag_of_mmsi(mmsi: int) -> tuple[str, str] | None:
 
 def mid_frame() -> pl.DataFrame:
     """The ITU MID table (mid, country, iso2), e.g. to join in DuckDB with `mid_sql`."""
+    import polars as pl
+
     table = _table()
     return pl.DataFrame(
         {

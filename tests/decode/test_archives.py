@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shiptrack.decode import accounting
 from shiptrack.decode.archives import (
     ALIASES,
     FIELDS,
@@ -503,8 +504,7 @@ def test_small_batches_give_the_same_rows(path: Path, batch_rows: int) -> None:
     whole = decode(path)
     parts = decode(path, batch_rows=batch_rows)
     n = len(list(numbered(path)))
-    header = 0 if path.suffix == ".json" else 1
-    assert whole.batches == 1 and parts.batches == -(-(n - header) // batch_rows)
+    assert whole.batches == 1 and parts.batches == -(-n // batch_rows)  # batches of lines, the header's too
     for name in ("positions", "statics", "base_stations", "rejects"):
         assert getattr(parts, name).equals(getattr(whole, name)), name
     assert parts.type_counts == whole.type_counts
@@ -513,8 +513,10 @@ def test_small_batches_give_the_same_rows(path: Path, batch_rows: int) -> None:
 
 def test_first_batch_counts_the_header() -> None:
     batches = list(decode_archive(numbered(NOAA), "noaa", batch_rows=10))
-    assert [b.lines for b in batches] == [11, 10, 10, 1]
-    assert [len(b.positions) + len(b.rejects) for b in batches] == [10, 10, 10, 1]
+    assert [b.lines for b in batches] == [10, 10, 10, 2]
+    assert [len(b.positions) + len(b.rejects) for b in batches] == [9, 10, 10, 2]
+    lines, cats, _, _ = batches[0].entries.arrays()
+    assert lines[cats == accounting.HEADER].tolist() == [1]
 
 
 def test_header_only_and_empty_inputs() -> None:
@@ -541,11 +543,11 @@ def test_streams_without_reading_everything() -> None:
     batches = decode_archive(source(), "noaa", batch_rows=1_000)
     assert isinstance(batches, Iterator)
     first = next(batches)
-    assert len(first.positions) == 1_000 and first.lines == 1_001
-    assert consumed <= 1_002  # one batch read, not 200k lines
+    assert len(first.positions) == 999 and first.lines == 1_000  # the header and 999 rows
+    assert consumed <= 1_001  # one batch read, not 200k lines
     second = next(batches)
-    assert second.positions["line_no"][0] == 1_002
-    assert consumed <= 2_002
+    assert second.positions["line_no"][0] == 1_001
+    assert consumed <= 2_001
 
 
 def test_static_state_survives_batches() -> None:

@@ -189,3 +189,34 @@ def test_a_state_used_up_is_refused() -> None:
         decode(chunks, state)
     batch, _ = decode([], after, end=True)
     assert batch.lines == 0
+
+
+# real archives: DMA, NOAA, a generic CSV and GFW's JSON lines
+ARCHIVES = [("dma", FIXTURES / "archives" / "test_aisdk_20180208_sample.csv"),
+            ("dma", FIXTURES / "archives" / "dma_bad_rows.csv"),
+            ("noaa", FIXTURES / "archives" / "noaa_sample.csv"),
+            ("generic", FIXTURES / "archives" / "ais_points_DERIVED.csv"),
+            ("generic", FIXTURES / "archives" / "416000000.json")]
+
+
+def archive_half(path: str, fmt: str, cut: int, state_bytes: bytes) -> bytes:
+    """Run in another process: an archive's lines after ``cut``, from the pickled state."""
+    state = pickle.loads(state_bytes)  # noqa: S301 - our own pickle, from the test's process
+    assert state.archive is not None and state.archive.fmt == fmt
+    batches, _ = decode_lines(read_lines(Path(path))[cut:], state, end=True)
+    return pickle.dumps(batches)
+
+
+@pytest.mark.parametrize(("fmt", "path"), ARCHIVES, ids=[p.name for _, p in ARCHIVES])
+def test_an_archive_in_two_halves_in_two_processes_equals_one_go(
+        fmt: str, path: Path, other_process: ProcessPoolExecutor) -> None:
+    """An archive's state (its header's layout, the static state per MMSI) goes on in another
+    process as the framer's does; cut just after the header too."""
+    lines = read_lines(path)
+    whole, _ = decode_lines(lines, DecodeState.of_archive(fmt), end=True)  # type: ignore[arg-type]
+    want = summary(whole)
+    assert want["positions"].height > 0 and want["lines"] == len(lines)  # type: ignore[attr-defined]
+    for cut in (1, len(lines) // 2, len(lines) - 1):
+        first, state = decode_lines(lines[:cut], DecodeState.of_archive(fmt), end=False)  # type: ignore[arg-type]
+        rest = pickle.loads(other_process.submit(archive_half, str(path), fmt, cut, pickle.dumps(state)).result())  # noqa: S301
+        assert_same(summary(first + rest), want)

@@ -243,6 +243,10 @@ def test_pairing_scenarios_agree_with_the_reference_framer(lines: list[str]) -> 
     "\\c:1000000000,g:1-2-5*1F\\!AIVDM,2,1,0,A,539>Jh029E40=?00001<PU230000000000000000000000000043lU000000,0*79",
     "\\g:1-2-5,s:*0E\\!AIVDM,2,2,0,A,00000000000,2*24",
     "\\c:1000000000*58\\!AIVDM,1,1,,A,139>Jh0P1T0eid0A:`P3Q2l1P000,0*4A"])
+@example(lines=[  # a c: in milliseconds far ahead: the reference framer's float fell 1 us short (Hypothesis)
+    "$GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W*6A",
+    "\\s:r0,c:1000000000*7F\\!AIVDM,1,1,,A,139>Jh0P1T0eid0A:`P3Q2l1P000,0*4A",
+    "\\c:8600000000001*66\\!AIVDM,1,1,,A,139>Jh0P1T0eid0A:`P3Q2l1P000,0*4A"])
 def test_bulk_framer_agrees_with_the_reference_framer(lines: list[str]) -> None:
     ref = _decoded_lines(lines, False, 50_000)
     for batch in (2, 50_000):  # (chunks of 2 lines: a clock seen in an earlier chunk)

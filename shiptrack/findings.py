@@ -98,7 +98,12 @@ def _summary(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
         if d.get("shared_mmsi"):
             return (f"destination broadcast as {d.get('from')!r}, then {d.get('to')!r} on an MMSI that several "
                     "ships seem to use: not shown to be one ship's change")
-        return f"destination changed from {d.get('from')!r} to {d.get('to')!r}"
+        changed = f"destination changed from {d.get('from')!r} to {d.get('to')!r}"
+        n = d.get("characters_changed")
+        if n is not None and n <= 2 and max(len(d.get("from") or ""), len(d.get("to") or "")) >= 5:
+            differ = "1 character differs" if n == 1 else f"{n} characters differ"
+            return f"{changed} ({differ}: a typing correction, or another place of a similar name)"
+        return changed
     if kind == "identity_change":
         field_ = d.get("field", "identity")
         if d.get("shared_identity"):

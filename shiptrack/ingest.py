@@ -24,7 +24,7 @@ from shiptrack.decode.records import Batch
 from shiptrack.decode.sniff import SNIFF_LINES, sniff
 from shiptrack.decode.stream import DecodeState, decode_chunks, decode_nmea_chunks
 from shiptrack.decode.stream import warm_up as decode_warm_up
-from shiptrack.decode.timesource import TimeSource
+from shiptrack.decode.timesource import TimeSource, time_spread_s
 from shiptrack.errors import InputError, first_line
 from shiptrack.read.sources import READ_ERRORS, Source, expand_inputs, read_error_text, remove_temporary
 from shiptrack.store import coverage
@@ -284,12 +284,13 @@ def ingest_source(
         con.execute(
             "INSERT INTO sources (source_id, name, path, sha256, size_bytes, format, format_detail, "
             "ingested_at, lines_read, messages, positions, static_reports, base_stations, duplicates, "
-            "rejects, type_counts, reject_counts, first_ts, last_ts, line_counts) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "rejects, type_counts, reject_counts, first_ts, last_ts, line_counts, time_spread_s) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [source_id, src.display, str(src.path) + (f"!{src.member}" if src.member else ""), sha,
              src.size_bytes, fmt_name, detail, datetime.now(UTC), c.lines, c.messages, c.positions,
              c.static_reports, c.base_stations, c.duplicates, c.rejects, _json(c.type_counts),
-             _json(c.reject_counts), c.first_ts, c.last_ts, _line_json(c.line_counts)],
+             _json(c.reject_counts), c.first_ts, c.last_ts, _line_json(c.line_counts),
+             time_spread_s(time_from, c.time_sources)],
         )
         con.execute("COMMIT")
     except BaseException as err:

@@ -7,7 +7,9 @@
 --   and the ship's last position at the time of the change; shared_mmsi when the
 --   MMSI is likely several ships (the segmenter split its positions into several
 --   transmitters, or it is not in a ship's format): then the two destinations may be
---   two ships' and the change is not shown to be one ship's.
+--   two ships' and the change is not shown to be one ship's. characters_changed: the
+--   edit distance between the two; at most 2 (of 5 or more characters), the finding says
+--   the new value may be the old one retyped rather than a new destination.
 WITH segs AS (
     SELECT mmsi, count(DISTINCT seg) AS n_segs FROM pos WHERE seg >= 0 GROUP BY mmsi HAVING count(DISTINCT seg) > 1
 ), d AS (
@@ -29,6 +31,7 @@ SELECT 'destination_change' AS kind, ch.mmsi, CAST(NULL AS INTEGER) AS other_mms
                    'previous_report_utc', iso_utc(ch.prev_ts),
                    'report_utc', iso_utc(ch.ts),
                    'position_utc', iso_utc(p.ts),
+                   'characters_changed', levenshtein(ch.prev_dest, ch.dest),
                    'mmsi_transmitters', coalesce(sg.n_segs, 1),
                    'shared_mmsi', sg.n_segs IS NOT NULL OR NOT (ch.mmsi BETWEEN 200000000 AND 799999999
                                                                 AND mid_of(ch.mmsi) IN (SELECT mid FROM mid_flags))

@@ -15,7 +15,11 @@ How ``pos`` is built:
    consecutive pair is *implausible* when its distance exceeds both
    ``MIN_JUMP_NM`` and ``MAX_SPEED_KN * (dt + JITTER_S) / 3600``: the minimum
    distance ignores GPS noise and two receivers' clocks; the ``JITTER_S``
-   allowance ignores receive-time jitter. Only MMSIs with at least one
+   allowance ignores receive-time jitter. An MMSI with positions whose times may
+   be later than sent (``sources.time_spread_s``: trailing times taken on request,
+   which may be a satellite's ground-arrival times) has that spread added to
+   ``JITTER_S`` on every pair: the order of such positions is not known to
+   better than that, so a jump within it is never called impossible. Only MMSIs with at least one
    implausible pair go on to step 3; every other position gets ``seg = 0``.
 3. **Splitting (Python, those MMSIs only).** :func:`split_track` walks the
    track in time order and gives each position to the open segment it can
@@ -124,14 +128,20 @@ def prepare(
     )
     rows = con.sql(
         """
-        WITH suspect AS (
-            SELECT DISTINCT mmsi FROM pos
+        WITH spread AS (  -- MMSIs with positions whose times may be later than sent
+            SELECT mmsi, max(s.time_spread_s) AS spread_s
+            FROM pos JOIN sources s USING (source_id)
+            WHERE s.time_spread_s > 0
+            GROUP BY mmsi
+        ), suspect AS (
+            SELECT DISTINCT mmsi FROM pos LEFT JOIN spread USING (mmsi)
             WHERE p_ts IS NOT NULL
               AND haversine_nm(p_lat, p_lon, lat, lon)
-                  > greatest($min_jump_nm, $max_speed_kn * (seconds_between(p_ts, ts) + $jitter_s) / 3600.0)
+                  > greatest($min_jump_nm, $max_speed_kn
+                             * (seconds_between(p_ts, ts) + $jitter_s + coalesce(spread_s, 0)) / 3600.0)
         )
-        SELECT mmsi, ts, dup_key, epoch(ts) AS t_s, lat, lon
-        FROM pos SEMI JOIN suspect USING (mmsi)
+        SELECT mmsi, ts, dup_key, epoch(ts) AS t_s, lat, lon, coalesce(spread_s, 0) AS spread_s
+        FROM pos SEMI JOIN suspect USING (mmsi) LEFT JOIN spread USING (mmsi)
         ORDER BY mmsi, ts, dup_key
         """,
         params={"max_speed_kn": max_speed_kn, "min_jump_nm": min_jump_nm, "jitter_s": jitter_s},
@@ -181,10 +191,11 @@ def _split_all(rows: pa.Table, max_speed_kn: float, min_jump_nm: float, jitter_s
         lat = rows.column("lat").to_numpy()
         lon = rows.column("lon").to_numpy()
         key = rows.column("dup_key").to_numpy()
+        spread = rows.column("spread_s").to_numpy()
         starts = np.flatnonzero(np.r_[True, mmsi[1:] != mmsi[:-1], True])
         for a, b in zip(starts[:-1], starts[1:], strict=True):
             s, dropped = split_track(t_s[a:b], lat[a:b], lon[a:b], key[a:b], max_speed_kn=max_speed_kn,
-                                     min_jump_nm=min_jump_nm, jitter_s=jitter_s)
+                                     min_jump_nm=min_jump_nm, jitter_s=jitter_s + float(spread[a]))
             seg[a:b] = np.where(dropped, _DROPPED, s)
     return pa.table({
         "mmsi": rows.column("mmsi"), "ts": rows.column("ts"), "dup_key": rows.column("dup_key"),

@@ -103,6 +103,7 @@ def segment_share(source: str, n: int, k: int, since: datetime | None, until: da
     try:
         con = empty_store()
         _copy(src, con, "positions", f"SELECT * EXCLUDE (raw) FROM positions WHERE {where}", params)  # noqa: S608
+        _copy(src, con, "sources", "SELECT * FROM sources WHERE time_spread_s > 0")  # for the segmenter
     finally:
         src.close()
     registry.prepare_inputs(con, since, until)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 DEFAULT_DB = "shiptrack.duckdb"
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "9"
 
 
 def default_path() -> Path:

@@ -27,11 +27,16 @@ CREATE TABLE IF NOT EXISTS sources (
     reject_counts  JSON,                  -- {"bad_checksum": 3, ...}
     first_ts       TIMESTAMPTZ,
     last_ts        TIMESTAMPTZ,
-    line_counts    JSON                   -- lines by what became of them: {"stored": n, "duplicate": n,
+    line_counts    JSON,                  -- lines by what became of them: {"stored": n, "duplicate": n,
                                           -- "other_type": n, "time": n, "header": n, "rejected": n}
+    time_spread_s  DOUBLE                 -- how much later than sent its times may be, beyond a receiver's
+                                          -- jitter (s); NULL: receiver or tag-block times (see
+                                          -- shiptrack.decode.timesource.time_spread_s)
 );
 -- stores made before the line_counts column (schema version 6 and older)
 ALTER TABLE sources ADD COLUMN IF NOT EXISTS line_counts JSON;
+-- stores made before the time_spread_s column (schema version 8 and older)
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS time_spread_s DOUBLE;
 
 CREATE TABLE IF NOT EXISTS positions (
     mmsi        INTEGER NOT NULL,

@@ -401,3 +401,22 @@ def test_a_finding_on_a_default_mmsi_says_it_is_not_one_ships(db: Path) -> None:
     assert caveat in " ".join(run_cli(["vessel", "1193046"], db).output.split())
     ship = query(db, "SELECT min(mmsi) FROM positions WHERE mmsi BETWEEN 200000000 AND 799999999")[0][0]
     assert "not a ship's" not in run_cli(["vessel", str(ship)], db).output
+
+
+def test_ground_arrival_times_make_no_impossible_jumps(tmp_path: Path) -> None:
+    """exactEarth's real file read with --time-from trailer: its trailing times are ground-arrival
+    times (17 to 113 min after the $PGHP times), so ships seem to jump. The source's times may be
+    up to 2 h later than sent (sources.time_spread_s), and the segmenter allows that: only the
+    MMSI two transmitters share jumps. Without the allowance, 20 and more ships would."""
+    path = FIXTURES / "nmea" / "exact-earth-augmented-3.txt"
+    auto, trailer = tmp_path / "auto.duckdb", tmp_path / "trailer.duckdb"
+    assert run_cli(["ingest", path], auto).exit_code == 0
+    assert run_cli(["ingest", "--time-from", "trailer", path], trailer).exit_code == 0
+    assert query(auto, "SELECT time_spread_s FROM sources") == [(None,)]
+    assert query(trailer, "SELECT time_spread_s FROM sources") == [(7200.0,)]
+    jumps = [e["mmsi"] for e in detect(trailer) if e["kind"] == "spoofing_jump"]
+    assert jumps == [1193046]
+    con = duckdb.connect(str(trailer))
+    con.execute("UPDATE sources SET time_spread_s = NULL")  # as a store made before the column
+    con.close()
+    assert len([e for e in detect(trailer) if e["kind"] == "spoofing_jump"]) >= 20

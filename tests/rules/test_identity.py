@@ -198,6 +198,22 @@ def test_a_destination_change_on_a_shared_mmsi_says_so(db: Path) -> None:
     assert "destination changed from 'SFAX' to 'DOUALA'" in [t["summary"] for t in json.loads(out)["timeline"]]
 
 
+
+def test_a_destination_retyped_is_not_told_as_a_new_one(tmp_path: Path) -> None:
+    """exactEarth's real file (its static reports kept at arrival time): one crew corrected
+    'TORES STRAIT' to 'TORRES STRAIT', another went from 'TAURANGA NZ' to 'INCHEON S.KOREA'.
+    Only the first says it may be a correction."""
+    db = tmp_path / "ee.duckdb"
+    path = Path(__file__).resolve().parents[2] / "fixtures" / "nmea" / "exact-earth-augmented-3.txt"
+    assert run_cli(["ingest", "--time-from", "trailer", path], db).exit_code == 0
+    assert run_cli(["detect", "--rules", "destination_change"], db).exit_code == 0
+    out = run_cli(["events", "--kind", "destination_change", "--format", "json"], db).output
+    findings = {e["mmsi"]: e["finding"] for e in json.loads(out) if e["mmsi"] in (308484000, 477143900)}
+    assert findings == {
+        308484000: "destination changed from 'TORES STRAIT' to 'TORRES STRAIT' (1 character differs: a typing "
+                   "correction, or another place of a similar name)",
+        477143900: "destination changed from 'TAURANGA NZ' to 'INCHEON S.KOREA'"}
+
 def test_an_mmsi_of_fewer_digits_finds_its_vessel(db: Path) -> None:
     ingest_lines(db, reports(1193046, [1, 2], [1, 2], name="NAUTICAST", imo=9000003))
     result = run_cli(["vessel", "1193046", "--format", "json"], db)

@@ -87,6 +87,26 @@ def test_seconds_between_is_exact_and_reaches_stores_of_the_previous_schema(db: 
     con.close()
 
 
+
+def test_a_store_of_schema_8_gets_the_time_spread_column_and_detects(db: Path) -> None:
+    """A store made before sources.time_spread_s: the first command that opens it adds the
+    column (NULL: its sources were timed as before), and the segmenter reads it."""
+    import duckdb
+
+    from shiptrack.store.db import SCHEMA_VERSION
+
+    ingest_lines(db, [ping("2018-02-01T00:00:00Z", 44.7, 37.8, 0.0), ping("2018-02-01T03:10:00Z", 44.8, 37.9, 0.0)])
+    con = duckdb.connect(str(db))
+    con.execute("ALTER TABLE sources DROP COLUMN time_spread_s")
+    con.execute("UPDATE meta SET value = '8' WHERE key = 'schema_version'")
+    con.close()
+    result = run_cli(["detect"], db)
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT time_spread_s FROM sources").fetchall() == [(None,)]
+    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() == [(SCHEMA_VERSION,)]
+    con.close()
+
 def test_a_rule_of_ones_own_reads_pos_neighbours_and_the_macros(db: Path, tmp_path: Path) -> None:
     """What the README promises a rule in --rules-dir: pos with seg, rn and n_ts, and the macros."""
     ingest_lines(db, [ping("2018-02-01T00:00:00Z", 44.7, 37.8, 0.0), ping("2018-02-01T00:10:00Z", 44.7, 37.8, 0.0),

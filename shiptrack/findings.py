@@ -24,6 +24,10 @@ def summarise_event(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
     """One line of evidence for the timeline, from the event and its details; on an MMSI
     that is not a ship's, followed by what it is (:func:`mmsi_caveat`)."""
     text = _summary(kind, e, d)
+    spread = d.get("time_spread_h")
+    if spread and kind in ("dark_period", "ais_gap", "implausible_gap"):
+        text += (f"; its times may be up to {spread:g} h after sending (trailing times taken as they are: "
+                 f"perhaps ground-arrival times), so how long it was silent is known only to within {spread:g} h")
     caveat = mmsi_caveat(e.get("mmsi"))
     if caveat and "the MMSI is not a ship's" not in text:
         text += f"; {caveat}"

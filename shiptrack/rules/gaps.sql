@@ -151,6 +151,10 @@ SELECT kind, mmsi, CAST(NULL AS INTEGER) AS other_mmsi, w0 AS start_utc, w1 AS e
            'track_segments', n_segs,
            'piece', part,
            'silence_h', round(gap_h, 2),
+           -- how much later than sent the ends' times may be (sources.time_spread_s): the silence is
+           -- known only to within that
+           'time_spread_h', (SELECT round(max(s.time_spread_s) / 3600.0, 2) FROM sources s
+                             WHERE s.source_id IN (ev2.source_id, ev2.n_source_id)),
            'archive_hole', CASE WHEN part <> 'whole' THEN json_object(
                'holes', holes, 'hours', round(hole_h, 1),
                'first_hole_start', iso_utc(hole_start),

@@ -32,7 +32,7 @@ from shiptrack.store.db import ensure_schema
 CELL_RULES = ("sts_encounter",)
 # The tables every task reads whole: small, and read by the rules about any vessel.
 SMALL_TABLES = ("ports", "areas", "declared_voyages", "declared_voyage_ports", "declared_route_points",
-                "mid_flags", "coverage")
+                "mid_flags", "coverage", "sources")
 # pos travels between tasks with dup_key as DECIMAL(20, 0): Spark has no unsigned integers.
 _POS_OUT = "SELECT * REPLACE (CAST(dup_key AS DECIMAL(20, 0)) AS dup_key) FROM pos"
 
@@ -103,7 +103,7 @@ def segment_share(source: str, n: int, k: int, since: datetime | None, until: da
     try:
         con = empty_store()
         _copy(src, con, "positions", f"SELECT * EXCLUDE (raw) FROM positions WHERE {where}", params)  # noqa: S608
-        _copy(src, con, "sources", "SELECT * FROM sources WHERE time_spread_s > 0")  # for the segmenter
+        _copy(src, con, "sources", "SELECT * FROM sources")  # their time spread, for the segmenter
     finally:
         src.close()
     registry.prepare_inputs(con, since, until)

@@ -420,3 +420,23 @@ def test_ground_arrival_times_make_no_impossible_jumps(tmp_path: Path) -> None:
     con.execute("UPDATE sources SET time_spread_s = NULL")  # as a store made before the column
     con.close()
     assert len([e for e in detect(trailer) if e["kind"] == "spoofing_jump"]) >= 20
+
+
+def test_a_gap_between_ground_arrival_times_says_how_well_its_length_is_known(db: Path) -> None:
+    """Two real exactEarth reports of PASSAT SPRING, the second with its trailing time moved 8 h
+    on: read with --time-from trailer, the silence's length is known only to within the
+    source's 2 h time spread, and the finding says so; read as receive times it would not."""
+    lines = ["!AIVDM,1,1,,B,39NWs6002g<4Wf7eT3gDTScT00Uh,0*04,1328182325183",
+             "!AIVDM,1,1,,B,19NWs6002h<4`R5eT14lR3`d0<01,0*14,1328211125404"]
+    path = db.parent / "passat.nmea"
+    path.write_text("\n".join(lines) + "\n")
+    assert run_cli(["ingest", "--time-from", "trailer", path], db).exit_code == 0
+    (gap,) = [e for e in detect(db) if e["kind"] == "ais_gap"]
+    assert gap["details"]["time_spread_h"] == 2.0 and round(gap["details"]["gap_h"]) == 8
+    out = run_cli(["events", "--kind", "ais_gap", "--format", "csv"], db).output
+    assert "its times may be up to 2 h after sending" in out and "known only to within 2 h" in out
+    auto = db.parent / "auto.duckdb"  # auto: nothing shows these trailing times to be another clock
+    assert run_cli(["ingest", path], auto).exit_code == 0
+    (gap,) = [e for e in detect(auto) if e["kind"] == "ais_gap"]
+    assert gap["details"]["time_spread_h"] is None
+    assert "after sending" not in run_cli(["events", "--kind", "ais_gap", "--format", "csv"], auto).output

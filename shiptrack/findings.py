@@ -102,6 +102,9 @@ def _summary(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
         if d.get("shared_mmsi"):
             return (f"destination broadcast as {d.get('from')!r}, then {d.get('to')!r} on an MMSI that several "
                     "ships seem to use: not shown to be one ship's change")
+        if d.get("order_uncertain"):
+            return (f"destination broadcast as {d.get('from')!r} and as {d.get('to')!r}, closer in time than the "
+                    "times are known (perhaps ground-arrival times): which came first is not known")
         changed = f"destination changed from {d.get('from')!r} to {d.get('to')!r}"
         n = d.get("characters_changed")
         if n is not None and n <= 2 and max(len(d.get("from") or ""), len(d.get("to") or "")) >= 5:

@@ -10,6 +10,8 @@
 --   two ships' and the change is not shown to be one ship's. characters_changed: the
 --   edit distance between the two; at most 2 (of 5 or more characters), the finding says
 --   the new value may be the old one retyped rather than a new destination.
+--   order_uncertain: the two reports are closer in time than their times are known
+--   (sources.time_spread_s, ground-arrival times): which came first is not known.
 WITH segs AS (
     SELECT mmsi, count(DISTINCT seg) AS n_segs FROM pos WHERE seg >= 0 GROUP BY mmsi HAVING count(DISTINCT seg) > 1
 ), d AS (
@@ -32,6 +34,9 @@ SELECT 'destination_change' AS kind, ch.mmsi, CAST(NULL AS INTEGER) AS other_mms
                    'report_utc', iso_utc(ch.ts),
                    'position_utc', iso_utc(p.ts),
                    'characters_changed', levenshtein(ch.prev_dest, ch.dest),
+                   'order_uncertain', coalesce(seconds_between(ch.prev_ts, ch.ts)
+                                               < (SELECT max(s.time_spread_s) FROM sources s
+                                                  WHERE s.source_id IN (ch.prev_source_id, ch.source_id)), false),
                    'mmsi_transmitters', coalesce(sg.n_segs, 1),
                    'shared_mmsi', sg.n_segs IS NOT NULL OR NOT (ch.mmsi BETWEEN 200000000 AND 799999999
                                                                 AND mid_of(ch.mmsi) IN (SELECT mid FROM mid_flags))

@@ -113,6 +113,10 @@ def _summary(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
         return changed
     if kind == "identity_change":
         field_ = d.get("field", "identity")
+        if d.get("order_uncertain"):
+            return (f"{field_} broadcast as {d.get('old')!r} and as {d.get('new')!r}, closer in time than the times "
+                    "are known (perhaps ground-arrival times): which came first is not known"
+                    + ("; perhaps several identities on one MMSI" if d.get("shared_identity") else ""))
         if d.get("shared_identity"):
             why = ("the old one came back later" if d.get("old_seen_again") else
                    f"its positions show {d.get('mmsi_transmitters')} transmitters"

@@ -18,6 +18,8 @@
 --   identities on one MMSI rather than one ship renamed: the old value was broadcast
 --   again later (A, B, A), the segmenter split the MMSI's positions into several
 --   transmitters, or the MMSI is not in a ship's format (9 digits, a known MID).
+--   order_uncertain: the two reports are closer in time than their times are known
+--   (sources.time_spread_s, ground-arrival times): which value came first is not known.
 --   Evidence: the last report of the old value and the first of the new.
 -- param: min_identity_reports (integer) = 2  -- consecutive reports a value needs before it counts (reports)
 -- param: max_mmsis_per_imo (integer) = 5  -- an IMO reported by more MMSIs than this is a placeholder (MMSIs)
@@ -134,6 +136,11 @@ SELECT 'identity_change' AS kind, ch.new_mmsi AS mmsi,
            'flag_changed', fo.country IS DISTINCT FROM fn.country,
            'old_name', ch.old_name, 'new_name', ch.new_name,
            'old_seen_again', ch.old_seen_again,
+           -- the two reports closer in time than their times are known (sources.time_spread_s):
+           -- which value came first is not known
+           'order_uncertain', coalesce(seconds_between(ch.old_last_ts, ch.new_first_ts)
+                                       < (SELECT max(s.time_spread_s) FROM sources s
+                                          WHERE s.source_id IN (ch.old_ev.source_id, ch.new_ev.source_id)), false),
            -- several identities on one MMSI rather than one ship renamed: the old value came
            -- back, the positions show more than one transmitter, or the MMSI is no ship's
            'mmsi_transmitters', coalesce(sg.n_segs, 1),

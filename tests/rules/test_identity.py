@@ -213,7 +213,7 @@ def test_a_destination_retyped_is_not_told_as_a_new_one(db: Path) -> None:
         "destination changed from 'TORRES STRAIT' to 'DOUALA'"]
 
 
-def test_destinations_of_ground_arrival_times_are_given_no_order(tmp_path: Path) -> None:
+def test_destinations_and_names_of_ground_arrival_times_are_given_no_order(tmp_path: Path) -> None:
     """exactEarth's real file with --time-from trailer: its static reports are kept at their
     ground-arrival times, 2 h uncertain, and every change there falls within 2 h: which value
     came first is not known, so no finding says "changed from A to B"."""
@@ -228,6 +228,14 @@ def test_destinations_of_ground_arrival_times_are_given_no_order(tmp_path: Path)
                                    "than the times are known (perhaps ground-arrival times): which came first is "
                                    "not known")
     assert not any("changed from" in f for f in findings.values())
+    assert run_cli(["detect", "--rules", "identity_change"], db).exit_code == 0
+    names = [e for e in json.loads(run_cli(["events", "--kind", "identity_change", "--format", "json"], db).output)
+             if e["details"]["field"] == "name"]
+    assert {(e["details"]["old"], e["details"]["new"]) for e in names} == {("THALIA", "NAUTICAST"),
+                                                                           ("NAUTICAST", "GAOXING8")}
+    for e in names:  # 1193046's names, minutes apart in arrival time
+        assert e["details"]["order_uncertain"] is True
+        assert "which came first is not known; perhaps several identities on one MMSI" in e["finding"]
 
 
 def test_an_mmsi_of_fewer_digits_finds_its_vessel(db: Path) -> None:

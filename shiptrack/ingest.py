@@ -299,7 +299,7 @@ def ingest_source(
         if isinstance(err, (KeyboardInterrupt, SystemExit)):
             raise
         if isinstance(err, InputError):
-            return SourceResult(src, "failed", fmt_name, detail, error=f"{type(err).__name__}: {first_line(err)}")
+            return SourceResult(src, "failed", fmt_name, detail, error=first_line(err))
         if isinstance(err, READ_ERRORS):  # a corrupt stream or member, a read error: this source only
             return SourceResult(src, "failed", fmt_name, detail, error=read_error_text(err))
         if isinstance(err, duckdb.Error):  # a full disk, a file size limit, a store that went away

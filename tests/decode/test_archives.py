@@ -35,6 +35,7 @@ from shiptrack.decode.records import (
     STATIC_SCHEMA,
 )
 from shiptrack.errors import InputError
+from tests.conftest import query, run_cli
 
 ARCHIVES = Path(__file__).resolve().parents[2] / "fixtures" / "archives"
 DMA = ARCHIVES / "test_aisdk_20180208_sample.csv"
@@ -575,3 +576,19 @@ def test_written_row_reads_back(mmsi: int, lat: float, lon: float, ts: datetime,
     d = decode([header, row], "generic")
     assert d.rejects.is_empty()
     assert d.positions.select("mmsi", "ts", "lat", "lon").row(0) == (mmsi, ts, lat, lon)
+
+
+def test_a_header_after_many_blank_lines_is_read_and_judged_the_same(tmp_path: Path) -> None:
+    """The header is read from the file's first lines before anything is stored; one that
+    comes later (after 2,000 blank lines) is read from the chunks as they come: the same
+    rows, the blank lines kept as rejects, and a header not understood fails the file with
+    the same words and nothing stored."""
+    good, bad = tmp_path / "late.csv", tmp_path / "late-bad.csv"
+    good.write_text("\n" * 2000 + "mmsi,ts,lat,lon\n366000001,2020-01-01T00:00:00Z,29.9,-89.9\n")
+    bad.write_text("\n" * 2000 + "a,b,c\n1,2,3\n")
+    db = tmp_path / "late.duckdb"
+    result = run_cli(["ingest", "--format", "generic", bad, good], db)
+    assert result.exit_code == 1
+    assert ("late-bad.csv: failed: cannot tell which column holds mmsi, ts, lat, lon in the generic header"
+            in " ".join(result.output.split()))
+    assert query(db, "SELECT name, lines_read, positions, rejects FROM sources") == [(str(good), 2002, 1, 2000)]

@@ -24,6 +24,10 @@ def summarise_event(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
     """One line of evidence for the timeline, from the event and its details; on an MMSI
     that is not a ship's, followed by what it is (:func:`mmsi_caveat`)."""
     text = _summary(kind, e, d)
+    transmitters = d.get("track_segments") or 1
+    if transmitters > 1 and kind in ("dark_period", "ais_gap"):
+        text += (f"; the MMSI's positions show {transmitters} transmitters: this is the silence of one of them "
+                 f"(track segment {d.get('segment')})")
     spread = d.get("time_spread_h")
     if spread and kind in ("dark_period", "ais_gap", "implausible_gap"):
         text += (f"; its times may be up to {spread:g} h after sending (trailing times taken as they are: "
@@ -47,6 +51,9 @@ def mmsi_caveat(mmsi: int | None) -> str | None:
     if kind == "none":
         return (f"MMSI {mmsi} is not a ship's number (9 digits from a country's MID): often a transponder "
                 "default that many devices share, so not shown to be one ship")
+    if kind == "ship_placeholder":
+        return (f"MMSI {mmsi} is its country's MID followed by six zeros: a placeholder that many transponders "
+                "share, so not shown to be one ship")
     if kind == "ship_unallocated_mid":
         return (f"MMSI {mmsi} starts with MID {mid_of_mmsi(mmsi)}, which no country holds: a made-up or "
                 "default number, so not shown to be one ship")

@@ -59,8 +59,9 @@ def mid_of_mmsi(mmsi: int) -> int | None:
 
 def station_kind(mmsi: int) -> str:
     """What kind of station the number is for, by its structure (ITU-R M.585): "ship" (9
-    digits, a MID some country holds), "ship_unallocated_mid" (a ship's form, a MID no
-    country holds), "group", "coast_station", "sar_aircraft", "parent_craft",
+    digits, a MID some country holds), "ship_placeholder" (a MID and six zeros, such as
+    416000000: GFW's archive shows several ships on it), "ship_unallocated_mid" (a ship's
+    form, a MID no country holds), "group", "coast_station", "sar_aircraft", "parent_craft",
     "aid_to_navigation", "sart", "man_overboard", "epirb", "handheld", or "none" (no
     station's form: a default such as 1193046 or 0, a test number)."""
     try:
@@ -68,7 +69,9 @@ def station_kind(mmsi: int) -> str:
     except TypeError:
         return "none"
     if 200_000_000 <= n <= 799_999_999:
-        return "ship" if n // 1_000_000 in _table() else "ship_unallocated_mid"
+        if n // 1_000_000 not in _table():
+            return "ship_unallocated_mid"
+        return "ship_placeholder" if n % 1_000_000 == 0 else "ship"
     special = {970: "sart", 972: "man_overboard", 974: "epirb"}.get(n // 1_000_000)
     if special:
         return special

@@ -52,9 +52,11 @@ WITH cov AS (  -- reception at each point of each piece, one row per piece
                              usual_share := round(usual_share, 3), gap_share := round(gap_share, 3)) AS c
           FROM gap_coverage)
     GROUP BY gid, part
-), ns AS (  -- segments of each MMSI with a gap (> 1: a shared MMSI, see spoofing_jump)
-    SELECT mmsi, count(DISTINCT seg) FILTER (WHERE seg >= 0) AS n_segs
-    FROM pos SEMI JOIN (SELECT DISTINCT mmsi FROM gap_g) USING (mmsi)
+), ns AS (  -- segments of each MMSI with a gap (> 1: a shared MMSI), counted as spoofing_jump
+    -- counts them: those of 2 positions or more (a lone fix set aside is no transmitter)
+    SELECT mmsi, count(*) AS n_segs
+    FROM (SELECT mmsi, seg FROM pos SEMI JOIN (SELECT DISTINCT mmsi FROM gap_g) USING (mmsi)
+          WHERE seg >= 0 GROUP BY mmsi, seg HAVING count(*) >= 2)
     GROUP BY mmsi
 ), dr AS (
     SELECT mmsi, ts, draught FROM static_reports WHERE draught IS NOT NULL

@@ -247,6 +247,7 @@ def test_mid_of_mmsi_reads_structure_only() -> None:
 
 @pytest.mark.parametrize(("mmsi", "kind"), [
     (352123456, "ship"), (636012345, "ship"), (200000000, "ship_unallocated_mid"),
+    (416000000, "ship_placeholder"), (416000001, "ship"),
     (1193046, "none"),  # 0x123456: a transponder default seen in exactEarth's archive
     (0, "none"), (123456, "none"), (999999999, "none"), (-352123456, "none"), (1_352_123_456, "none"),
     (31423000, "group"), (2730000, "coast_station"), (111273123, "sar_aircraft"), (982731234, "parent_craft"),

@@ -321,6 +321,15 @@ def test_shared_mmsi_416000000_is_one_identity_clash(db: Path) -> None:
     # the finding a reporter reads says what the back and forth shows, not one ship's voyage
     out = run_cli(["events", "--kind", "spoofing_jump", "--format", "csv"], db).output
     assert f"back and forth {d['jumps']} times: two transmitters on one MMSI, or spoofing" in out
+    placeholder = ("MMSI 416000000 is its country's MID followed by six zeros: a placeholder that many "
+                   "transponders share, so not shown to be one ship")
+    assert placeholder in out
+    # a silence on it is one transmitter's, and says so
+    gaps = json.loads(run_cli(["events", "--kind", "ais_gap", "--format", "json"], db).output)
+    assert gaps and all(g["details"]["track_segments"] == 3 for g in gaps)
+    for g in gaps:
+        assert (f"the MMSI's positions show 3 transmitters: this is the silence of one of them (track segment "
+                f"{g['details']['segment']})") in g["finding"] and g["finding"].endswith(placeholder)
 
 
 def test_pos_neighbours_are_those_of_each_segment(db: Path) -> None:

@@ -178,6 +178,20 @@ def test_local_mode_finds_the_same_events(local2: object, ural: Path, border: Pa
     assert rows_of(detect_events(local2, str(border), layout=BORDER)) == events_of(border)
 
 
+
+def test_times_that_may_be_late_are_judged_the_same_on_spark(local2: object, tmp_path: Path) -> None:
+    """exactEarth's real file read with --time-from trailer: every task reads the sources'
+    time spread, so Spark finds the one jump the DuckDB engine finds (not 31), and the same
+    destination changes given no order."""
+    db = tmp_path / "ee.duckdb"
+    assert run_cli(["ingest", "--time-from", "trailer", FIXTURES / "nmea" / "exact-earth-augmented-3.txt"],
+                   db).exit_code == 0
+    assert run_cli(["detect"], db).exit_code == 0
+    found = rows_of(detect_events(local2, str(db), layout=Layout(shares=4)))
+    assert found == events_of(db)
+    assert [r[1] for r in found].count("spoofing_jump") == 1
+    assert [r[1] for r in found].count("destination_change") == 15
+
 def test_without_a_halo_a_meeting_on_a_border_is_cut(local2: object, border: Path) -> None:
     """The halo is what keeps the meetings whole: with none, the cell a meeting starts in
     sees only its own half, and the events differ (with 4 tasks, the two cells of each

@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from shiptrack.decode import accounting, fields
 from shiptrack.decode.accel.fast import (
+    _PA,
     Decoded,
     _flatten,
     _i64,
@@ -42,6 +43,7 @@ from shiptrack.decode.accel.fast import (
 from shiptrack.decode.accel.kernels import compiled, jit, readonly
 from shiptrack.decode.records import (
     BASE_STATION_SCHEMA,
+    DTYPES,
     POSITION_SCHEMA,
     STATIC_SCHEMA,
     BatchBuilder,
@@ -392,9 +394,6 @@ def _frame(arrays: dict[str, pa.Array], meta: dict[str, pa.Array], schema: dict[
     return to_frame({name: arrays[name] for name in schema})
 
 
-_PA = {"i8": pa.int8(), "i16": pa.int16(), "i32": pa.int32(), "f64": pa.float64(), "bool": pa.bool_()}
-
-
 def _stored_columns(frame: str, cols: dict[str, np.ndarray], partno: npt.NDArray[np.int8] | None = None
                     ) -> dict[str, pa.Array]:
     """The record columns filled by one field each (``fields.stored``), read from the frame
@@ -423,7 +422,7 @@ def _stored_columns(frame: str, cols: dict[str, np.ndarray], partno: npt.NDArray
             if f.kind == "text":
                 out[f.column] = text_array(values, cols[f.name + "_len"], ok)
             else:
-                out[f.column] = arrow_array(values, _PA[f.dtype], ok)
+                out[f.column] = arrow_array(values, _PA[DTYPES[f.dtype]], ok)
     return out
 
 

@@ -11,6 +11,10 @@ from typing import Any
 
 from shiptrack.reference.mid import mid_of_mmsi, station_kind
 
+# A port call with a silence this long inside it (the gaps rule's min_gap_h) says no length:
+# the ship may have left and come back unheard (two snapshots of an archive, years apart).
+SILENT_IN_CALL_H = 6.0
+
 # what a number of another kind of station is, for a finding on it
 _STATIONS = {
     "group": "a group call", "coast_station": "a coast station", "sar_aircraft": "a search and rescue aircraft",
@@ -101,6 +105,10 @@ def _summary(kind: str, e: dict[str, Any], d: dict[str, Any]) -> str:
                 f"({d.get('max_plausible_speed_kn', 30):.0f} kn): a wrong clock or another transmitter, not a "
                 "dark period")
     if kind == "port_call":
+        silent = d.get("longest_gap_h")
+        if dur is not None and silent is not None and silent >= SILENT_IN_CALL_H:
+            return (f"at {port} when heard, {dur:,.1f} h apart, but not heard at all for {silent:,.1f} h of that: "
+                    "how long it stayed, and whether it left and came back, is unknown")
         return f"called at {port} for {dur:.1f} h" if dur is not None else f"called at {port}"
     if kind == "unplanned_port_call":
         declared = d.get("declared_ports") or d.get("voyage")

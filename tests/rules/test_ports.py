@@ -219,3 +219,26 @@ def test_ports_command_finds_by_name_and_locode() -> None:
     assert out[0]["name"] == "Banghazi" and abs(out[0]["lat"] - 32.116667) < 1e-6
     csv_out = run_cli(["ports", "Douala", "--format", "csv"]).output
     assert csv_out.splitlines()[0].startswith("port_id,name,country,locode,lat,lon")
+
+
+def test_a_call_across_years_of_silence_gives_no_length(db: Path) -> None:
+    """AMSA's two real snapshots, 2012-01-27 and 2014-12-31: BOODARIE, a tug, is at Port
+    Hedland in both, unheard for the 25,657 h between. The call's finding does not say it
+    stayed that long: it may have left and come back. A call heard throughout (the Ural's)
+    keeps its length."""
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "nmea"
+    result = run_cli(["ingest", fixtures / "ais.head12000.txt", fixtures / "nmea-timestamped.txt"], db)
+    assert result.exit_code == 0, result.output
+    assert run_cli(["detect", "--rules", "port_call"], db).exit_code == 0
+    calls = json.loads(run_cli(["events", "--kind", "port_call", "--format", "json"], db).output)
+    (tug,) = [e for e in calls if e["mmsi"] == 503513000]
+    assert tug["details"]["longest_gap_h"] > 25_000
+    assert tug["finding"] == ("at Port Hedland when heard, 25,657.2 h apart, but not heard at all for 25,657.2 h of "
+                              "that: how long it stayed, and whether it left and came back, is unknown")
+    assert all(e["finding"].startswith(f"at {e['port']} when heard") for e in calls)  # all 8 span the years
+    ural = db.parent / "ural.duckdb"  # the Ural's calls, heard throughout
+    assert run_cli(["ingest", fixtures.parent / "ural" / "ural.nmea"], ural).exit_code == 0
+    assert run_cli(["detect", "--rules", "port_call"], ural).exit_code == 0
+    heard = json.loads(run_cli(["events", "--kind", "port_call", "--format", "json"], ural).output)
+    assert heard and all(e["details"]["longest_gap_h"] < 6 for e in heard)
+    assert all(e["finding"] == f"called at {e['port']} for {e['duration_h']:.1f} h" for e in heard)
